@@ -1,6 +1,8 @@
 /*
  * codes.c - names, messages and kinds of the findings, from cv_codes.def.
  */
+#include "config.h"
+
 #include <string.h>
 
 #include "cv.h"

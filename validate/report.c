@@ -1,6 +1,8 @@
 /*
  * report.c - the ordered list of findings of one upload.
  */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,197 @@
+/*
+ * chain.c - the chain of trust, built and verified by OpenSSL's
+ * X509_verify_cert(); its verify errors mapped to our codes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "cv.h"
+#include "cv_int.h"
+
+#define MAX_VERR 16
+
+struct verr {
+    int err;
+    int depth;
+    X509 *cert;                 /* not owned; valid while the ctx lives */
+};
+
+struct vstate {
+    struct verr e[MAX_VERR];
+    int n;
+};
+
+/* Records every verify error and lets OpenSSL go on, to report them all. */
+static int
+verify_cb(int ok, X509_STORE_CTX *vctx)
+{
+    struct vstate *st;
+    int i, err;
+
+    if (ok)
+        return 1;
+    st = X509_STORE_CTX_get_app_data(vctx);
+    err = X509_STORE_CTX_get_error(vctx);
+    if (st == NULL)
+        return 0;
+    for (i = 0; i < st->n; i++)
+        if (st->e[i].err == err &&
+            st->e[i].depth == X509_STORE_CTX_get_error_depth(vctx))
+            return 1;
+    if (st->n < MAX_VERR) {
+        st->e[st->n].err = err;
+        st->e[st->n].depth = X509_STORE_CTX_get_error_depth(vctx);
+        st->e[st->n].cert = X509_STORE_CTX_get_current_cert(vctx);
+        st->n++;
+    }
+    return 1;
+}
+
+static int
+is_self_signed_ca(X509 *x)
+{
+    return X509_check_ca(x) > 0 && X509_self_signed(x, 0) == 1;
+}
+
+/* Maps one OpenSSL verify error to our finding. */
+static void
+map_error(const struct verr *v, struct cv_report *rep)
+{
+    char label[256], when[32];
+    const char *reason = X509_verify_cert_error_string(v->err);
+    const char *field = v->depth == 0 ? "crt" : "chain";
+
+    label[0] = '\0';
+    if (v->cert != NULL)
+        cv_cert_label(v->cert, label, sizeof(label));
+    switch (v->err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        if (v->depth == 0)
+            return;     /* the leaf's own time is checks.c's */
+        cv_time_iso(cv_asn1_time(X509_get0_notAfter(v->cert)), when,
+            sizeof(when));
+        cv_report_add(rep, CV_EXPIRED, "chain", "the CA certificate %s "
+            "expired on %s", label, when);
+        return;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        if (v->depth == 0)
+            return;
+        cv_time_iso(cv_asn1_time(X509_get0_notBefore(v->cert)), when,
+            sizeof(when));
+        cv_report_add(rep, CV_NOT_YET_VALID, "chain", "the CA certificate "
+            "%s is valid from %s", label, when);
+        return;
+    case X509_V_ERR_INVALID_PURPOSE:
+        if (v->depth == 0) {
+            cv_report_add(rep, CV_NOT_SERVER_CERT, "crt", "%s", reason);
+            return;
+        }
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+    case X509_V_ERR_INVALID_CA:
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+    case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+    case X509_V_ERR_SUBJECT_ISSUER_MISMATCH:
+    case X509_V_ERR_AKID_SKID_MISMATCH:
+    case X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH:
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        return;         /* CRLs are crl.c's */
+    default:
+        cv_report_add(rep, CV_VALIDATION_FAILED, field, "%s (%s)", reason,
+            label);
+        return;
+    }
+    cv_report_add(rep, CV_CHAIN_UNTRUSTED, field, "%s (%s)", reason, label);
+}
+
+void
+cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp)
+{
+    X509_STORE_CTX *vctx = NULL;
+    X509_VERIFY_PARAM *param;
+    STACK_OF(X509) *trusted = NULL;
+    struct vstate st;
+    int i;
+
+    *pathp = NULL;
+    memset(&st, 0, sizeof(st));
+    if ((vctx = X509_STORE_CTX_new()) == NULL ||
+        !X509_STORE_CTX_init(vctx, ctx->store, leaf, upload))
+        goto fail;
+    /* self-signed CAs of the upload are anchors too (SPEC §3) */
+    for (i = 0; i < sk_X509_num(upload); i++) {
+        X509 *x = sk_X509_value(upload, i);
+
+        if (!is_self_signed_ca(x))
+            continue;
+        if (trusted == NULL &&
+            (trusted = sk_X509_dup(ctx->anchors)) == NULL)
+            goto fail;
+        if (!sk_X509_push(trusted, x))
+            goto fail;
+    }
+    if (trusted != NULL)
+        X509_STORE_CTX_set0_trusted_stack(vctx, trusted);
+    param = X509_STORE_CTX_get0_param(vctx);
+    X509_VERIFY_PARAM_set_time(param, at);
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+    X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    X509_STORE_CTX_set_verify_cb(vctx, verify_cb);
+    X509_STORE_CTX_set_app_data(vctx, &st);
+    if (X509_verify_cert(vctx) < 0 && st.n == 0) {
+        char d[CV_DETAIL_MAX];
+
+        cv_ossl_detail(d, sizeof(d));
+        cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "%s", d);
+    }
+    for (i = 0; i < st.n; i++)
+        map_error(&st.e[i], rep);
+    *pathp = X509_STORE_CTX_get1_chain(vctx);
+    goto out;
+fail:
+    cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(vctx);
+    sk_X509_free(trusted);
+}
+
+void
+cv_chain_extra(STACK_OF(X509) *upload, STACK_OF(X509) *path,
+    struct cv_report *rep)
+{
+    char label[256];
+    int i, j, found;
+
+    for (i = 0; i < sk_X509_num(upload); i++) {
+        X509 *x = sk_X509_value(upload, i);
+
+        found = 0;
+        for (j = 0; j < sk_X509_num(path) && !found; j++)
+            found = X509_cmp(x, sk_X509_value(path, j)) == 0;
+        if (found)
+            continue;
+        cv_cert_label(x, label, sizeof(label));
+        cv_report_add(rep, CV_CHAIN_EXTRA, "chain", "not on the path: %s",
+            label);
+    }
+}

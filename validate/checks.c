@@ -1,0 +1,227 @@
+/*
+ * checks.c - the leaf's own requirements (SPEC §2) and its summary.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cv.h"
+#include "cv_int.h"
+
+static int
+is_ip(const char *s)
+{
+    unsigned char b[16];
+
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static void
+check_time(X509 *leaf, time_t at, struct cv_report *rep)
+{
+    time_t nb = cv_asn1_time(X509_get0_notBefore(leaf));
+    time_t na = cv_asn1_time(X509_get0_notAfter(leaf));
+    char when[32];
+
+    if (X509_cmp_time(X509_get0_notAfter(leaf), &at) < 0) {
+        cv_time_iso(na, when, sizeof(when));
+        cv_report_add(rep, CV_EXPIRED, "crt", "Valid To is %s", when);
+    } else if (na - at < (time_t)CV_EXPIRES_SOON_DAYS * 86400) {
+        cv_time_iso(na, when, sizeof(when));
+        cv_report_add(rep, CV_EXPIRES_SOON, "crt", "Valid To is %s (%ld "
+            "days left)", when, (long)((na - at) / 86400));
+    }
+    if (X509_cmp_time(X509_get0_notBefore(leaf), &at) > 0) {
+        cv_time_iso(nb, when, sizeof(when));
+        cv_report_add(rep, CV_NOT_YET_VALID, "crt", "Valid From is %s",
+            when);
+    }
+}
+
+static void
+check_key(X509 *leaf, struct cv_report *rep)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(leaf);
+    int bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
+    const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+
+    if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+        (bits == 2048 || bits == 4096))
+        return;
+    cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits",
+        type != NULL ? type : "unknown", bits);
+}
+
+static void
+check_subject(X509 *leaf, struct cv_report *rep)
+{
+    static const struct {
+        int nid;
+        const char *name;
+    } need[] = {
+        { NID_countryName, "C" },
+        { NID_organizationName, "O" },
+        { NID_organizationalUnitName, "OU" },
+        { NID_commonName, "CN" },
+    };
+    const X509_NAME *nm = X509_get_subject_name(leaf);
+    char missing[32] = "", cn[256];
+    size_t i, off = 0;
+
+    for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        if (X509_NAME_get_index_by_NID(nm, need[i].nid, -1) >= 0)
+            continue;
+        off += snprintf(missing + off, sizeof(missing) - off, "%s%s",
+            off ? ", " : "", need[i].name);
+    }
+    if (missing[0] != '\0')
+        cv_report_add(rep, CV_SUBJECT_INCOMPLETE, "crt", "missing: %s",
+            missing);
+    if (X509_NAME_get_text_by_NID((X509_NAME *)nm, NID_commonName, cn,
+        sizeof(cn)) > 0 && strchr(cn, '*') != NULL)
+        cv_report_add(rep, CV_WILDCARD_CN, "crt", "CN is %s", cn);
+}
+
+static void
+check_usage(X509 *leaf, struct cv_report *rep)
+{
+    uint32_t fl = X509_get_extension_flags(leaf);
+
+    if ((fl & EXFLAG_BCONS) && (fl & EXFLAG_CA))
+        cv_report_add(rep, CV_NOT_SERVER_CERT, "crt", "basicConstraints "
+            "says CA:TRUE");
+    if (X509_check_purpose(leaf, X509_PURPOSE_SSL_SERVER, 0) != 1)
+        cv_report_add(rep, CV_NOT_SERVER_CERT, "crt", "keyUsage or "
+            "extendedKeyUsage does not allow TLS server authentication");
+}
+
+void
+cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
+    struct cv_report *rep)
+{
+    const char *h = opt->hostname;
+    int r;
+
+    check_time(leaf, at, rep);
+    check_key(leaf, rep);
+    if (X509_get_signature_nid(leaf) != NID_sha256WithRSAEncryption)
+        cv_report_add(rep, CV_SIGNATURE_ALGORITHM, "crt", "found %s",
+            OBJ_nid2ln(X509_get_signature_nid(leaf)));
+    check_subject(leaf, rep);
+    check_usage(leaf, rep);
+    if (h != NULL && *h != '\0') {
+        r = is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
+            X509_check_host(leaf, h, strlen(h),
+            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL);
+        if (r != 1)
+            cv_report_add(rep, CV_NAME_MISMATCH, "crt", "the appliance's "
+                "host name is %s", h);
+    }
+}
+
+static void
+fill_san(X509 *leaf, struct cv_summary *s)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name,
+        NULL, NULL);
+    int i;
+
+    for (i = 0; i < sk_GENERAL_NAME_num(gens) && s->n_san < CV_MAX_LIST;
+        i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char *out = s->san[s->n_san];
+        size_t olen = sizeof(s->san[0]);
+        char ip[INET6_ADDRSTRLEN];
+
+        if (g->type == GEN_DNS) {
+            snprintf(out, olen, "DNS:%.*s",
+                ASN1_STRING_length(g->d.dNSName),
+                (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (g->type == GEN_IPADD &&
+            (ASN1_STRING_length(g->d.iPAddress) == 4 ||
+            ASN1_STRING_length(g->d.iPAddress) == 16)) {
+            inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 4 ? AF_INET :
+                AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip,
+                sizeof(ip));
+            snprintf(out, olen, "IP:%s", ip);
+        } else
+            continue;
+        s->n_san++;
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+static void
+fill_crl_dp(X509 *leaf, struct cv_summary *s)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(leaf,
+        NID_crl_distribution_points, NULL, NULL);
+    int i, j;
+
+    for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        GENERAL_NAMES *gens;
+
+        if (dp->distpoint == NULL || dp->distpoint->type != 0)
+            continue;
+        gens = dp->distpoint->name.fullname;
+        for (j = 0; j < sk_GENERAL_NAME_num(gens) &&
+            s->n_crl_dp < CV_MAX_LIST; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
+
+            if (g->type != GEN_URI)
+                continue;
+            snprintf(s->crl_dp[s->n_crl_dp++], sizeof(s->crl_dp[0]),
+                "%.*s", ASN1_STRING_length(g->d.ia5),
+                (const char *)ASN1_STRING_get0_data(g->d.ia5));
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+}
+
+void
+cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(leaf);
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+    const char *t;
+    size_t off;
+
+    memset(s, 0, sizeof(*s));
+    s->valid = 1;
+    cv_name_text(X509_get_subject_name(leaf), s->subject, sizeof(s->subject));
+    cv_name_text(X509_get_issuer_name(leaf), s->issuer, sizeof(s->issuer));
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
+        NID_commonName, s->subject_cn, sizeof(s->subject_cn)) < 0)
+        s->subject_cn[0] = '\0';
+    for (off = 0, i = 0; sn != NULL && i < (unsigned)sn->length &&
+        off + 4 < sizeof(s->serial); i++)
+        off += snprintf(s->serial + off, sizeof(s->serial) - off, "%s%02X",
+            i ? ":" : "", sn->data[i]);
+    s->not_before = cv_asn1_time(X509_get0_notBefore(leaf));
+    s->not_after = cv_asn1_time(X509_get0_notAfter(leaf));
+    s->days_left = s->not_after >= at ? (long)((s->not_after - at) / 86400) :
+        -(long)((at - s->not_after + 86399) / 86400);
+    if (pk != NULL) {
+        t = EVP_PKEY_get0_type_name(pk);
+        snprintf(s->key_type, sizeof(s->key_type), "%s", t ? t : "unknown");
+        s->key_bits = EVP_PKEY_get_bits(pk);
+    }
+    snprintf(s->signature_algorithm, sizeof(s->signature_algorithm), "%s",
+        OBJ_nid2ln(X509_get_signature_nid(leaf)));
+    if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
+        for (off = 0, i = 0; i < mdlen; i++)
+            off += snprintf(s->sha256 + off, sizeof(s->sha256) - off,
+                "%s%02X", i ? ":" : "", md[i]);
+    s->self_signed = X509_self_signed(leaf, 0) == 1;
+    fill_san(leaf, s);
+    fill_crl_dp(leaf, s);
+}

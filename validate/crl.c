@@ -1,0 +1,278 @@
+/*
+ * crl.c - CRL checks of SPEC §3: the http:// distribution point of each
+ * certificate of the built path, fetched with OpenSSL's HTTP client (or an
+ * offline CRL), its signature and nextUpdate checked, the serial looked up;
+ * fetched CRLs cached per context until their nextUpdate.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cv.h"
+#include "cv_int.h"
+
+enum cv_fetch_result
+cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
+    X509_CRL **crlp, char *detail, size_t dlen)
+{
+    BIO *bio = NULL;
+    enum cv_fetch_result rc = CV_FETCH_UNREACHABLE;
+    int timeout = fo != NULL && fo->timeout > 0 ? fo->timeout :
+        CV_DEFAULT_CRL_TIMEOUT;
+    size_t max = fo != NULL && fo->max_size > 0 ? fo->max_size :
+        CV_DEFAULT_CRL_MAX_SIZE;
+
+    (void)arg;
+    *crlp = NULL;
+    ERR_clear_error();
+    /* expect_asn1: the answer must be DER; its length is checked early */
+    bio = OSSL_HTTP_get(url, fo != NULL ? fo->proxy : NULL, NULL, NULL, NULL,
+        NULL, NULL, 0, NULL, NULL, 1, max, timeout);
+    if (bio == NULL) {
+        cv_ossl_detail(detail, dlen);
+        if (detail[0] == '\0')
+            snprintf(detail, dlen, "no answer");
+        goto out;
+    }
+    if ((*crlp = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
+        rc = CV_FETCH_NOT_CRL;
+        snprintf(detail, dlen, "the answer is not a DER CRL");
+        goto out;
+    }
+    rc = CV_FETCH_OK;
+out:
+    ERR_clear_error();
+    BIO_free_all(bio);
+    return rc;
+}
+
+void
+cv_crl_entry_clear(struct cv_crl_entry *e)
+{
+    free(e->url);
+    X509_CRL_free(e->crl);
+    EVP_PKEY_free(e->verified_with);
+    memset(e, 0, sizeof(*e));
+}
+
+/*
+ * The first http:// URL among the certificate's CRL distribution points
+ * into buf.  Returns 1 when found; *has_dpp says whether the certificate
+ * names any distribution point at all.
+ */
+int
+cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
+{
+    STACK_OF(DIST_POINT) *dps;
+    int i, j, found = 0;
+
+    *has_dpp = 0;
+    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    if (dps == NULL)
+        return 0;
+    for (i = 0; i < sk_DIST_POINT_num(dps) && !found; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        GENERAL_NAMES *gens;
+
+        if (dp->distpoint == NULL || dp->distpoint->type != 0)
+            continue;
+        gens = dp->distpoint->name.fullname;
+        for (j = 0; j < sk_GENERAL_NAME_num(gens) && !found; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
+            const char *u;
+            int ulen;
+
+            if (g->type != GEN_URI)
+                continue;
+            *has_dpp = 1;
+            u = (const char *)ASN1_STRING_get0_data(g->d.ia5);
+            ulen = ASN1_STRING_length(g->d.ia5);
+            if (ulen > 7 && strncasecmp(u, "http://", 7) == 0 &&
+                (size_t)ulen < len && memchr(u, '\0', ulen) == NULL) {
+                memcpy(buf, u, ulen);
+                buf[ulen] = '\0';
+                found = 1;
+            }
+        }
+    }
+    if (sk_DIST_POINT_num(dps) > 0)
+        *has_dpp = 1;
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    return found;
+}
+
+/* An offline CRL issued by the certificate's issuer, or NULL. */
+static X509_CRL *
+offline_crl(const struct cv_options *opt, X509 *x)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_CRL_num(opt->offline_crls); i++) {
+        X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
+
+        if (X509_NAME_cmp(X509_CRL_get_issuer(c),
+            X509_get_issuer_name(x)) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static struct cv_crl_entry *
+cache_find(struct cv_ctx *ctx, const char *url, time_t now)
+{
+    size_t i;
+
+    for (i = 0; i < ctx->n_crl; i++) {
+        if (strcmp(ctx->crl[i].url, url) != 0)
+            continue;
+        if (ctx->crl[i].expires > now)
+            return &ctx->crl[i];
+        cv_crl_entry_clear(&ctx->crl[i]);
+        ctx->crl[i] = ctx->crl[--ctx->n_crl];
+        memset(&ctx->crl[ctx->n_crl], 0, sizeof(ctx->crl[0]));
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Keeps a fetched CRL until its nextUpdate; the oldest goes when full. */
+static struct cv_crl_entry *
+cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
+{
+    const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+    time_t expires = nu != NULL ? cv_asn1_time(nu) : 0;
+    struct cv_crl_entry *e;
+
+    if (expires <= now)
+        return NULL;
+    if (ctx->n_crl == CV_CRL_CACHE_MAX) {
+        cv_crl_entry_clear(&ctx->crl[0]);
+        memmove(&ctx->crl[0], &ctx->crl[1],
+            (CV_CRL_CACHE_MAX - 1) * sizeof(ctx->crl[0]));
+        ctx->n_crl--;
+    }
+    e = &ctx->crl[ctx->n_crl];
+    memset(e, 0, sizeof(*e));
+    if ((e->url = strdup(url)) == NULL || !X509_CRL_up_ref(crl)) {
+        free(e->url);
+        e->url = NULL;
+        return NULL;
+    }
+    e->crl = crl;
+    e->expires = expires;
+    ctx->n_crl++;
+    return e;
+}
+
+/* Checks one CRL against x and its issuer; adds findings. */
+static void
+check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
+    time_t at, const char *field, const char *src, struct cv_report *rep)
+{
+    EVP_PKEY *ik = X509_get0_pubkey(issuer);
+    const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+    X509_REVOKED *rev = NULL;
+    char label[256], when[32];
+
+    cv_cert_label(x, label, sizeof(label));
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+        X509_get_subject_name(issuer)) != 0) {
+        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
+            "issued by the issuer of %s", src, label);
+        return;
+    }
+    if (e == NULL || e->verified_with == NULL ||
+        EVP_PKEY_eq(e->verified_with, ik) != 1) {
+        if (ik == NULL || X509_CRL_verify(crl, ik) != 1) {
+            ERR_clear_error();
+            cv_report_add(rep, CV_CRL_INVALID, field, "the signature of "
+                "the CRL from %s does not verify with the issuer of %s",
+                src, label);
+            return;
+        }
+        if (e != NULL && EVP_PKEY_up_ref(ik)) {
+            EVP_PKEY_free(e->verified_with);
+            e->verified_with = ik;
+        }
+    }
+    if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0) {
+        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
+            "valid yet", src);
+        return;
+    }
+    if (nu != NULL && X509_cmp_time(nu, &at) < 0) {
+        cv_time_iso(cv_asn1_time(nu), when, sizeof(when));
+        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is out "
+            "of date: its next update was due on %s", src, when);
+        return;
+    }
+    if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
+        cv_time_iso(cv_asn1_time(X509_REVOKED_get0_revocationDate(rev)),
+            when, sizeof(when));
+        cv_report_add(rep, CV_REVOKED, field, "%s was revoked on %s "
+            "(CRL from %s)", label, when, src);
+    }
+}
+
+void
+cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
+    const struct cv_options *opt, time_t at, struct cv_report *rep)
+{
+    cv_crl_fetch_fn fetch = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
+    char url[1024], detail[CV_DETAIL_MAX];
+    time_t now = time(NULL);
+    int i, n = sk_X509_num(path), has_dp, http;
+
+    for (i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(path, i);
+        X509 *issuer = i + 1 < n ? sk_X509_value(path, i + 1) : NULL;
+        const char *field = i == 0 ? "crt" : "chain";
+        struct cv_crl_entry *e = NULL;
+        X509_CRL *crl = NULL, *fetched = NULL;
+        char label[256];
+
+        if (X509_self_signed(x, 0) == 1)
+            break;              /* a trust anchor: nothing above it */
+        http = cv_crl_dp_http(x, url, sizeof(url), &has_dp);
+        cv_cert_label(x, label, sizeof(label));
+        if (has_dp && !http)
+            cv_report_add(rep, CV_CRL_NOT_HTTP, field, "%s", label);
+        if (!has_dp && i == 0 && offline_crl(opt, x) == NULL)
+            cv_report_add(rep, CV_NO_CRL_DP, "crt", NULL);
+        if (issuer == NULL)
+            continue;           /* no issuer: the CRL cannot be verified */
+        if ((crl = offline_crl(opt, x)) != NULL) {
+            check_one(crl, x, issuer, NULL, at, field, "the CRL file",
+                rep);
+            continue;
+        }
+        if (!http)
+            continue;
+        if ((e = cache_find(ctx, url, now)) == NULL) {
+            enum cv_fetch_result fr;
+
+            detail[0] = '\0';
+            fr = fetch(url, &opt->fetch, opt->fetch_arg, &fetched, detail,
+                sizeof(detail));
+            if (fr != CV_FETCH_OK || fetched == NULL) {
+                cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s",
+                    url, detail[0] ? detail : "no CRL");
+                X509_CRL_free(fetched);
+                continue;
+            }
+            e = cache_put(ctx, url, fetched, now);
+            crl = fetched;
+        } else
+            crl = e->crl;
+        check_one(crl, x, issuer, e, at, field, url, rep);
+        X509_CRL_free(fetched);
+    }
+}

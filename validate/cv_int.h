@@ -1,0 +1,109 @@
+/*
+ * cv_int.h - libcv's internal interfaces (testable, not exported).
+ */
+#ifndef CV_INT_H
+#define CV_INT_H
+
+#include <openssl/x509.h>
+
+#include "cv.h"
+
+#define CV_DETAIL_MAX   1024
+#define CV_MAX_FINDINGS 64
+#define CV_CRL_CACHE_MAX 64
+
+/* report.c */
+/* A new empty report; caller frees with cv_report_free(). */
+struct cv_report *cv_report_new(void);
+/* validation=none: every finding that is not CV_HARD stops blocking. */
+void cv_report_relax(struct cv_report *rep);
+
+/* util.c */
+/*
+ * Drains OpenSSL's error queue into buf as "reason; reason" (the last few
+ * reasons, no file/line).  buf is always NUL-terminated.
+ */
+void cv_ossl_detail(char *buf, size_t len);
+/* 1 when buf holds a PEM "-----BEGIN " line. */
+int cv_is_pem(const uint8_t *buf, size_t len);
+/* Skips a UTF-8 byte order mark. */
+void cv_skip_bom(const uint8_t **bufp, size_t *lenp);
+/* A name as "C = US, O = Contoso, CN = x" into buf. */
+void cv_name_text(const X509_NAME *name, char *buf, size_t len);
+/* A certificate's CN (or its subject if none) into buf, for details. */
+void cv_cert_label(const X509 *x, char *buf, size_t len);
+/* ASN1_TIME to time_t; 0 when unparsable. */
+time_t cv_asn1_time(const ASN1_TIME *t);
+
+/* load.c */
+/*
+ * Loads a private key: PEM (PKCS#1, PKCS#8, legacy-encrypted, PBES2) or DER
+ * (PKCS#1, PKCS#8, encrypted PKCS#8).  pass may be NULL.  Returns CV_OK,
+ * CV_UNREADABLE_KEY or CV_PASSPHRASE_MISMATCH, with OpenSSL's reason in
+ * detail.  Caller frees *keyp with EVP_PKEY_free().
+ */
+enum cv_code cv_key_load(const uint8_t *buf, size_t len, const char *pass,
+    EVP_PKEY **keyp, char *detail, size_t dlen);
+/*
+ * Loads the certificate: PEM (first block is the leaf, further blocks go to
+ * *extrap), DER, PKCS#7, or PKCS#12 (with pass; its key goes to *p12keyp).
+ * Returns CV_OK, CV_UNREADABLE_CRT or CV_PASSPHRASE_MISMATCH.  Caller frees
+ * *leafp, *extrap (sk_X509_pop_free) and *p12keyp.
+ */
+enum cv_code cv_crt_load(const uint8_t *buf, size_t len, const char *pass,
+    X509 **leafp, STACK_OF(X509) **extrap, EVP_PKEY **p12keyp,
+    char *detail, size_t dlen);
+/*
+ * Loads a chain file: PEM certificates in any order with text between them,
+ * a DER certificate or PKCS#7.  Returns CV_OK or CV_UNREADABLE_CHAIN.
+ * Caller frees *chainp with sk_X509_pop_free().
+ */
+enum cv_code cv_chain_load(const uint8_t *buf, size_t len,
+    STACK_OF(X509) **chainp, char *detail, size_t dlen);
+
+/* ctx.c */
+struct cv_crl_entry {
+    char *url;
+    X509_CRL *crl;
+    time_t expires;             /* wall clock: the CRL's nextUpdate */
+    EVP_PKEY *verified_with;    /* issuer key its signature verified with */
+};
+
+struct cv_ctx {
+    X509_STORE *store;          /* the anchors, for X509_verify_cert */
+    STACK_OF(X509) *anchors;    /* the same certificates */
+    struct cv_crl_entry crl[CV_CRL_CACHE_MAX];
+    size_t n_crl;
+};
+
+/* chain.c */
+/*
+ * Builds and verifies the path of leaf with OpenSSL (strict, TLS server
+ * purpose, at the given time), the uploaded certificates as untrusted and
+ * their self-signed CAs as extra anchors.  Adds chain findings to rep.
+ * *pathp gets the built path, leaf first (caller frees with
+ * sk_X509_pop_free()); it may be partial when the chain is untrusted.
+ */
+void cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
+/* Warns about uploaded certificates that are not on the path. */
+void cv_chain_extra(STACK_OF(X509) *upload, STACK_OF(X509) *path,
+    struct cv_report *rep);
+
+/* crl.c */
+/* The CRL checks of SPEC §3 over a built path (leaf first). */
+void cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
+    const struct cv_options *opt, time_t at, struct cv_report *rep);
+/* Frees one cache entry's contents. */
+void cv_crl_entry_clear(struct cv_crl_entry *e);
+/* The first http:// URL of a certificate's CRL DPs into buf; see crl.c. */
+int cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp);
+
+/* checks.c */
+/* The leaf's own requirements: time, key, signature, subject, usage, name. */
+void cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
+    struct cv_report *rep);
+/* Fills the summary of a certificate. */
+void cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s);
+
+#endif /* CV_INT_H */
