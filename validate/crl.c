@@ -19,23 +19,71 @@
 #include "cv.h"
 #include "cv_int.h"
 
+/*
+ * Connects to host:port without OpenSSL's retry loop, which keeps retrying
+ * a refused connection until the timeout: a CRL server that is down must be
+ * reported at once.  Returns a connected non-blocking BIO or NULL.
+ */
+static BIO *
+connect_direct(const char *host, const char *port, time_t max_time,
+    char *detail, size_t dlen)
+{
+    BIO *b = BIO_new_connect(host);
+
+    if (b == NULL || !BIO_set_conn_port(b, port)) {
+        BIO_free_all(b);
+        return NULL;
+    }
+    BIO_set_nbio(b, 1);
+    for (;;) {
+        if (BIO_do_connect(b) > 0)
+            return b;
+        if (!BIO_should_retry(b)) {
+            cv_ossl_detail(detail, dlen);
+            break;
+        }
+        if (BIO_wait(b, max_time, 100) <= 0) {
+            ERR_clear_error();
+            snprintf(detail, dlen, "connect timeout");
+            break;
+        }
+    }
+    BIO_free_all(b);
+    return NULL;
+}
+
 enum cv_fetch_result
 cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
     X509_CRL **crlp, char *detail, size_t dlen)
 {
-    BIO *bio = NULL;
+    BIO *cbio = NULL, *bio = NULL;
+    char *host = NULL, *port = NULL;
+    const char *proxy;
     enum cv_fetch_result rc = CV_FETCH_UNREACHABLE;
-    int timeout = fo != NULL && fo->timeout > 0 ? fo->timeout :
+    int ssl = 0, timeout = fo != NULL && fo->timeout > 0 ? fo->timeout :
         CV_DEFAULT_CRL_TIMEOUT;
     size_t max = fo != NULL && fo->max_size > 0 ? fo->max_size :
         CV_DEFAULT_CRL_MAX_SIZE;
+    time_t max_time = time(NULL) + timeout;
 
     (void)arg;
     *crlp = NULL;
+    detail[0] = '\0';
     ERR_clear_error();
+    if (!OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, NULL, NULL,
+        NULL) || ssl) {
+        snprintf(detail, dlen, "not an http:// URL");
+        goto out;
+    }
+    proxy = OSSL_HTTP_adapt_proxy(fo != NULL ? fo->proxy : NULL, NULL, host,
+        0);
+    if (proxy == NULL &&
+        (cbio = connect_direct(host, port, max_time, detail, dlen)) == NULL)
+        goto out;
     /* expect_asn1: the answer must be DER; its length is checked early */
-    bio = OSSL_HTTP_get(url, fo != NULL ? fo->proxy : NULL, NULL, NULL, NULL,
-        NULL, NULL, 0, NULL, NULL, 1, max, timeout);
+    bio = OSSL_HTTP_get(url, cbio != NULL ? NULL : proxy, NULL, cbio, cbio,
+        NULL, NULL, 0, NULL, NULL, 1, max,
+        (int)(max_time > time(NULL) ? max_time - time(NULL) : 1));
     if (bio == NULL) {
         cv_ossl_detail(detail, dlen);
         if (detail[0] == '\0')
@@ -51,6 +99,9 @@ cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
 out:
     ERR_clear_error();
     BIO_free_all(bio);
+    BIO_free_all(cbio);
+    OPENSSL_free(host);
+    OPENSSL_free(port);
     return rc;
 }
 

@@ -19,18 +19,23 @@ cv_ossl_detail(char *buf, size_t len)
 {
     unsigned long e;
     size_t off = 0;
-    const char *r;
-    int n;
+    const char *r, *data;
+    int n, flags;
 
     if (len == 0)
         return;
     buf[0] = '\0';
-    while ((e = ERR_get_error()) != 0) {
-        if ((r = ERR_reason_error_string(e)) == NULL)
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        if (ERR_SYSTEM_ERROR(e))
+            r = strerror(ERR_GET_REASON(e));
+        else if ((r = ERR_reason_error_string(e)) == NULL)
             continue;
         if (strstr(buf, r) != NULL)
             continue;
-        n = snprintf(buf + off, len - off, "%s%s", off ? "; " : "", r);
+        if (!ERR_SYSTEM_ERROR(e) || !(flags & ERR_TXT_STRING))
+            data = "";
+        n = snprintf(buf + off, len - off, "%s%s%s%s%s", off ? "; " : "", r,
+            *data ? " (" : "", data, *data ? ")" : "");
         if (n < 0 || (size_t)n >= len - off) {
             ERR_clear_error();
             break;
