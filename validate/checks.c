@@ -225,3 +225,26 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
     fill_san(leaf, s);
     fill_crl_dp(leaf, s);
 }
+
+int
+cv_cert_summary(const uint8_t *buf, size_t len, time_t at,
+    struct cv_summary *s)
+{
+    STACK_OF(X509) *extra = NULL;
+    EVP_PKEY *p12key = NULL;
+    X509 *leaf = NULL;
+    char detail[CV_DETAIL_MAX];
+
+    memset(s, 0, sizeof(*s));
+    if (cv_crt_load(buf, len, NULL, &leaf, &extra, &p12key, detail,
+        sizeof(detail)) != CV_OK) {
+        sk_X509_pop_free(extra, X509_free);
+        EVP_PKEY_free(p12key);
+        return -1;
+    }
+    cv_summary_fill(leaf, at != 0 ? at : time(NULL), s);
+    X509_free(leaf);
+    sk_X509_pop_free(extra, X509_free);
+    EVP_PKEY_free(p12key);
+    return 0;
+}

@@ -193,6 +193,14 @@ void cv_report_add(struct cv_report *rep, enum cv_code code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * The summary of a certificate given as PEM or DER (the first one of a PEM
+ * file), at validation time at (0: now).  Returns 0, or -1 when no
+ * certificate can be read.
+ */
+int cv_cert_summary(const uint8_t *buf, size_t len, time_t at,
+    struct cv_summary *s);
+
 /* Checks a Certificate Name: 1-64 of [A-Za-z0-9 ._-]. */
 int cv_name_is_valid(const char *name, size_t len);
 /* Checks a passphrase's characters against SPEC §1. */

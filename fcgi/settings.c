@@ -1,0 +1,232 @@
+/*
+ * settings.c - certdialog-fcgi's configuration file: one JSON object whose
+ * keys are the members of struct cd_settings; every key has a default.
+ */
+#include "config.h"
+
+#include "settings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+
+enum opt_type { T_STR, T_INT, T_SIZE, T_ADMINS };
+
+struct opt {
+    const char *key;
+    enum opt_type type;
+    size_t off;
+    long long min, max;
+};
+
+#define OFF(m) offsetof(struct cd_settings, m)
+static const struct opt opts[] = {
+    { "state_dir", T_STR, OFF(state_dir), 0, 0 },
+    { "socket", T_STR, OFF(socket_path), 0, 0 },
+    { "workers", T_INT, OFF(workers), 1, 64 },
+    { "admins", T_ADMINS, 0, 0, 0 },
+    { "hostname", T_STR, OFF(hostname), 0, 0 },
+    { "ca_file", T_STR, OFF(ca_file), 0, 0 },
+    { "ca_dir", T_STR, OFF(ca_dir), 0, 0 },
+    { "extra_ca_dir", T_STR, OFF(extra_ca_dir), 0, 0 },
+    { "crl_timeout", T_INT, OFF(crl_timeout), 1, 60 },
+    { "crl_max_size", T_SIZE, OFF(crl_max_size), 1024, 1LL << 30 },
+    { "crl_proxy", T_STR, OFF(crl_proxy), 0, 0 },
+    { "max_body", T_SIZE, OFF(max_body), 4096, 64LL << 20 },
+    { "max_file", T_SIZE, OFF(max_file), 1024, 16LL << 20 },
+    { "reload_command", T_STR, OFF(reload_command), 0, 0 },
+    { "nginx_pid_file", T_STR, OFF(nginx_pid_file), 0, 0 },
+    { "check_command", T_STR, OFF(check_command), 0, 0 },
+    { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
+};
+
+static int
+set_str(char **dst, const char *v)
+{
+    char *n = v != NULL ? strdup(v) : NULL;
+
+    if (v != NULL && n == NULL)
+        return -1;
+    free(*dst);
+    *dst = n;
+    return 0;
+}
+
+static int
+defaults(struct cd_settings *c)
+{
+    char host[256];
+
+    memset(c, 0, sizeof(*c));
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    c->workers = 2;
+    c->crl_timeout = 5;
+    c->crl_max_size = 10u << 20;
+    c->max_body = 1u << 20;
+    c->max_file = 256u << 10;
+    c->releases_kept = 5;
+    c->n_admins = 1;
+    return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
+        set_str(&c->hostname, host) |
+        set_str(&c->nginx_pid_file, "/run/nginx.pid") |
+        set_str(&c->admins[0], "admin");
+}
+
+static int
+set_admins(struct cd_settings *c, json_t *v, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *a;
+
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > CD_MAX_ADMINS) {
+        snprintf(err, errlen, "\"admins\" must be a list of 1 to %d user "
+            "names", CD_MAX_ADMINS);
+        return -1;
+    }
+    for (i = 0; i < c->n_admins; i++) {
+        free(c->admins[i]);
+        c->admins[i] = NULL;
+    }
+    c->n_admins = 0;
+    json_array_foreach(v, i, a) {
+        if (!json_is_string(a) || json_string_length(a) == 0) {
+            snprintf(err, errlen, "\"admins\" holds a value that is not a "
+                "user name");
+            return -1;
+        }
+        if (set_str(&c->admins[c->n_admins++], json_string_value(a)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
+    size_t errlen)
+{
+    char *base = (char *)c;
+    long long n;
+
+    switch (o->type) {
+    case T_ADMINS:
+        return set_admins(c, v, err, errlen);
+    case T_STR:
+        if (json_is_null(v))
+            return set_str((char **)(base + o->off), NULL);
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            strlen(json_string_value(v)) != json_string_length(v)) {
+            snprintf(err, errlen, "\"%s\" must be a non-empty string or "
+                "null", o->key);
+            return -1;
+        }
+        return set_str((char **)(base + o->off), json_string_value(v));
+    case T_INT:
+    case T_SIZE:
+        if (!json_is_integer(v) || (n = json_integer_value(v)) < o->min ||
+            n > o->max) {
+            snprintf(err, errlen, "\"%s\" must be a whole number from %lld "
+                "to %lld", o->key, o->min, o->max);
+            return -1;
+        }
+        if (o->type == T_INT)
+            *(int *)(base + o->off) = (int)n;
+        else
+            *(size_t *)(base + o->off) = (size_t)n;
+        return 0;
+    }
+    return -1;
+}
+
+int
+cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
+    size_t errlen)
+{
+    json_t *root = NULL, *v;
+    json_error_t je;
+    const char *key;
+    size_t i;
+    int rc = -1;
+
+    err[0] = '\0';
+    if (defaults(cfg) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (path == NULL)
+        return 0;
+    if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+        snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "%s: must hold one JSON object", path);
+        goto out;
+    }
+    json_object_foreach(root, key, v) {
+        for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+            if (strcmp(opts[i].key, key) == 0)
+                break;
+        if (i == sizeof(opts) / sizeof(opts[0])) {
+            snprintf(err, errlen, "%s: unknown setting \"%s\"", path, key);
+            goto out;
+        }
+        if (set_opt(cfg, &opts[i], v, err, errlen) != 0) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    if (cfg->state_dir == NULL || cfg->hostname == NULL) {
+        snprintf(err, errlen, "%s: \"state_dir\" and \"hostname\" cannot be "
+            "null", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc != 0)
+        cd_settings_free(cfg);
+    return rc;
+}
+
+void
+cd_settings_free(struct cd_settings *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->n_admins; i++)
+        free(c->admins[i]);
+    free(c->state_dir);
+    free(c->socket_path);
+    free(c->hostname);
+    free(c->ca_file);
+    free(c->ca_dir);
+    free(c->extra_ca_dir);
+    free(c->crl_proxy);
+    free(c->reload_command);
+    free(c->nginx_pid_file);
+    free(c->check_command);
+    memset(c, 0, sizeof(*c));
+}
+
+int
+cd_settings_is_admin(const struct cd_settings *c, const char *user)
+{
+    size_t i;
+
+    if (user == NULL || *user == '\0')
+        return 0;
+    for (i = 0; i < c->n_admins; i++)
+        if (strcmp(c->admins[i], user) == 0)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * settings.h - certdialog-fcgi's configuration file (JSON).
+ */
+#ifndef CD_SETTINGS_H
+#define CD_SETTINGS_H
+
+#include <stddef.h>
+
+#define CD_MAX_ADMINS 32
+
+struct cd_settings {
+    char *state_dir;            /* releases/, current, lock */
+    char *socket_path;          /* unix socket to listen on; NULL: fd 0 */
+    int workers;
+    char *admins[CD_MAX_ADMINS];
+    size_t n_admins;
+    char *hostname;             /* appliance name: name_mismatch, self-signed */
+    char *ca_file;
+    char *ca_dir;
+    char *extra_ca_dir;
+    int crl_timeout;
+    size_t crl_max_size;
+    char *crl_proxy;
+    size_t max_body;
+    size_t max_file;
+    char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */
+    char *nginx_pid_file;       /* for the default reload */
+    char *check_command;        /* e.g. "nginx -t"; %s = release dir */
+    int releases_kept;
+};
+
+/*
+ * Fills cfg with the defaults, then the file at path (NULL: defaults only).
+ * Returns 0, or -1 with a one-line reason in err.  Unknown keys and wrong
+ * types are errors.  Caller frees with cd_settings_free().
+ */
+int cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
+    size_t errlen);
+void cd_settings_free(struct cd_settings *cfg);
+/* 1 when user is in the admin list. */
+int cd_settings_is_admin(const struct cd_settings *cfg, const char *user);
+
+#endif
