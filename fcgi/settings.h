@@ -11,6 +11,7 @@
 struct cd_settings {
     char *state_dir;            /* releases/, current, lock */
     char *socket_path;          /* unix socket to listen on; NULL: fd 0 */
+    char *socket_group;         /* group that may connect (nginx's) */
     int workers;
     char *admins[CD_MAX_ADMINS];
     size_t n_admins;
@@ -25,7 +26,7 @@ struct cd_settings {
     size_t max_file;
     char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */
     char *nginx_pid_file;       /* for the default reload */
-    char *check_command;        /* e.g. "nginx -t"; %s = release dir */
+    char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
     int releases_kept;
 };
 

@@ -1,0 +1,1192 @@
+/*
+ * test_install.c - fcgi/install.c: releases, swap, rollback, prune, reload,
+ * self-signed first start, syscall faults, crashes and concurrent installers.
+ *
+ * Linked with -Wl,--wrap=rename,--wrap=fsync,--wrap=symlink: a test arms
+ * faults[fn].fail_at = N and the Nth call from install.c fails with EIO;
+ * every other call goes to the real function.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "install.h"
+#include "settings.h"
+
+#define HOST "appliance.example.test"
+
+/* ---- syscall faults ---- */
+
+enum fault_fn { F_RENAME, F_FSYNC, F_SYMLINK, F_COUNT };
+
+static struct {
+    int fail_at;        /* 0: never */
+    int calls;
+    int fired;
+} faults[F_COUNT];
+
+int __real_rename(const char *from, const char *to);
+int __real_fsync(int fd);
+int __real_symlink(const char *target, const char *path);
+int __wrap_rename(const char *from, const char *to);
+int __wrap_fsync(int fd);
+int __wrap_symlink(const char *target, const char *path);
+
+static int
+fault(enum fault_fn fn)
+{
+    if (faults[fn].fail_at == 0 || ++faults[fn].calls != faults[fn].fail_at)
+        return 0;
+    faults[fn].fired = 1;
+    errno = EIO;
+    return 1;
+}
+
+int
+__wrap_rename(const char *from, const char *to)
+{
+    return fault(F_RENAME) ? -1 : __real_rename(from, to);
+}
+
+int
+__wrap_fsync(int fd)
+{
+    return fault(F_FSYNC) ? -1 : __real_fsync(fd);
+}
+
+int
+__wrap_symlink(const char *target, const char *path)
+{
+    return fault(F_SYMLINK) ? -1 : __real_symlink(target, path);
+}
+
+static void
+faults_clear(void)
+{
+    memset(faults, 0, sizeof(faults));
+}
+
+/* ---- keys and certificates, made once ---- */
+
+static EVP_PKEY *root_key, *inter_key, *leaf_key, *other_key;
+static X509 *root_crt, *inter_crt, *leaf_crt;
+static STACK_OF(X509) *path;
+
+static X509 *
+mkcert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+    int ca, long serial)
+{
+    X509 *x = X509_new();
+    X509_NAME *nm = X509_NAME_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *e;
+
+    assert_non_null(x);
+    assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+        (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, nm);
+    X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) :
+        nm);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 90);
+    X509_set_pubkey(x, key);
+    X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+    e = X509V3_EXT_nconf_nid(NULL, &v3, NID_basic_constraints,
+        ca ? "critical,CA:TRUE" : "CA:FALSE");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    if (!ca) {
+        char san[128];
+
+        snprintf(san, sizeof(san), "DNS:%s", cn);
+        e = X509V3_EXT_nconf_nid(NULL, &v3, NID_subject_alt_name, san);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key,
+        EVP_sha256()) > 0);
+    X509_NAME_free(nm);
+    return x;
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    root_key = EVP_RSA_gen(2048);
+    inter_key = EVP_RSA_gen(2048);
+    leaf_key = EVP_RSA_gen(2048);
+    other_key = EVP_RSA_gen(2048);
+    if (root_key == NULL || inter_key == NULL || leaf_key == NULL ||
+        other_key == NULL)
+        return -1;
+    root_crt = mkcert("Test Root CA", root_key, NULL, NULL, 1, 1);
+    inter_crt = mkcert("Test Intermediate CA", inter_key, root_crt, root_key,
+        1, 2);
+    leaf_crt = mkcert(HOST, leaf_key, inter_crt, inter_key, 0, 3);
+    path = sk_X509_new_null();
+    sk_X509_push(path, inter_crt);
+    sk_X509_push(path, root_crt);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    sk_X509_free(path);
+    X509_free(root_crt);
+    X509_free(inter_crt);
+    X509_free(leaf_crt);
+    EVP_PKEY_free(root_key);
+    EVP_PKEY_free(inter_key);
+    EVP_PKEY_free(leaf_key);
+    EVP_PKEY_free(other_key);
+    return 0;
+}
+
+/* ---- a state directory per test ---- */
+
+struct fx {
+    char dir[64];               /* mkdtemp */
+    char state[128];            /* dir/state, made by install.c */
+    struct cd_settings s;
+};
+
+static void
+set(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v != NULL ? strdup(v) : NULL;
+}
+
+static int
+setup(void **state)
+{
+    struct fx *fx = calloc(1, sizeof(*fx));
+
+    if (fx == NULL)
+        return -1;
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/cd-install-XXXXXX");
+    if (mkdtemp(fx->dir) == NULL) {
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
+    set(&fx->s.state_dir, fx->state);
+    set(&fx->s.hostname, HOST);
+    set(&fx->s.reload_command, "true");
+    fx->s.releases_kept = 5;
+    faults_clear();
+    *state = fx;
+    return 0;
+}
+
+static int
+rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static int
+teardown(void **state)
+{
+    struct fx *fx = *state;
+
+    faults_clear();
+    nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    cd_settings_free(&fx->s);
+    free(fx);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static int
+install(struct fx *fx, const char *name, EVP_PKEY *key, X509 *leaf,
+    STACK_OF(X509) *p, struct cd_install_result *res)
+{
+    struct cd_install_files f = {
+        .name = name, .mode = "ca-signed", .validation = "mandatory",
+        .use_crl = 1, .key = key, .leaf = leaf, .path = p,
+    };
+
+    return cd_install_release(&fx->s, &f, res);
+}
+
+static int
+install_leaf(struct fx *fx, const char *name, struct cd_install_result *res)
+{
+    return install(fx, name, leaf_key, leaf_crt, path, res);
+}
+
+/* The id "current" names, "" when none. */
+static void
+current_of(struct fx *fx, char *id, size_t len)
+{
+    char p[256], t[100];
+    ssize_t n;
+
+    snprintf(p, sizeof(p), "%s/current", fx->state);
+    n = readlink(p, t, sizeof(t) - 1);
+    t[n > 0 ? n : 0] = '\0';
+    snprintf(id, len, "%s", strncmp(t, "releases/", 9) == 0 ? t + 9 : t);
+}
+
+static int
+no_pass(char *buf, int size, int rw, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rw;
+    (void)u;
+    return 0;
+}
+
+static X509 *
+read_cert(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    X509 *x;
+
+    assert_non_null(f);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    return x;
+}
+
+static char *
+slurp(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    char *buf = calloc(1, 1 << 16);
+    size_t n;
+
+    assert_non_null(f);
+    assert_non_null(buf);
+    n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Number of PEM certificates in a file. */
+static int
+count_pem(const char *file)
+{
+    char *buf = slurp(file), *p = buf;
+    int n = 0;
+
+    while ((p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
+        n++;
+        p++;
+    }
+    free(buf);
+    return n;
+}
+
+/*
+ * "current" names a whole release (expect_id, when not NULL): the key
+ * matches the certificate, is 0600, fullchain starts with cert.pem.
+ */
+static void
+assert_current_whole(struct fx *fx, const char *expect_id)
+{
+    char id[128], p[512];
+    struct stat st;
+    EVP_PKEY *key;
+    X509 *crt, *full;
+    FILE *f;
+
+    current_of(fx, id, sizeof(id));
+    assert_true(id[0] != '\0');
+    if (expect_id != NULL)
+        assert_string_equal(id, expect_id);
+    snprintf(p, sizeof(p), "%s/current/cert.pem", fx->state);
+    assert_non_null(crt = read_cert(p));
+    snprintf(p, sizeof(p), "%s/current/fullchain.pem", fx->state);
+    assert_non_null(full = read_cert(p));
+    assert_int_equal(X509_cmp(crt, full), 0);
+    snprintf(p, sizeof(p), "%s/current/privkey.pem", fx->state);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_non_null(f = fopen(p, "r"));
+    key = PEM_read_PrivateKey(f, NULL, no_pass, NULL);
+    fclose(f);
+    assert_non_null(key);
+    assert_int_equal(X509_check_private_key(crt, key), 1);
+    snprintf(p, sizeof(p), "%s/current/meta.json", fx->state);
+    assert_int_equal(stat(p, &st), 0);
+    EVP_PKEY_free(key);
+    X509_free(crt);
+    X509_free(full);
+}
+
+/* Entries of dir whose names start with prefix ("" : release ids). */
+static int
+count_in(const char *dir, const char *prefix)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        if (prefix[0] == '\0') {
+            if (de->d_name[0] != '.' && strlen(de->d_name) == 25)
+                n++;
+        } else if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static int
+count_releases(struct fx *fx)
+{
+    char p[256];
+
+    snprintf(p, sizeof(p), "%s/releases", fx->state);
+    return count_in(p, "");
+}
+
+static void
+assert_no_leftovers(struct fx *fx)
+{
+    char p[256];
+
+    snprintf(p, sizeof(p), "%s/releases", fx->state);
+    assert_int_equal(count_in(p, ".tmp-"), 0);
+    assert_int_equal(count_in(fx->state, ".current-tmp-"), 0);
+}
+
+static void
+write_text(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* ---- tests ---- */
+
+static void
+test_cd_install_release_whole(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[4];
+    char p[512], *meta, *pem;
+    size_t n = 0, len = 0;
+    struct stat st;
+    X509 *x;
+
+    assert_int_equal(install_leaf(fx, "Web cert", &res), 0);
+    assert_string_equal(res.err, "");
+    assert_int_equal(strlen(res.release), 25);
+    assert_int_equal(res.reloaded, 1);
+    assert_non_null(strstr(res.reload_detail, "succeeded"));
+    assert_current_whole(fx, res.release);
+    assert_no_leftovers(fx);
+
+    /* state and releases are private, the key was never wider than 0600 */
+    assert_int_equal(stat(fx->state, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    snprintf(p, sizeof(p), "%s/releases/%s", fx->state, res.release);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+
+    /* fullchain: leaf + intermediate, not the root; chain: the path */
+    snprintf(p, sizeof(p), "%s/current/fullchain.pem", fx->state);
+    assert_int_equal(count_pem(p), 2);
+    snprintf(p, sizeof(p), "%s/current/chain.pem", fx->state);
+    assert_int_equal(count_pem(p), 2);
+    assert_non_null(x = read_cert(p));
+    assert_int_equal(X509_cmp(x, inter_crt), 0);
+    X509_free(x);
+    snprintf(p, sizeof(p), "%s/current/cert.pem", fx->state);
+    assert_int_equal(count_pem(p), 1);
+
+    /* PKCS#8, unencrypted */
+    snprintf(p, sizeof(p), "%s/current/privkey.pem", fx->state);
+    pem = slurp(p);
+    assert_non_null(strstr(pem, "-----BEGIN PRIVATE KEY-----"));
+    free(pem);
+
+    /* meta.json: the documented fields, no key material */
+    snprintf(p, sizeof(p), "%s/current/meta.json", fx->state);
+    meta = slurp(p);
+    assert_null(strstr(meta, "PRIVATE"));
+    {
+        json_t *m = json_loads(meta, 0, NULL);
+
+        assert_non_null(m);
+        assert_string_equal(json_string_value(json_object_get(m, "name")),
+            "Web cert");
+        assert_string_equal(json_string_value(json_object_get(m, "mode")),
+            "ca-signed");
+        assert_string_equal(json_string_value(json_object_get(m,
+            "validation")), "mandatory");
+        assert_true(json_is_true(json_object_get(m, "use_crl")));
+        assert_string_equal(json_string_value(json_object_get(m,
+            "subject_cn")), HOST);
+        assert_int_equal(strlen(json_string_value(json_object_get(m,
+            "sha256"))), 95);
+        assert_non_null(json_string_value(json_object_get(m, "not_after")));
+        assert_non_null(json_string_value(json_object_get(m,
+            "installed_at")));
+        json_decref(m);
+    }
+    free(meta);
+
+    assert_int_equal(cd_install_list(&fx->s, rel, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rel[0].id, res.release);
+    assert_string_equal(rel[0].name, "Web cert");
+    assert_string_equal(rel[0].mode, "ca-signed");
+    assert_int_equal(rel[0].use_crl, 1);
+    assert_int_equal(rel[0].current, 1);
+    assert_true(labs((long)(rel[0].installed_at - time(NULL))) < 60);
+
+    pem = cd_install_current_cert(&fx->s, &len);
+    assert_non_null(pem);
+    assert_int_equal(strlen(pem), len);
+    assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE-----"));
+    free(pem);
+}
+
+static void
+test_cd_install_release_fullchain_root(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    STACK_OF(X509) *p = sk_X509_new_null();
+    X509 *leaf = mkcert(HOST, leaf_key, root_crt, root_key, 0, 9);
+    char f[512];
+
+    sk_X509_push(p, root_crt);
+    assert_int_equal(install(fx, "direct", leaf_key, leaf, p, &res), 0);
+    snprintf(f, sizeof(f), "%s/current/fullchain.pem", fx->state);
+    assert_int_equal(count_pem(f), 1);
+    snprintf(f, sizeof(f), "%s/current/chain.pem", fx->state);
+    assert_int_equal(count_pem(f), 1);
+    sk_X509_free(p);
+    X509_free(leaf);
+
+    /* no path at all: chain.pem exists and is empty */
+    assert_int_equal(install(fx, "bare", leaf_key, leaf_crt, NULL, &res), 0);
+    snprintf(f, sizeof(f), "%s/current/chain.pem", fx->state);
+    assert_int_equal(count_pem(f), 0);
+    assert_current_whole(fx, res.release);
+}
+
+static void
+test_cd_install_release_twice(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[4];
+    char first[64];
+    size_t n = 0;
+
+    assert_int_equal(install_leaf(fx, "one", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+    assert_int_equal(install_leaf(fx, "two", &res), 0);
+    assert_string_not_equal(first, res.release);
+    assert_current_whole(fx, res.release);
+    assert_int_equal(cd_install_list(&fx->s, rel, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rel[0].id, res.release);
+    assert_string_equal(rel[0].name, "two");
+    assert_int_equal(rel[0].current, 1);
+    assert_string_equal(rel[1].id, first);
+    assert_string_equal(rel[1].name, "one");
+    assert_int_equal(rel[1].current, 0);
+    /* max bounds the list */
+    assert_int_equal(cd_install_list(&fx->s, rel, 1, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void
+test_cd_install_rollback_previous(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[4];
+    char first[64], second[64];
+    X509 *other = mkcert(HOST, other_key, NULL, NULL, 0, 5);
+    size_t n = 0;
+
+    assert_int_equal(install_leaf(fx, "one", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+    assert_int_equal(install(fx, "two", other_key, other, NULL, &res), 0);
+    X509_free(other);
+    snprintf(second, sizeof(second), "%s", res.release);
+
+    assert_int_equal(cd_install_rollback(&fx->s, &res), 0);
+    assert_string_equal(res.release, first);
+    assert_int_equal(res.reloaded, 1);
+    assert_current_whole(fx, first);
+    assert_int_equal(cd_install_list(&fx->s, rel, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rel[0].id, second);     /* still newest first */
+    assert_int_equal(rel[0].current, 0);
+    assert_int_equal(rel[1].current, 1);
+
+    /* nothing was installed before the first */
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    assert_non_null(strstr(res.err, "no earlier release"));
+    assert_current_whole(fx, first);
+
+    /* a new install after a rollback is current; rollback goes to second */
+    assert_int_equal(install_leaf(fx, "three", &res), 0);
+    assert_int_equal(cd_install_rollback(&fx->s, &res), 0);
+    assert_string_equal(res.release, second);
+}
+
+static void
+test_cd_install_rollback_none(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char id[64];
+
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    assert_true(res.err[0] != '\0');
+    assert_int_equal(install_leaf(fx, "only", &res), 0);
+    snprintf(id, sizeof(id), "%s", res.release);
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    assert_non_null(strstr(res.err, "no earlier release"));
+    assert_current_whole(fx, id);
+}
+
+static void
+test_cd_install_release_prune(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[8];
+    size_t n = 0;
+    int i;
+
+    fx->s.releases_kept = 2;
+    for (i = 0; i < 4; i++)
+        assert_int_equal(install_leaf(fx, "p", &res), 0);
+    assert_int_equal(count_releases(fx), 2);
+    assert_no_leftovers(fx);
+    assert_current_whole(fx, res.release);
+    assert_int_equal(cd_install_list(&fx->s, rel, 8, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rel[0].id, res.release);
+
+    /* rolled back to the older one, which stays while it is current */
+    assert_int_equal(cd_install_rollback(&fx->s, &res), 0);
+    assert_string_equal(res.release, rel[1].id);
+    fx->s.releases_kept = 1;
+    assert_int_equal(install_leaf(fx, "p", &res), 0);
+    assert_int_equal(count_releases(fx), 1);
+    assert_current_whole(fx, res.release);
+}
+
+static void
+test_cd_install_release_mismatch(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char first[64];
+
+    assert_int_equal(install_leaf(fx, "good", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+    assert_int_equal(install(fx, "bad", other_key, leaf_crt, path, &res), -1);
+    assert_non_null(strstr(res.err, "does not match"));
+    assert_string_equal(res.release, "");
+    assert_current_whole(fx, first);
+    assert_int_equal(count_releases(fx), 1);
+    assert_no_leftovers(fx);
+    /* nothing to install */
+    assert_int_equal(install(fx, "none", NULL, leaf_crt, NULL, &res), -1);
+    assert_current_whole(fx, first);
+}
+
+static void
+test_cd_install_release_check_command(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char first[64], cmd[512], seen[256], *s;
+
+    assert_int_equal(install_leaf(fx, "good", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+
+    set(&fx->s.check_command, "false");
+    assert_int_equal(install_leaf(fx, "checked", &res), -1);
+    assert_non_null(strstr(res.err, "check command failed with exit "
+        "status 1"));
+    assert_current_whole(fx, first);
+    assert_int_equal(count_releases(fx), 1);
+    assert_no_leftovers(fx);
+
+    /* its output, one line, in the reason */
+    set(&fx->s.check_command, "echo 'nginx: [emerg] test failed' >&2; "
+        "exit 3");
+    assert_int_equal(install_leaf(fx, "checked", &res), -1);
+    assert_non_null(strstr(res.err, "exit status 3: nginx: [emerg] test "
+        "failed"));
+    assert_current_whole(fx, first);
+
+    /* the release to check is in CERTDIALOG_RELEASE */
+    snprintf(seen, sizeof(seen), "%s/seen", fx->dir);
+    snprintf(cmd, sizeof(cmd), "test -s \"$CERTDIALOG_RELEASE/fullchain.pem\""
+        " && test -s \"$CERTDIALOG_RELEASE/privkey.pem\" && "
+        "printf %%s \"$CERTDIALOG_RELEASE\" > '%s'", seen);
+    set(&fx->s.check_command, cmd);
+    assert_int_equal(install_leaf(fx, "checked", &res), 0);
+    assert_current_whole(fx, res.release);
+    s = slurp(seen);
+    assert_non_null(strstr(s, fx->state));
+    assert_non_null(strstr(s, "/releases/.tmp-"));
+    assert_non_null(strstr(s, res.release));
+    free(s);
+}
+
+static void
+test_cd_install_release_reload_command(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+
+    set(&fx->s.reload_command, "false");
+    assert_int_equal(install_leaf(fx, "r", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "failed with exit status 1"));
+    assert_current_whole(fx, res.release);
+
+    set(&fx->s.reload_command, "echo \"reloading $CERTDIALOG_RELEASE\"; "
+        "printf '\\001\\n'; exit 0");
+    assert_int_equal(install_leaf(fx, "r", &res), 0);
+    assert_int_equal(res.reloaded, 1);
+    assert_non_null(strstr(res.reload_detail, "succeeded: reloading "));
+    assert_non_null(strstr(res.reload_detail, res.release));
+    assert_null(strchr(res.reload_detail, '\001'));
+    assert_null(strchr(res.reload_detail, '\n'));
+
+    /* lots of output is drained and cut, the command is not blocked */
+    set(&fx->s.reload_command, "head -c 1000000 /dev/zero | tr '\\0' x");
+    assert_int_equal(install_leaf(fx, "r", &res), 0);
+    assert_int_equal(res.reloaded, 1);
+    assert_true(strlen(res.reload_detail) < sizeof(res.reload_detail));
+}
+
+static void
+test_cd_install_release_pid_file(void **state)
+{
+    static const char *garbage[] = { "12ab\n", "", "0\n", "-5\n",
+        "99999999999\n", " 12\n", "12 13\n", "1e3", "123456789012345678901"
+        "234567890123\n" };
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char pidfile[256], buf[64], c;
+    int fds[2], st;
+    size_t i;
+    pid_t pid;
+
+    set(&fx->s.reload_command, NULL);
+    snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", fx->dir);
+    set(&fx->s.nginx_pid_file, pidfile);
+
+    /* missing: a failed reload, not a failed install */
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "no nginx pid file at"));
+    assert_non_null(strstr(res.reload_detail, pidfile));
+    assert_current_whole(fx, res.release);
+
+    for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+        write_text(pidfile, garbage[i]);
+        assert_int_equal(install_leaf(fx, "pid", &res), 0);
+        assert_int_equal(res.reloaded, 0);
+        assert_true(res.reload_detail[0] != '\0');
+        assert_null(strstr(res.reload_detail, "SIGHUP"));
+    }
+
+    /* a live process that is not nginx is left alone */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        prctl(PR_SET_NAME, "not-the-server");
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+    write_text(pidfile, buf);
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "not nginx"));
+    assert_int_equal(kill(pid, 0), 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    close(fds[0]);
+
+    /* a process called nginx gets SIGHUP (and, being a stub, dies of it) */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        prctl(PR_SET_NAME, "nginx");
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    write_text(pidfile, buf);
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 1);
+    assert_non_null(strstr(res.reload_detail, "sent SIGHUP"));
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGHUP);
+
+    /* ... and a pid that is gone is reported */
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "not running"));
+}
+
+static X509 *
+current_cert(struct fx *fx)
+{
+    char p[512];
+
+    snprintf(p, sizeof(p), "%s/current/cert.pem", fx->state);
+    return read_cert(p);
+}
+
+static void
+test_cd_install_ensure_empty(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[4];
+    GENERAL_NAMES *gens;
+    GENERAL_NAME *gn;
+    const ASN1_INTEGER *serial;
+    BIGNUM *bn;
+    EVP_PKEY *pub;
+    X509 *x;
+    char cn[256];
+    size_t n = 0;
+    int days = 0, secs = 0;
+
+    assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
+    assert_int_equal(strlen(res.release), 25);
+    assert_current_whole(fx, res.release);
+    assert_non_null(x = current_cert(fx));
+
+    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+        NID_commonName, cn, sizeof(cn)) > 0);
+    assert_string_equal(cn, HOST);
+    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    assert_non_null(gens);
+    assert_int_equal(sk_GENERAL_NAME_num(gens), 1);
+    gn = sk_GENERAL_NAME_value(gens, 0);
+    assert_int_equal(gn->type, GEN_DNS);
+    assert_string_equal((const char *)ASN1_STRING_get0_data(gn->d.dNSName),
+        HOST);
+    GENERAL_NAMES_free(gens);
+    assert_int_equal(X509_check_host(x, HOST, 0, 0, NULL), 1);
+
+    pub = X509_get0_pubkey(x);
+    assert_int_equal(EVP_PKEY_get_base_id(pub), EVP_PKEY_RSA);
+    assert_int_equal(EVP_PKEY_get_bits(pub), 2048);
+    assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
+    assert_int_equal(X509_verify(x, pub), 1);
+    assert_int_equal(X509_get_version(x), X509_VERSION_3);
+    assert_int_equal(X509_check_ca(x), 0);
+    assert_true(X509_get_extended_key_usage(x) & XKU_SSL_SERVER);
+    assert_true(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE);
+    assert_true(X509_get_key_usage(x) & KU_KEY_ENCIPHERMENT);
+    assert_non_null(X509_get0_subject_key_id(x));
+    serial = X509_get0_serialNumber(x);
+    bn = ASN1_INTEGER_to_BN(serial, NULL);
+    assert_false(BN_is_negative(bn));
+    assert_int_equal(BN_num_bytes(bn), 16);
+    BN_free(bn);
+    assert_int_equal(ASN1_TIME_diff(&days, &secs, NULL,
+        X509_get0_notAfter(x)), 1);
+    assert_true(days >= 364 && days <= 365);
+    assert_true(X509_cmp_current_time(X509_get0_notBefore(x)) < 0);
+    X509_free(x);
+
+    assert_int_equal(cd_install_list(&fx->s, rel, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rel[0].mode, "self-signed");
+    assert_string_equal(rel[0].name, "self-signed");
+    assert_int_equal(rel[0].current, 1);
+}
+
+static void
+test_cd_install_ensure_ip(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    X509 *x;
+
+    set(&fx->s.hostname, "192.0.2.10");
+    assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
+    assert_non_null(x = current_cert(fx));
+    assert_int_equal(X509_check_ip_asc(x, "192.0.2.10", 0), 1);
+    X509_free(x);
+
+    set(&fx->s.hostname, "2001:db8::1");
+    assert_int_equal(cd_install_self_signed(&fx->s, &res), 0);
+    assert_non_null(x = current_cert(fx));
+    assert_int_equal(X509_check_ip_asc(x, "2001:db8::1", 0), 1);
+    X509_free(x);
+}
+
+static void
+test_cd_install_self_signed_long_name(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char host[128], cn[256];
+    X509 *x;
+
+    /* longer than ub-common-name (64): the SAN carries it, no CN */
+    snprintf(host, sizeof(host), "%s.%s.example.test",
+        "a-rather-long-label-for-an-appliance-name-0123456789",
+        "another-label-that-is-also-quite-long");
+    set(&fx->s.hostname, host);
+    assert_int_equal(cd_install_self_signed(&fx->s, &res), 0);
+    assert_non_null(x = current_cert(fx));
+    assert_int_equal(X509_check_host(x, host, 0, 0, NULL), 1);
+    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+        NID_commonName, cn, sizeof(cn)) < 0);
+    X509_free(x);
+
+    /* a name no certificate can carry is refused before any work */
+    set(&fx->s.hostname, "bad host");
+    assert_int_equal(cd_install_self_signed(&fx->s, &res), -1);
+    assert_non_null(strstr(res.err, "host name"));
+    assert_current_whole(fx, NULL);
+}
+
+static void
+test_cd_install_ensure_populated(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char id[64];
+
+    assert_int_equal(install_leaf(fx, "mine", &res), 0);
+    snprintf(id, sizeof(id), "%s", res.release);
+    assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
+    assert_string_equal(res.release, id);
+    assert_int_equal(count_releases(fx), 1);
+    assert_current_whole(fx, id);
+}
+
+static void
+test_cd_install_ensure_dangling(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char p[512], id[64];
+
+    assert_int_equal(mkdir(fx->state, 0700), 0);
+    snprintf(p, sizeof(p), "%s/current", fx->state);
+    assert_int_equal(symlink("releases/20200101T000000Z-00000000", p), 0);
+    assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
+    assert_current_whole(fx, res.release);
+    current_of(fx, id, sizeof(id));
+    assert_string_equal(id, res.release);
+}
+
+/*
+ * Fails the Nth call of fn, for N = 1, 2, ... until an install makes no
+ * such call: each failed install returns -1 with the errno in its reason
+ * and leaves the previous release current and whole.
+ */
+static void
+fault_every_step(struct fx *fx, enum fault_fn fn)
+{
+    struct cd_install_result res;
+    char first[64];
+    int n, rc, fired;
+
+    assert_int_equal(install_leaf(fx, "first", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+    for (n = 1; n < 64; n++) {
+        faults_clear();
+        faults[fn].fail_at = n;
+        rc = install_leaf(fx, "second", &res);
+        fired = faults[fn].fired;
+        faults_clear();
+        if (!fired) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+        assert_int_equal(rc, -1);
+        assert_non_null(strstr(res.err, strerror(EIO)));
+        assert_current_whole(fx, first);
+        assert_int_equal(count_releases(fx), 1);
+    }
+    assert_true(n > 1);
+    assert_string_not_equal(res.release, first);
+    assert_current_whole(fx, res.release);
+    assert_no_leftovers(fx);
+}
+
+static void
+test_cd_install_release_fault_rename(void **state)
+{
+    fault_every_step(*state, F_RENAME);
+}
+
+static void
+test_cd_install_release_fault_fsync(void **state)
+{
+    fault_every_step(*state, F_FSYNC);
+}
+
+static void
+test_cd_install_release_fault_symlink(void **state)
+{
+    fault_every_step(*state, F_SYMLINK);
+}
+
+/*
+ * The sync after the swap fails and so does putting the old link back:
+ * the answer says the new release is current, and it is whole.
+ */
+static void
+test_cd_install_release_fault_restore(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    int fsyncs, renames;
+
+    assert_int_equal(install_leaf(fx, "first", &res), 0);
+    /* count the calls of a clean install */
+    faults[F_FSYNC].fail_at = 1000;
+    faults[F_RENAME].fail_at = 1000;
+    assert_int_equal(install_leaf(fx, "count", &res), 0);
+    fsyncs = faults[F_FSYNC].calls;
+    renames = faults[F_RENAME].calls;
+    faults_clear();
+    faults[F_FSYNC].fail_at = fsyncs;           /* the sync of STATE */
+    faults[F_RENAME].fail_at = renames + 1;     /* the restore */
+    assert_int_equal(install_leaf(fx, "second", &res), -1);
+    assert_int_equal(faults[F_FSYNC].fired, 1);
+    assert_int_equal(faults[F_RENAME].fired, 1);
+    faults_clear();
+    assert_non_null(strstr(res.err, "became current"));
+    assert_current_whole(fx, NULL);
+    assert_int_equal(count_releases(fx), 3);
+    assert_int_equal(install_leaf(fx, "third", &res), 0);
+    assert_no_leftovers(fx);
+}
+
+static void
+test_cd_install_release_stale_cleanup(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char p[512];
+
+    assert_int_equal(install_leaf(fx, "first", &res), 0);
+    /* what a crash between steps leaves behind */
+    snprintf(p, sizeof(p), "%s/releases/.tmp-20200101T000000Z-0badf00d",
+        fx->state);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/releases/.tmp-20200101T000000Z-0badf00d/"
+        "privkey.pem", fx->state);
+    write_text(p, "half a key");
+    snprintf(p, sizeof(p), "%s/.current-tmp-0badf00d", fx->state);
+    assert_int_equal(symlink("releases/.tmp-20200101T000000Z-0badf00d", p),
+        0);
+    assert_current_whole(fx, res.release);
+    assert_int_equal(install_leaf(fx, "second", &res), 0);
+    assert_no_leftovers(fx);
+    assert_current_whole(fx, res.release);
+    /* the list never shows a temporary directory */
+    assert_int_equal(count_releases(fx), 2);
+}
+
+/* The installer is killed while its release is being checked. */
+static void
+test_cd_install_release_crash(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char first[64], p[256];
+    pid_t pid;
+    int st;
+
+    assert_int_equal(install_leaf(fx, "first", &res), 0);
+    snprintf(first, sizeof(first), "%s", res.release);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        set(&fx->s.check_command, "kill -9 $PPID; sleep 5");
+        install_leaf(fx, "killed", &res);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_current_whole(fx, first);
+    snprintf(p, sizeof(p), "%s/releases", fx->state);
+    assert_int_equal(count_in(p, ".tmp-"), 1);
+    /* the lock died with it; the next install cleans up */
+    assert_int_equal(install_leaf(fx, "after", &res), 0);
+    assert_current_whole(fx, res.release);
+    assert_no_leftovers(fx);
+    assert_int_equal(count_releases(fx), 2);
+}
+
+static void
+test_cd_install_release_concurrent(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct cd_release rel[16];
+    pid_t pids[8];
+    size_t n = 0;
+    int i, st;
+
+    for (i = 0; i < 8; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char name[16];
+
+            snprintf(name, sizeof(name), "child %d", i);
+            _exit(install_leaf(fx, name, &res) == 0 ? 0 : 1);
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    assert_current_whole(fx, NULL);
+    assert_no_leftovers(fx);
+    assert_int_equal(count_releases(fx), fx->s.releases_kept);
+    /* the last one to get the lock is current: the newest */
+    assert_int_equal(cd_install_list(&fx->s, rel, 16, &n), 0);
+    assert_int_equal(n, (size_t)fx->s.releases_kept);
+    assert_int_equal(rel[0].current, 1);
+    assert_int_equal(install_leaf(fx, "after", &res), 0);
+    assert_current_whole(fx, res.release);
+    assert_no_leftovers(fx);
+}
+
+static void
+test_cd_install_list_empty(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_release rel[2];
+    size_t n = 7, len = 7;
+
+    assert_int_equal(cd_install_list(&fx->s, rel, 2, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(cd_install_current_cert(&fx->s, &len));
+    assert_int_equal(len, 0);
+}
+
+static void
+test_cd_install_release_bad_state(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    char p[256];
+
+    /* the state directory's parent is a file */
+    snprintf(p, sizeof(p), "%s/file", fx->dir);
+    write_text(p, "x");
+    snprintf(p, sizeof(p), "%s/file/state", fx->dir);
+    set(&fx->s.state_dir, p);
+    assert_int_equal(install_leaf(fx, "x", &res), -1);
+    assert_non_null(strstr(res.err, "cannot create the state directory"));
+    assert_int_equal(cd_install_ensure(&fx->s, &res), -1);
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_cd_install_release_whole),
+        T(test_cd_install_release_fullchain_root),
+        T(test_cd_install_release_twice),
+        T(test_cd_install_rollback_previous),
+        T(test_cd_install_rollback_none),
+        T(test_cd_install_release_prune),
+        T(test_cd_install_release_mismatch),
+        T(test_cd_install_release_check_command),
+        T(test_cd_install_release_reload_command),
+        T(test_cd_install_release_pid_file),
+        T(test_cd_install_ensure_empty),
+        T(test_cd_install_ensure_ip),
+        T(test_cd_install_self_signed_long_name),
+        T(test_cd_install_ensure_populated),
+        T(test_cd_install_ensure_dangling),
+        T(test_cd_install_release_fault_rename),
+        T(test_cd_install_release_fault_fsync),
+        T(test_cd_install_release_fault_symlink),
+        T(test_cd_install_release_fault_restore),
+        T(test_cd_install_release_stale_cleanup),
+        T(test_cd_install_release_crash),
+        T(test_cd_install_release_concurrent),
+        T(test_cd_install_list_empty),
+        T(test_cd_install_release_bad_state),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
