@@ -78,7 +78,7 @@ void cv_ctx_crl_cache_clear(struct cv_ctx *ctx);
 /* ---- one upload ---- */
 
 struct cv_input {
-    const uint8_t *key;         /* NULL or empty: missing */
+    const uint8_t *key;         /* NULL: missing; empty: unreadable */
     size_t key_len;
     const uint8_t *crt;
     size_t crt_len;

@@ -114,19 +114,19 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
     pass = copy_pass(in, rep, &pass_ok);
 
     /* read everything first: a PKCS#12 certificate may carry the key */
-    if (in->crt != NULL && in->crt_len > 0)
+    if (in->crt != NULL)
         crc = cv_crt_load(in->crt, in->crt_len, pass, &leaf, &extra,
             &p12key, cdet, sizeof(cdet));
-    if (in->key != NULL && in->key_len > 0 && pass_ok)
+    if (in->key != NULL && pass_ok)
         krc = cv_key_load(in->key, in->key_len, pass, &key, kdet,
             sizeof(kdet));
-    if (in->chain != NULL && in->chain_len > 0)
+    if (in->chain != NULL)
         hrc = cv_chain_load(in->chain, in->chain_len, &chain, hdet,
             sizeof(hdet));
     free_pass(pass);
     pass = NULL;
 
-    if (in->key == NULL || in->key_len == 0) {
+    if (in->key == NULL) {
         if (p12key != NULL) {
             key = p12key;
             p12key = NULL;
@@ -137,7 +137,7 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
     if (krc != CV_OK)
         cv_report_add(rep, krc, krc == CV_PASSPHRASE_MISMATCH ?
             "passphrase" : "key", "%s", kdet);
-    if (in->crt == NULL || in->crt_len == 0)
+    if (in->crt == NULL)
         cv_report_add(rep, CV_MISSING_FIELD, "crt",
             "the certificate (CRT file) is required");
     else if (crc != CV_OK)
