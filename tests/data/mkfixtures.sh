@@ -53,15 +53,15 @@ EOF
 ext_leaf() {
     local bc="CA:FALSE" ku="critical,digitalSignature,keyEncipherment"
     local eku="serverAuth" san="DNS:sensor.contoso.com,IP:127.0.0.1"
-    local cdp="URI:http://127.0.0.1:1/int.crl" a
+    local cdp="URI:http://127.0.0.1:1/int.crl" akid="keyid" a
     for a in "$@"; do
         case $a in
         bc=*) bc=${a#bc=} ;; ku=*) ku=${a#ku=} ;; eku=*) eku=${a#eku=} ;;
-        san=*) san=${a#san=} ;; cdp=*) cdp=${a#cdp=} ;;
+        san=*) san=${a#san=} ;; cdp=*) cdp=${a#cdp=} ;; akid=*) akid=${a#akid=} ;;
         esac
     done
     echo "subjectKeyIdentifier=hash"
-    echo "authorityKeyIdentifier=keyid"
+    [ "$akid" = - ] || echo "authorityKeyIdentifier=$akid"
     [ "$bc" = - ] || echo "basicConstraints=$bc"
     [ "$ku" = - ] || echo "keyUsage=$ku"
     [ "$eku" = - ] || echo "extendedKeyUsage=$eku"
@@ -209,6 +209,7 @@ leaf ca-leaf.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
 leaf client-only.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" "eku=clientAuth"
 leaf ldap-cdp.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
     "cdp=URI:ldap://ldap.contoso.com/cn=crl"
+leaf akid-critical.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" "akid=critical,keyid"
 leaf no-cdp.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" "cdp=-"
 leaf other-name.pem "$D/good.key" "/C=US/O=Contoso Ltd/OU=Contoso Labs/CN=other.example.com" \
     "-1 day" "+365 days" "san=DNS:other.example.com"
