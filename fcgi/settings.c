@@ -27,6 +27,7 @@ struct opt {
 static const struct opt opts[] = {
     { "state_dir", T_STR, OFF(state_dir), 0, 0 },
     { "socket", T_STR, OFF(socket_path), 0, 0 },
+    { "socket_group", T_STR, OFF(socket_group), 0, 0 },
     { "workers", T_INT, OFF(workers), 1, 64 },
     { "admins", T_ADMINS, 0, 0, 0 },
     { "hostname", T_STR, OFF(hostname), 0, 0 },
@@ -207,6 +208,7 @@ cd_settings_free(struct cd_settings *c)
         free(c->admins[i]);
     free(c->state_dir);
     free(c->socket_path);
+    free(c->socket_group);
     free(c->hostname);
     free(c->ca_file);
     free(c->ca_dir);

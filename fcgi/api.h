@@ -1,0 +1,64 @@
+/*
+ * api.h - the routes of SPEC §4, independent of FastCGI: a request goes in
+ * as plain strings and bytes, an HTTP status and a JSON body come out.
+ */
+#ifndef CD_API_H
+#define CD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cv.h"
+#include "settings.h"
+
+struct cd_app {
+    struct cd_settings *settings;
+    struct cv_ctx *cv;
+};
+
+/* One request; every string may be NULL (absent). */
+struct cd_request {
+    const char *method;
+    const char *path;           /* without the query string */
+    const char *query;          /* after '?', may be NULL */
+    const char *content_type;
+    const char *content_length;
+    const char *remote_user;
+    const char *origin;
+    const char *sec_fetch_site;
+    const char *host;           /* Host header */
+    const uint8_t *body;        /* exactly body_len bytes, when read */
+    size_t body_len;
+};
+
+struct cd_response {
+    int status;
+    json_t *body;               /* owned; caller json_decref()s */
+    const char *allow;          /* Allow header for 405, or NULL */
+    /* for the request log line */
+    char codes[256];            /* "expired,weak_key" or "-" */
+    char sha256[96];            /* fingerprint of the certificate, or "" */
+};
+
+/* What the front must do before reading the body. */
+enum cd_body_need {
+    CD_BODY_NONE = 0,           /* the route takes no body */
+    CD_BODY_READ                /* read exactly content_length bytes */
+};
+
+/*
+ * Checks method, route, user, origin, content type and length before the
+ * body is read.  Returns 0 and *need when the request may go on, or -1
+ * with resp filled (401, 403, 404, 405, 411, 413, 415, 400).
+ */
+int cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
+    enum cd_body_need *need, size_t *body_len, struct cd_response *resp);
+/* Handles a request that passed cd_api_precheck (body read, if needed). */
+void cd_api_handle(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+/* Frees the response body. */
+void cd_api_response_clear(struct cd_response *resp);
+
+#endif

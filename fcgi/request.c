@@ -1,0 +1,163 @@
+/*
+ * request.c - the FastCGI side of a request: reads the parameters and the
+ * body (exactly CONTENT_LENGTH bytes, never more than the limit), hands
+ * them to api.c, writes the JSON answer, logs one line.  The body holds
+ * key bytes and a passphrase: it is wiped before it is freed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "reply.h"
+#include "request.h"
+
+/* OPENSSL_cleanse then free, for buffers that held secrets. */
+static void
+free_secret(void *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, len);
+    free(p);
+}
+
+/* Reads exactly len bytes; -1 on a short body. */
+static int
+read_body(FCGX_Stream *in, uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    int n, want;
+
+    while (off < len) {
+        want = len - off > 65536 ? 65536 : (int)(len - off);
+        if ((n = FCGX_GetStr((char *)buf + off, want, in)) <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+static void
+respond(FCGX_Request *fr, const struct cd_request *rq,
+    const struct cd_response *resp)
+{
+    static const char *const reason[] = {
+        [200] = "OK", [400] = "Bad Request", [401] = "Unauthorized",
+        [403] = "Forbidden", [404] = "Not Found",
+        [405] = "Method Not Allowed", [409] = "Conflict",
+        [411] = "Length Required", [413] = "Content Too Large",
+        [415] = "Unsupported Media Type", [422] = "Unprocessable Content",
+        [500] = "Internal Server Error", [503] = "Service Unavailable",
+    };
+    char *text = resp->body != NULL ? cd_reply_dumps(resp->body) : NULL;
+    const char *r = resp->status > 0 && resp->status < 600 &&
+        reason[resp->status] != NULL ? reason[resp->status] : "Error";
+
+    FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\n", resp->status, r);
+    if (resp->allow != NULL)
+        FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow);
+    if (resp->status == 401)
+        FCGX_FPrintF(fr->out, "WWW-Authenticate: Basic realm=\"certdialog\""
+            "\r\n");
+    FCGX_FPrintF(fr->out, "\r\n");
+    if (rq->method == NULL || strcmp(rq->method, "HEAD") != 0)
+        FCGX_PutS(text != NULL ? text : "{\"ok\":false,\"errors\":[{\"code\":"
+            "\"validation_failed\",\"message\":\"Certificate validation "
+            "failed\",\"field\":null,\"detail\":\"out of memory\"}],"
+            "\"warnings\":[]}\n", fr->out);
+    free(text);
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Printable for the log: no spaces or control bytes from the client. */
+static const char *
+clean(const char *s, char *buf, size_t len)
+{
+    size_t i;
+
+    if (s == NULL || *s == '\0')
+        return "-";
+    for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+        buf[i] = s[i] > ' ' && s[i] < 127 ? s[i] : '?';
+    buf[i] = '\0';
+    return buf;
+}
+
+void
+cd_request_serve(struct cd_app *app, FCGX_Request *fr)
+{
+    struct cd_request rq;
+    struct cd_response resp;
+    struct timespec t0;
+    enum cd_body_need need;
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    char pathbuf[512], ub[64], pb[128];
+    const char *uri, *q;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&rq, 0, sizeof(rq));
+    rq.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    uri = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+    if (uri == NULL)
+        uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+    if (uri != NULL) {
+        snprintf(pathbuf, sizeof(pathbuf), "%s", uri);
+        if ((q = strchr(uri, '?')) != NULL && (size_t)(q - uri) <
+            sizeof(pathbuf)) {
+            pathbuf[q - uri] = '\0';
+            rq.query = q + 1;
+        }
+        rq.path = pathbuf;
+    }
+    if (rq.query == NULL)
+        rq.query = FCGX_GetParam("QUERY_STRING", fr->envp);
+    rq.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    rq.content_length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    rq.remote_user = FCGX_GetParam("REMOTE_USER", fr->envp);
+    rq.origin = FCGX_GetParam("HTTP_ORIGIN", fr->envp);
+    rq.sec_fetch_site = FCGX_GetParam("HTTP_SEC_FETCH_SITE", fr->envp);
+    rq.host = FCGX_GetParam("HTTP_HOST", fr->envp);
+
+    if (cd_api_precheck(app, &rq, &need, &blen, &resp) == 0) {
+        if (need == CD_BODY_READ &&
+            ((body = malloc(blen ? blen : 1)) == NULL ||
+            read_body(fr->in, body, blen) != 0)) {
+            resp.status = body == NULL ? 503 : 400;
+            resp.body = cd_reply_error(body == NULL ? CV_VALIDATION_FAILED :
+                CV_BAD_REQUEST, NULL, body == NULL ? "out of memory" :
+                "the body is shorter than Content-Length");
+            snprintf(resp.codes, sizeof(resp.codes), "%s",
+                body == NULL ? "validation_failed" : "bad_request");
+        } else {
+            rq.body = body;
+            rq.body_len = blen;
+            cd_api_handle(app, &rq, &resp);
+        }
+    }
+    respond(fr, &rq, &resp);
+    free_secret(body, blen);
+    fprintf(stderr, "certdialog: user=%s %s %s %d codes=%s sha256=%s "
+        "%.1fms\n", clean(rq.remote_user, ub, sizeof(ub)),
+        clean(rq.method, pb, 16), clean(rq.path, pb + 16, sizeof(pb) - 16),
+        resp.status, resp.codes, resp.sha256[0] ? resp.sha256 : "-",
+        ms_since(&t0));
+    cd_api_response_clear(&resp);
+}
