@@ -4,16 +4,21 @@
  * POST /api/certificate/validate (SPEC §5).
  *
  * Exit status: 0 the upload would be accepted, 1 it would be rejected,
- * 2 a usage or I/O error (message on stderr).
+ * 2 a usage or I/O error (message on stderr, nothing on stdout).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -22,192 +27,293 @@
 #include "cv.h"
 #include "reply.h"
 
-#define MAX_FILE (16u * 1024 * 1024)
+#define PROG            "certdialog-check"
+#define MAX_FILE        (16u * 1024 * 1024)     /* per input file */
+#define MAX_AT          253402300799ULL         /* 9999-12-31T23:59:59Z */
+#define MAX_CRL_TIMEOUT 600
+
+/* The whole contents of one input file; wiped before it is freed. */
+struct file {
+    uint8_t *p;
+    size_t len;
+    size_t cap;                 /* bytes allocated, all wiped */
+};
 
 static void
 usage(FILE *f)
 {
     fprintf(f,
-        "usage: certdialog-check --crt FILE --key FILE [--chain FILE]\n"
+        "usage: " PROG " --crt FILE --key FILE [--chain FILE]\n"
         "         [--passphrase-file FILE] [--no-crl] [--crl-file FILE]...\n"
         "         [--validation mandatory|none] [--at UNIX_SECONDS]\n"
         "         [--hostname NAME] [--ca-file FILE] [--ca-dir DIR]\n"
         "         [--extra-ca-dir DIR] [--crl-timeout SECONDS]\n"
-        "         [--crl-proxy HOST:PORT] [--name NAME]\n"
-        "Prints the JSON answer of POST /api/certificate/validate; exits 0 "
-        "when the\nupload would be accepted, 1 when rejected, 2 on a usage "
-        "or I/O error.\n");
+        "         [--crl-proxy HOST:PORT] [--name NAME] [--help] [--version]\n"
+        "Prints the JSON answer of POST /api/certificate/validate on stdout;\n"
+        "exits 0 when the upload would be accepted, 1 when it would be\n"
+        "rejected, 2 on a usage or I/O error.\n");
 }
 
-static int
-die(const char *fmt, const char *arg)
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr, prefixed with the program's name. */
+static void
+say(const char *fmt, ...)
 {
-    fprintf(stderr, "certdialog-check: ");
-    fprintf(stderr, fmt, arg);
+    va_list ap;
+
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
-    return 2;
 }
 
-/* Digits only, no sign, no overflow past max. */
+/*
+ * Parses a decimal number: digits only (no sign, space or prefix), at most
+ * max.  Returns 0, or -1 with *out untouched.
+ */
 static int
-parse_num(const char *s, unsigned long long max, unsigned long long *out)
+parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
     unsigned long long v = 0;
+    unsigned d;
     size_t i;
 
-    if (s == NULL || *s == '\0' || strlen(s) > 20)
+    if (s == NULL || s[0] == '\0')
         return -1;
     for (i = 0; s[i] != '\0'; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
-        if (v > (max - (unsigned)(s[i] - '0')) / 10)
+        d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
             return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
+        v = v * 10 + d;
     }
     *out = v;
     return 0;
 }
 
-/* Reads a whole file (at most MAX_FILE bytes); caller frees via wipe(). */
-static uint8_t *
-slurp(const char *path, size_t *lenp)
+static void
+file_wipe(struct file *f)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL, *nb;
-    size_t len = 0, cap = 0, n;
+    if (f->p != NULL) {
+        OPENSSL_cleanse(f->p, f->cap);
+        free(f->p);
+    }
+    f->p = NULL;
+    f->len = f->cap = 0;
+}
 
-    *lenp = 0;
-    if (f == NULL)
-        return NULL;
+/* Grows f to hold need bytes; the old copy is wiped, never left behind. */
+static int
+file_grow(struct file *f, size_t need)
+{
+    uint8_t *np = NULL;
+
+    if (need <= f->cap)
+        return 0;
+    if ((np = malloc(need)) == NULL)
+        return -1;
+    if (f->len > 0)
+        memcpy(np, f->p, f->len);
+    if (f->p != NULL) {
+        OPENSSL_cleanse(f->p, f->cap);
+        free(f->p);
+    }
+    f->p = np;
+    f->cap = need;
+    return 0;
+}
+
+/*
+ * Reads the file at path whole into f (read(2), so no stdio buffer keeps
+ * a copy of a key), at most MAX_FILE bytes.  Returns 0, or -1 after saying
+ * why on stderr.  Caller wipes f with file_wipe() either way.
+ */
+static int
+file_read(const char *path, struct file *f)
+{
+    struct stat st;
+    size_t want;
+    ssize_t n;
+    int fd = -1, rc = -1, err = 0;
+
+    f->p = NULL;
+    f->len = f->cap = 0;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+        fstat(fd, &st) == -1) {
+        err = errno;
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        err = EISDIR;
+        goto out;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > (off_t)MAX_FILE) {
+        err = EFBIG;
+        goto out;
+    }
+    /* regular files: one allocation of the right size (+1 to see EOF) */
+    want = 65536;
+    if (S_ISREG(st.st_mode) && st.st_size > 0)
+        want = (size_t)st.st_size + 1;
+    if (file_grow(f, want) != 0) {
+        err = ENOMEM;
+        goto out;
+    }
     for (;;) {
-        if (cap - len < 65536) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > MAX_FILE + 65536 ||
-                (nb = realloc(buf, cap)) == NULL) {
-                errno = EFBIG;
-                goto fail;
+        if (f->len == f->cap) {
+            if (f->len > MAX_FILE) {
+                err = EFBIG;
+                goto out;
             }
-            buf = nb;
+            if (file_grow(f, f->cap * 2 > MAX_FILE + 1 ?
+                MAX_FILE + 1 : f->cap * 2) != 0) {
+                err = ENOMEM;
+                goto out;
+            }
         }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len > MAX_FILE) {
-            errno = EFBIG;
-            goto fail;
+        n = read(fd, f->p + f->len, f->cap - f->len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1) {
+            err = errno;
+            goto out;
         }
         if (n == 0)
             break;
+        f->len += (size_t)n;
     }
-    if (ferror(f))
-        goto fail;
-    fclose(f);
-    *lenp = len;
-    return buf != NULL ? buf : calloc(1, 1);
-fail:
-    if (buf != NULL)
-        OPENSSL_cleanse(buf, cap);
-    free(buf);
-    fclose(f);
-    return NULL;
+    if (f->len > MAX_FILE) {
+        err = EFBIG;
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0 && err == EFBIG)
+        say("%s: larger than the %u MiB limit", path, MAX_FILE >> 20);
+    else if (rc != 0)
+        say("cannot read %s: %s", path, strerror(err));
+    if (fd != -1)
+        close(fd);
+    return rc;
 }
 
-static void
-wipe(uint8_t *p, size_t len)
-{
-    if (p == NULL)
-        return;
-    OPENSSL_cleanse(p, len);
-    free(p);
-}
-
-/* Every CRL (DER, or PEM blocks) of a file onto crls; -1 when none. */
+/*
+ * Loads every CRL of a file (one DER CRL, or PEM blocks) onto crls.
+ * Returns 0, or -1 after saying why on stderr.
+ */
 static int
 load_crls(const char *path, STACK_OF(X509_CRL) *crls)
 {
-    size_t len;
-    uint8_t *buf = slurp(path, &len);
-    const unsigned char *p = buf;
-    X509_CRL *c;
-    BIO *bio;
-    int n = 0;
+    struct file f = { NULL, 0, 0 };
+    const unsigned char *p = NULL;
+    X509_CRL *crl = NULL;
+    BIO *bio = NULL;
+    size_t skip = 0;
+    int n = 0, rc = -1;
 
-    if (buf == NULL)
-        return -1;
-    if ((c = d2i_X509_CRL(NULL, &p, (long)len)) != NULL) {
-        if (sk_X509_CRL_push(crls, c))
-            n++;
-        else
-            X509_CRL_free(c);
-    } else if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-        while ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-            if (!sk_X509_CRL_push(crls, c)) {
-                X509_CRL_free(c);
-                break;
-            }
+    if (file_read(path, &f) != 0)
+        goto out;
+    if (f.len >= 3 && memcmp(f.p, "\xef\xbb\xbf", 3) == 0)
+        skip = 3;               /* UTF-8 BOM before a PEM block */
+    p = f.p;
+    if ((crl = d2i_X509_CRL(NULL, &p, (long)f.len)) != NULL) {
+        if (!sk_X509_CRL_push(crls, crl))
+            goto out;
+        crl = NULL;
+        n++;
+    } else {
+        if ((bio = BIO_new_mem_buf(f.p + skip, (int)(f.len - skip))) == NULL)
+            goto out;
+        while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+            if (!sk_X509_CRL_push(crls, crl))
+                goto out;
+            crl = NULL;
             n++;
         }
-        BIO_free(bio);
     }
+    if (n > 0)
+        rc = 0;
+out:
+    if (rc != 0 && f.p != NULL)
+        say("%s: not a CRL (DER or PEM)", path);
     ERR_clear_error();
-    free(buf);
-    return n > 0 ? 0 : -1;
+    X509_CRL_free(crl);
+    BIO_free(bio);
+    file_wipe(&f);
+    return rc;
 }
 
 int
 main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "crt", required_argument, NULL, 'c' },
-        { "key", required_argument, NULL, 'k' },
-        { "chain", required_argument, NULL, 'C' },
+        { "crt",             required_argument, NULL, 'c' },
+        { "key",             required_argument, NULL, 'k' },
+        { "chain",           required_argument, NULL, 'C' },
         { "passphrase-file", required_argument, NULL, 'p' },
-        { "no-crl", no_argument, NULL, 'n' },
-        { "crl-file", required_argument, NULL, 'r' },
-        { "validation", required_argument, NULL, 'v' },
-        { "at", required_argument, NULL, 'a' },
-        { "hostname", required_argument, NULL, 'H' },
-        { "ca-file", required_argument, NULL, 'f' },
-        { "ca-dir", required_argument, NULL, 'd' },
-        { "extra-ca-dir", required_argument, NULL, 'e' },
-        { "crl-timeout", required_argument, NULL, 't' },
-        { "crl-proxy", required_argument, NULL, 'P' },
-        { "name", required_argument, NULL, 'N' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
+        { "no-crl",          no_argument,       NULL, 'n' },
+        { "crl-file",        required_argument, NULL, 'r' },
+        { "validation",      required_argument, NULL, 'v' },
+        { "at",              required_argument, NULL, 'a' },
+        { "hostname",        required_argument, NULL, 'H' },
+        { "ca-file",         required_argument, NULL, 'f' },
+        { "ca-dir",          required_argument, NULL, 'd' },
+        { "extra-ca-dir",    required_argument, NULL, 'e' },
+        { "crl-timeout",     required_argument, NULL, 't' },
+        { "crl-proxy",       required_argument, NULL, 'P' },
+        { "name",            required_argument, NULL, 'N' },
+        { "help",            no_argument,       NULL, 'h' },
+        { "version",         no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *crt = NULL, *key = NULL, *chain = NULL, *passfile = NULL;
+    struct file fcrt = { NULL, 0, 0 }, fkey = { NULL, 0, 0 };
+    struct file fchain = { NULL, 0, 0 }, fpass = { NULL, 0, 0 };
     struct cv_config cfg;
     struct cv_options opt;
     struct cv_input in;
     struct cv_ctx *ctx = NULL;
     struct cv_report *rep = NULL;
     STACK_OF(X509_CRL) *crls = NULL;
-    uint8_t *kb = NULL, *cb = NULL, *hb = NULL, *pb = NULL;
-    size_t kl = 0, cl = 0, hl = 0, pl = 0;
-    unsigned long long num;
-    char *cverr = NULL, *text = NULL;
     json_t *j = NULL;
-    int c, rc = 2;
+    char *cverr = NULL, *text = NULL;
+    unsigned long long num = 0;
+    size_t pl = 0;
+    int c, rc = 2, show_usage = 0;
 
     memset(&cfg, 0, sizeof(cfg));
     memset(&opt, 0, sizeof(opt));
     memset(&in, 0, sizeof(in));
     opt.use_crl = 1;
-    if ((crls = sk_X509_CRL_new_null()) == NULL)
-        return die("%s", "out of memory");
+    opt.validation = CV_VALIDATION_MANDATORY;
+    if ((crls = sk_X509_CRL_new_null()) == NULL) {
+        say("out of memory");
+        goto out;
+    }
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': crt = optarg; break;
-        case 'k': key = optarg; break;
-        case 'C': chain = optarg; break;
-        case 'p': passfile = optarg; break;
-        case 'n': opt.use_crl = 0; break;
+        case 'c':
+            crt = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'C':
+            chain = optarg;
+            break;
+        case 'p':
+            passfile = optarg;
+            break;
+        case 'n':
+            opt.use_crl = 0;
+            break;
         case 'r':
-            if (load_crls(optarg, crls) != 0) {
-                rc = die("cannot read a CRL from %s", optarg);
+            if (load_crls(optarg, crls) != 0)
                 goto out;
-            }
             break;
         case 'v':
             if (strcmp(optarg, "mandatory") == 0)
@@ -215,105 +321,125 @@ main(int argc, char **argv)
             else if (strcmp(optarg, "none") == 0)
                 opt.validation = CV_VALIDATION_NONE;
             else {
-                rc = die("--validation takes mandatory or none, not %s",
+                say("--validation takes mandatory or none, not '%s'",
                     optarg);
-                goto usage;
+                show_usage = 1;
+                goto out;
             }
             break;
         case 'a':
-            if (parse_num(optarg, 253402300799ULL, &num) != 0 || num == 0) {
-                rc = die("--at takes unix seconds, not %s", optarg);
-                goto usage;
+            if (parse_uint(optarg, MAX_AT, &num) != 0 || num == 0) {
+                say("--at takes unix seconds (1 to %llu), not '%s'",
+                    MAX_AT, optarg);
+                show_usage = 1;
+                goto out;
             }
             opt.at = (time_t)num;
             break;
-        case 'H': opt.hostname = optarg; break;
-        case 'f': cfg.ca_file = optarg; cfg.no_default_ca = 1; break;
-        case 'd': cfg.ca_dir = optarg; cfg.no_default_ca = 1; break;
-        case 'e': cfg.extra_ca_dir = optarg; break;
+        case 'H':
+            opt.hostname = optarg;
+            break;
+        case 'f':
+            cfg.ca_file = optarg;
+            cfg.no_default_ca = 1;
+            break;
+        case 'd':
+            cfg.ca_dir = optarg;
+            cfg.no_default_ca = 1;
+            break;
+        case 'e':
+            cfg.extra_ca_dir = optarg;
+            break;
         case 't':
-            if (parse_num(optarg, 600, &num) != 0 || num == 0) {
-                rc = die("--crl-timeout takes 1 to 600 seconds, not %s",
-                    optarg);
-                goto usage;
+            if (parse_uint(optarg, MAX_CRL_TIMEOUT, &num) != 0 ||
+                num == 0) {
+                say("--crl-timeout takes 1 to %d seconds, not '%s'",
+                    MAX_CRL_TIMEOUT, optarg);
+                show_usage = 1;
+                goto out;
             }
             opt.fetch.timeout = (int)num;
             break;
-        case 'P': opt.fetch.proxy = optarg; break;
-        case 'N': in.name = optarg; break;
-        case 'h': usage(stdout); rc = 0; goto out;
-        case 'V': printf("certdialog-check %s\n", PACKAGE_VERSION); rc = 0;
+        case 'P':
+            opt.fetch.proxy = optarg;
+            break;
+        case 'N':
+            in.name = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
+        case 'V':
+            printf("%s %s\n", PROG, PACKAGE_VERSION);
+            rc = 0;
             goto out;
         default:
-            goto usage;
-        }
-    }
-    if (optind != argc) {
-        rc = die("unexpected argument: %s", argv[optind]);
-        goto usage;
-    }
-    if (crt == NULL) {
-        rc = die("%s", "--crt FILE is required");
-        goto usage;
-    }
-    if ((cb = slurp(crt, &cl)) == NULL) {
-        rc = die("cannot read %s", crt);
-        goto out;
-    }
-    if (key != NULL && (kb = slurp(key, &kl)) == NULL) {
-        rc = die("cannot read %s", key);
-        goto out;
-    }
-    if (chain != NULL && (hb = slurp(chain, &hl)) == NULL) {
-        rc = die("cannot read %s", chain);
-        goto out;
-    }
-    if (passfile != NULL) {
-        if ((pb = slurp(passfile, &pl)) == NULL) {
-            rc = die("cannot read %s", passfile);
+            /* getopt_long has said what was wrong */
+            show_usage = 1;
             goto out;
         }
-        if (pl > 0 && pb[pl - 1] == '\n')
-            pl--;
-        if (pl > 0 && pb[pl - 1] == '\r')
+    }
+    if (optind < argc) {
+        say("unexpected argument '%s'", argv[optind]);
+        show_usage = 1;
+        goto out;
+    }
+    if (crt == NULL) {
+        say("--crt FILE is required");
+        show_usage = 1;
+        goto out;
+    }
+    if (file_read(crt, &fcrt) != 0 ||
+        (key != NULL && file_read(key, &fkey) != 0) ||
+        (chain != NULL && file_read(chain, &fchain) != 0) ||
+        (passfile != NULL && file_read(passfile, &fpass) != 0))
+        goto out;
+    /* one trailing "\n" or "\r\n", as an editor or echo leaves it */
+    pl = fpass.len;
+    if (pl > 0 && fpass.p[pl - 1] == '\n') {
+        pl--;
+        if (pl > 0 && fpass.p[pl - 1] == '\r')
             pl--;
     }
-    in.crt = cb;
-    in.crt_len = cl;
-    in.key = kb;
-    in.key_len = kl;
-    in.chain = hb;
-    in.chain_len = hl;
-    in.passphrase = (const char *)pb;
+
+    in.crt = fcrt.p;
+    in.crt_len = fcrt.len;
+    in.key = fkey.p;            /* NULL when --key is absent: missing */
+    in.key_len = fkey.len;
+    in.chain = fchain.p;
+    in.chain_len = fchain.len;
+    in.passphrase = passfile != NULL ? (const char *)fpass.p : NULL;
     in.passphrase_len = pl;
     opt.offline_crls = crls;
+
     if ((ctx = cv_ctx_new(&cfg, &cverr)) == NULL) {
-        rc = die("%s", cverr != NULL ? cverr : "out of memory");
+        say("%s", cverr != NULL ? cverr : "cannot load the trust anchors");
         goto out;
     }
     if ((rep = cv_validate(ctx, &in, &opt)) == NULL ||
         (j = cd_reply_report(rep)) == NULL ||
         (text = cd_reply_dumps(j)) == NULL) {
-        rc = die("%s", "out of memory");
+        say("out of memory");
         goto out;
     }
-    fputs(text, stdout);
+    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        say("cannot write the answer: %s", strerror(errno));
+        goto out;
+    }
     rc = cv_report_ok(rep) ? 0 : 1;
-    goto out;
-usage:
-    usage(stderr);
 out:
+    if (show_usage)
+        usage(stderr);
     free(text);
     json_decref(j);
     cv_report_free(rep);
     cv_ctx_free(ctx);
     free(cverr);
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
-    wipe(kb, kl);
-    wipe(cb, cl);
-    wipe(hb, hl);
-    wipe(pb, pl);
-    if (fflush(stdout) != 0 && rc != 2)
-        rc = die("%s", "cannot write the answer");
+    file_wipe(&fkey);
+    file_wipe(&fpass);
+    file_wipe(&fcrt);
+    file_wipe(&fchain);
     return rc;
 }

@@ -4,129 +4,303 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reply.h"
 
-static json_t *
-str_or_null(const char *s)
+/* Room for "9999-12-31T23:59:59Z" and then some. */
+#define ISO_LEN 32
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0:
+ * no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629, as
+ * strict as jansson's own check, so json_string() takes what passes).
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
 {
-    return s != NULL ? json_string(s) : json_null();
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len, i;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        len = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3;
+        if (p[0] == 0xe0)
+            lo = 0xa0;          /* overlong */
+        else if (p[0] == 0xed)
+            hi = 0x9f;          /* surrogates */
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4;
+        if (p[0] == 0xf0)
+            lo = 0x90;          /* overlong */
+        else if (p[0] == 0xf4)
+            hi = 0x8f;          /* past U+10FFFF */
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/*
+ * A JSON string of the first len bytes of s (stopping at a NUL), each byte
+ * that is not part of well-formed UTF-8 replaced by U+FFFD; json null when
+ * s is NULL.  New reference or NULL.
+ */
+static json_t *
+textn(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *buf = NULL;
+    json_t *ret = NULL;
+    size_t i, k, o = 0;
+
+    if (s == NULL)
+        return json_null();
+    len = strnlen(s, len);
+    for (i = 0; i < len; i += k)
+        if ((k = utf8_seq(p + i, len - i)) == 0)
+            break;
+    if (i == len) {
+        ret = json_stringn(s, len);
+        goto out;
+    }
+    if (len > (SIZE_MAX - 1) / 3 || (buf = malloc(len * 3 + 1)) == NULL)
+        goto out;
+    for (i = 0; i < len; i += k) {
+        if ((k = utf8_seq(p + i, len - i)) == 0) {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            k = 1;
+        } else {
+            memcpy(buf + o, p + i, k);
+            o += k;
+        }
+    }
+    ret = json_stringn(buf, o);
+out:
+    free(buf);
+    return ret;
+}
+
+static json_t *
+text(const char *s)
+{
+    return textn(s, s != NULL ? strlen(s) : 0);
+}
+
+/* Adds value under key, taking the reference; -1 when value is NULL. */
+static int
+put(json_t *obj, const char *key, json_t *value)
+{
+    return json_object_set_new(obj, key, value) == 0 ? 0 : -1;
 }
 
 static json_t *
 finding(enum cv_code code, const char *field, const char *detail)
 {
-    json_t *j = json_object();
+    json_t *j = NULL, *ret = NULL;
 
-    if (j == NULL)
-        return NULL;
-    if (json_object_set_new(j, "code", json_string(cv_code_name(code))) ||
-        json_object_set_new(j, "message",
-        json_string(cv_code_message(code))) ||
-        json_object_set_new(j, "field", str_or_null(field)) ||
-        json_object_set_new(j, "detail", str_or_null(detail))) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
+    if ((j = json_object()) == NULL ||
+        put(j, "code", text(cv_code_name(code))) != 0 ||
+        put(j, "message", text(cv_code_message(code))) != 0 ||
+        put(j, "field", text(field)) != 0 ||
+        put(j, "detail", text(detail)) != 0)
+        goto out;
+    ret = j;
+    j = NULL;
+out:
+    json_decref(j);
+    return ret;
 }
 
+/*
+ * One finding as {"code", "message", "field", "detail"}.
+ * Caller releases with json_decref().
+ */
 json_t *
 cd_reply_finding(const struct cv_finding *f)
 {
-    return f != NULL ? finding(f->code, f->field, f->detail) : NULL;
+    if (f == NULL)
+        return NULL;
+    return finding(f->code, f->field, f->detail);
 }
 
+/* An array of the first n strings of a summary list (at most CV_MAX_LIST). */
 static json_t *
 list(const char (*items)[256], size_t n)
 {
-    json_t *a = json_array();
+    json_t *a = NULL, *ret = NULL;
     size_t i;
 
-    for (i = 0; a != NULL && i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
-    return a;
+    if (n > CV_MAX_LIST)
+        n = CV_MAX_LIST;
+    if ((a = json_array()) == NULL)
+        goto out;
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(a, textn(items[i], sizeof(items[i]))) != 0)
+            goto out;
+    ret = a;
+    a = NULL;
+out:
+    json_decref(a);
+    return ret;
 }
 
+/* A fixed-size char array of the summary, NUL or not. */
+#define FIELD(s, m) textn((s)->m, sizeof((s)->m))
+
+/*
+ * The certificate summary, times in ISO 8601 UTC; NULL when there is none.
+ * Caller releases with json_decref().
+ */
 json_t *
 cd_reply_summary(const struct cv_summary *s)
 {
-    char nb[32], na[32];
+    json_t *j = NULL, *ret = NULL;
+    char nb[ISO_LEN], na[ISO_LEN];
 
     if (s == NULL || !s->valid)
         return NULL;
     cv_time_iso(s->not_before, nb, sizeof(nb));
     cv_time_iso(s->not_after, na, sizeof(na));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, "
-        "s:s, s:b, s:o, s:o}",
-        "subject", s->subject, "subject_cn", s->subject_cn,
-        "issuer", s->issuer, "serial", s->serial,
-        "not_before", nb, "not_after", na,
-        "days_left", (json_int_t)s->days_left,
-        "key_type", s->key_type, "key_bits", s->key_bits,
-        "signature_algorithm", s->signature_algorithm,
-        "sha256_fingerprint", s->sha256, "self_signed", s->self_signed,
-        "san", list(s->san, s->n_san),
-        "crl_distribution_points", list(s->crl_dp, s->n_crl_dp));
+    if ((j = json_object()) == NULL ||
+        put(j, "subject", FIELD(s, subject)) != 0 ||
+        put(j, "subject_cn", FIELD(s, subject_cn)) != 0 ||
+        put(j, "issuer", FIELD(s, issuer)) != 0 ||
+        put(j, "serial", FIELD(s, serial)) != 0 ||
+        put(j, "not_before", textn(nb, sizeof(nb))) != 0 ||
+        put(j, "not_after", textn(na, sizeof(na))) != 0 ||
+        put(j, "days_left", json_integer((json_int_t)s->days_left)) != 0 ||
+        put(j, "key_type", FIELD(s, key_type)) != 0 ||
+        put(j, "key_bits", json_integer(s->key_bits)) != 0 ||
+        put(j, "signature_algorithm", FIELD(s, signature_algorithm)) != 0 ||
+        put(j, "sha256_fingerprint", FIELD(s, sha256)) != 0 ||
+        put(j, "self_signed", json_boolean(s->self_signed)) != 0 ||
+        put(j, "san", list(s->san, s->n_san)) != 0 ||
+        put(j, "crl_distribution_points",
+        list(s->crl_dp, s->n_crl_dp)) != 0)
+        goto out;
+    ret = j;
+    j = NULL;
+out:
+    json_decref(j);
+    return ret;
 }
 
+/*
+ * {"ok", "certificate", "errors", "warnings"} of a report.
+ * Caller releases with json_decref().
+ */
 json_t *
 cd_reply_report(const struct cv_report *rep)
 {
-    json_t *j = NULL, *errs = NULL, *warns = NULL, *cert = NULL, *f;
-    size_t i;
+    json_t *j = NULL, *ret = NULL, *errs = NULL, *warns = NULL;
+    json_t *cert = NULL, *f = NULL;
+    size_t i, n;
 
     if (rep == NULL)
         return NULL;
+    n = rep->findings != NULL ? rep->n_findings : 0;
     if ((errs = json_array()) == NULL || (warns = json_array()) == NULL)
-        goto fail;
-    for (i = 0; i < rep->n_findings; i++) {
+        goto out;
+    for (i = 0; i < n; i++) {
         if ((f = cd_reply_finding(&rep->findings[i])) == NULL ||
             json_array_append_new(rep->findings[i].blocking ? errs : warns,
             f) != 0)
-            goto fail;
+            goto out;
     }
-    cert = cd_reply_summary(&rep->summary);
-    if (rep->summary.valid && cert == NULL)
-        goto fail;
-    j = json_pack("{s:b, s:o, s:o, s:o}", "ok", cv_report_ok(rep),
-        "certificate", cert != NULL ? cert : json_null(),
-        "errors", errs, "warnings", warns);
-    return j;
-fail:
+    if (rep->summary.valid) {
+        if ((cert = cd_reply_summary(&rep->summary)) == NULL)
+            goto out;
+    } else if ((cert = json_null()) == NULL)
+        goto out;
+    if ((j = json_object()) == NULL ||
+        put(j, "ok", json_boolean(cv_report_ok(rep))) != 0)
+        goto out;
+    /* put() takes each reference, whatever happens */
+    if (put(j, "certificate", cert) != 0) {
+        cert = NULL;
+        goto out;
+    }
+    cert = NULL;
+    if (put(j, "errors", errs) != 0) {
+        errs = NULL;
+        goto out;
+    }
+    errs = NULL;
+    if (put(j, "warnings", warns) != 0) {
+        warns = NULL;
+        goto out;
+    }
+    warns = NULL;
+    ret = j;
+    j = NULL;
+out:
+    json_decref(j);
+    json_decref(cert);
     json_decref(errs);
     json_decref(warns);
-    json_decref(cert);
-    return NULL;
+    return ret;
 }
 
+/*
+ * {"ok": false, "errors": [one finding], "warnings": []}.
+ * Caller releases with json_decref().
+ */
 json_t *
 cd_reply_error(enum cv_code code, const char *field, const char *detail)
 {
-    json_t *f = finding(code, field, detail);
+    json_t *j = NULL, *ret = NULL, *errs = NULL;
 
-    if (f == NULL)
-        return NULL;
-    return json_pack("{s:b, s:[o], s:[]}", "ok", 0, "errors", f, "warnings");
+    if ((j = json_object()) == NULL ||
+        put(j, "ok", json_false()) != 0 ||
+        (errs = json_array()) == NULL ||
+        json_array_append_new(errs, finding(code, field, detail)) != 0)
+        goto out;
+    if (put(j, "errors", errs) != 0) {
+        errs = NULL;
+        goto out;
+    }
+    errs = NULL;
+    if (put(j, "warnings", json_array()) != 0)
+        goto out;
+    ret = j;
+    j = NULL;
+out:
+    json_decref(j);
+    json_decref(errs);
+    return ret;
 }
 
+/*
+ * Indented text of j with a final newline.  Caller frees with free().
+ */
 char *
 cd_reply_dumps(const json_t *j)
 {
-    char *s, *t;
+    char *s = NULL, *t = NULL, *ret = NULL;
     size_t n;
 
     if (j == NULL ||
         (s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-        return NULL;
+        goto out;
     n = strlen(s);
-    if ((t = realloc(s, n + 2)) == NULL) {
-        free(s);
-        return NULL;
-    }
+    if ((t = realloc(s, n + 2)) == NULL)
+        goto out;
+    s = NULL;
     t[n] = '\n';
     t[n + 1] = '\0';
-    return t;
+    ret = t;
+out:
+    free(s);
+    return ret;
 }

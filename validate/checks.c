@@ -185,6 +185,27 @@ fill_crl_dp(X509 *leaf, struct cv_summary *s)
     sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 }
 
+/* The last CN of the subject, converted to UTF-8, into buf. */
+static void
+cn_utf8(X509 *x, char *buf, size_t len)
+{
+    const X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_ENTRY *e;
+    unsigned char *u = NULL;
+    int i, n;
+
+    buf[0] = '\0';
+    if ((i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1)) < 0)
+        return;
+    while ((n = X509_NAME_get_index_by_NID(nm, NID_commonName, i)) >= 0)
+        i = n;
+    e = X509_NAME_get_entry(nm, i);
+    if ((n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e))) < 0)
+        return;
+    snprintf(buf, len, "%.*s", n, (const char *)u);
+    OPENSSL_free(u);
+}
+
 void
 cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
 {
@@ -199,9 +220,7 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
     s->valid = 1;
     cv_name_text(X509_get_subject_name(leaf), s->subject, sizeof(s->subject));
     cv_name_text(X509_get_issuer_name(leaf), s->issuer, sizeof(s->issuer));
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
-        NID_commonName, s->subject_cn, sizeof(s->subject_cn)) < 0)
-        s->subject_cn[0] = '\0';
+    cn_utf8(leaf, s->subject_cn, sizeof(s->subject_cn));
     for (off = 0, i = 0; sn != NULL && i < (unsigned)sn->length &&
         off + 4 < sizeof(s->serial); i++)
         off += snprintf(s->serial + off, sizeof(s->serial) - off, "%s%02X",

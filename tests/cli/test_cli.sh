@@ -1,67 +1,104 @@
 #!/usr/bin/env bash
-# certdialog-check end to end on the fixtures: exit codes and JSON.
-# Every format of SPEC §1 accepted once, every code of SPEC §2 produced
-# from a real file at least once.  Nothing reaches the network: CRLs come
-# from --crl-file, or from 127.0.0.1:1 where nothing listens.
+# certdialog-check end to end on the fixtures of tests/data/FIXTURES.md:
+# exit status, "ok", the exact set of error and warning codes, the summary,
+# the documented messages, and usage errors (SPEC §2, §5).
+#
+# Every format of SPEC §1 is accepted once and every code of SPEC §2 is
+# produced from a real file at least once.  Nothing reaches the network:
+# CRLs come from --crl-file, or from 127.0.0.1:1 where nothing listens.
+#
+# Environment (set by make check): CD_TOP_BUILDDIR, CD_FIXTURES.
+# CD_CHECK_WRAPPER runs each certdialog-check under a tool, e.g.
+#   CD_CHECK_WRAPPER="valgrind -q --leak-check=full --error-exitcode=99"
 set -u
 top=${CD_TOP_BUILDDIR:-$PWD}
 F=${CD_FIXTURES:-$top/tests/fixtures}
 CHECK=$top/certdialog-check
-[ -x "$CHECK" ] || { echo "no $CHECK"; exit 1; }
-[ -f "$F/made_at" ] || { echo "no fixtures in $F"; exit 1; }
+read -r -a WRAP <<<"${CD_CHECK_WRAPPER:-}"
+[ -x "$CHECK" ] || { echo "FAIL: no $CHECK"; exit 1; }
+[ -f "$F/made_at" ] || { echo "FAIL: no fixtures in $F"; exit 1; }
 at=$(($(cat "$F/made_at") + 60))
-tmp=$(mktemp -d)
+tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+npass=0
+nfail=0
 
-# The codes of one top-level list ("errors" or "warnings") of an answer.
+check() {
+    "${WRAP[@]}" "$CHECK" "$@"
+}
+
+pass() {
+    npass=$((npass + 1))
+    echo "ok   $1"
+}
+
+# fail NAME WHY [FILE...]: FILEs are shown indented.
+fail() {
+    local name=$1 why=$2
+    shift 2
+    nfail=$((nfail + 1))
+    echo "FAIL $name: $why"
+    [ $# -eq 0 ] || sed 's/^/     | /' "$@" | head -60
+}
+
+# The codes of one top-level list ("errors" or "warnings") of an
+# answer, space separated; relies on the two-space indentation of the
+# output, which test_reply pins down.
 codes() {
     awk -v want="\"$1\"" '
         /^  "[a-z_]+":/ { sec = $1; sub(":", "", sec) }
-        sec == want && /"code":/ { gsub(/[",]/, "", $2); print $2 }' "$2" |
-        sort | tr '\n' ' '
+        sec == want && /^      "code": / { gsub(/[",]/, "", $2); print $2 }' \
+        "$2" | tr '\n' ' ' | sed 's/ $//'
 }
 
-# run NAME EXPECTED_EXIT "codes that must be errors" "codes that must be
-# warnings" ARGS...: codes "-" means none at all.
+# matches GOT SPEC: GOT (codes) holds every code of SPEC and nothing else,
+# except the codes SPEC marks optional with a trailing "?".  SPEC "-": none.
+matches() {
+    local rest=" $1 " c
+    [ "$2" = - ] && { [ -z "$1" ]; return; }
+    for c in $2; do
+        case $c in
+        *\?) rest=${rest/ ${c%\?} / } ;;
+        *) case $rest in *" $c "*) rest=${rest/ $c / } ;; *) return 1 ;; esac ;;
+        esac
+    done
+    [ -z "${rest// /}" ]
+}
+
+# run NAME EXIT ERRORS WARNINGS ARGS...: runs certdialog-check with the
+# test CA, time and host name plus ARGS.  ERRORS and WARNINGS are the sets
+# of codes expected (see matches).
 run() {
-    local name=$1 want=$2 errs=$3 warns=$4 rc c out=$tmp/out.json
+    local name=$1 want=$2 errs=$3 warns=$4 rc why="" out=$tmp/out.json
+    local err=$tmp/err got
     shift 4
-    "$CHECK" --ca-file "$F/root.pem" --at "$at" --hostname sensor.contoso.com \
-        "$@" >"$out" 2>"$tmp/err"
+    check --ca-file "$F/root.pem" --at "$at" --hostname sensor.contoso.com \
+        "$@" >"$out" 2>"$err"
     rc=$?
-    local ok=1 why=""
-    [ "$rc" = "$want" ] || { ok=0; why="exit $rc, wanted $want"; }
-    errors=$(codes errors "$out")
-    warnings=$(codes warnings "$out")
-    if [ "$errs" = - ]; then
-        [ -z "$errors" ] || { ok=0; why="$why; unexpected errors: $errors"; }
+    [ "$rc" = "$want" ] || why="$why; exit $rc, wanted $want"
+    case $want in
+    0) grep -q '^  "ok": true,$' "$out" || why="$why; no \"ok\": true" ;;
+    1) grep -q '^  "ok": false,$' "$out" || why="$why; no \"ok\": false" ;;
+    esac
+    [ ! -s "$err" ] || why="$why; stderr not empty"
+    got=$(codes errors "$out")
+    matches "$got" "$errs" || why="$why; errors [$got], wanted [$errs]"
+    got=$(codes warnings "$out")
+    matches "$got" "$warns" || why="$why; warnings [$got], wanted [$warns]"
+    if [ -z "$why" ]; then
+        pass "$name"
     else
-        for c in $errs; do
-            case " $errors" in *" $c "*) ;; *) ok=0; why="$why; no error $c (errors: $errors)" ;; esac
-        done
-    fi
-    if [ "$warns" = - ]; then
-        [ -z "$warnings" ] || { ok=0; why="$why; unexpected warnings: $warnings"; }
-    else
-        for c in $warns; do
-            case " $warnings" in *" $c "*) ;; *) ok=0; why="$why; no warning $c (warnings: $warnings)" ;; esac
-        done
-    fi
-    if [ $ok = 1 ]; then
-        pass=$((pass + 1))
-        echo "ok   $name"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $name: $why"
-        echo "     certdialog-check $*"
-        sed 's/^/     | /' "$out" "$tmp/err" | head -40
+        fail "$name" "${why#; }" "$out" "$err"
+        echo "     certdialog-check --ca-file $F/root.pem --at $at" \
+            "--hostname sensor.contoso.com $*"
     fi
 }
 
 OFF="--crl-file $F/int.crl --crl-file $F/root.crl"
 G="--key $F/good.key --chain $F/chain-int-only.pem"
+printf 'Secr3t!pass\n' >"$tmp/pass-lf.txt"
+printf 'Secr3t!pass\r\n' >"$tmp/pass-crlf.txt"
+printf 'Secr3t!pass\n\n' >"$tmp/pass-2lf.txt"
 
 # ---- accepted formats ----
 run "PEM crt, PKCS#8 key, int-only chain" 0 - - --crt "$F/good.pem" $G $OFF
@@ -72,6 +109,8 @@ run "PKCS#1 key" 0 - - --crt "$F/good.pem" --key "$F/good-pkcs1.key" --chain "$F
 run "DER PKCS#8 key" 0 - - --crt "$F/good.pem" --key "$F/good-key.der" --chain "$F/chain.pem" $OFF
 run "legacy encrypted key" 0 - - --crt "$F/good.pem" --key "$F/good-legacy.key" --passphrase-file "$F/pass.txt" --chain "$F/chain.pem" $OFF
 run "PBES2 encrypted key" 0 - - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$F/pass.txt" --chain "$F/chain.pem" $OFF
+run "passphrase file ending in LF" 0 - - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$tmp/pass-lf.txt" --chain "$F/chain.pem" $OFF
+run "passphrase file ending in CRLF" 0 - - --crt "$F/good.pem" --key "$F/good-legacy.key" --passphrase-file "$tmp/pass-crlf.txt" --chain "$F/chain.pem" $OFF
 run "full chain" 0 - - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain.pem" $OFF
 run "reversed chain" 0 - - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain-reversed.pem" $OFF
 run "Bag Attributes chain" 0 - - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain-bag.pem" $OFF
@@ -80,16 +119,20 @@ run "PKCS#12 crt, no key file" 0 - - --crt "$F/good.p12" --passphrase-file "$F/p
 run "RSA-4096" 0 - - --crt "$F/good4096.pem" --key "$F/good4096.key" --chain "$F/chain.pem" $OFF
 run "RSA-4096 PBES2" 0 - - --crt "$F/good4096.pem" --key "$F/good4096-pbes2.key" --passphrase-file "$F/pass.txt" --chain "$F/chain.pem" $OFF
 run "root only from the uploaded chain" 0 - - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain.pem" $OFF --ca-file "$F/other-root.pem"
+run "PEM CRL file" 0 - - --crt "$F/good.pem" $G --crl-file "$F/int.crl.pem" --crl-file "$F/root.crl"
 run "no CRL check" 0 - - --crt "$F/good.pem" $G --no-crl
 
 # ---- every code ----
 run passphrase_mismatch/wrong 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$F/wrongpass.txt" --chain "$F/chain.pem" $OFF
 run passphrase_mismatch/none 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-legacy.key" --chain "$F/chain.pem" $OFF
+run passphrase_mismatch/none-pbes2 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-pbes2.key" --chain "$F/chain.pem" $OFF
 run passphrase_mismatch/p12 1 passphrase_mismatch - --crt "$F/good.p12" --passphrase-file "$F/wrongpass.txt" $OFF
 run passphrase_charset 1 passphrase_charset - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$F/badchars.txt" --chain "$F/chain.pem" $OFF
+run "passphrase_charset/only one newline stripped" 1 passphrase_charset - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$tmp/pass-2lf.txt" --chain "$F/chain.pem" $OFF
 run chain_untrusted/other-ca 1 chain_untrusted - --crt "$F/untrusted.pem" --key "$F/good.key" --no-crl
 run chain_untrusted/no-chain 1 chain_untrusted - --crt "$F/good.pem" --key "$F/good.key" --no-crl
-run chain_untrusted/wrong-root 1 chain_untrusted - --crt "$F/good.pem" $G --no-crl --ca-file "$F/other-root.pem"
+run chain_untrusted/no-chain-other-root 1 chain_untrusted - --crt "$F/good.pem" --key "$F/good.key" --no-crl --ca-file "$F/other-root.pem"
+run chain_untrusted/int-only-other-root 1 chain_untrusted - --crt "$F/good.pem" $G --no-crl --ca-file "$F/other-root.pem"
 run expired 1 expired - --crt "$F/expired.pem" $G $OFF
 run expired/intermediate 1 expired - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain-int-expired.pem" --no-crl
 run not_yet_valid 1 not_yet_valid - --crt "$F/notyet.pem" $G $OFF
@@ -113,16 +156,18 @@ run unreadable_key/empty 1 unreadable_key - --crt "$F/good.pem" --key "$F/empty.
 run unreadable_key/crt-as-key 1 unreadable_key - --crt "$F/good.pem" --key "$F/good.pem" --chain "$F/chain.pem" $OFF
 run unreadable_crt/garbage 1 unreadable_crt - --crt "$F/garbage.bin" $G $OFF
 run unreadable_crt/key-as-crt 1 unreadable_crt - --crt "$F/good.key" $G $OFF
-run unreadable_chain 1 unreadable_chain - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/garbage.bin" $OFF
+run unreadable_chain 1 "unreadable_chain chain_untrusted?" - --crt "$F/good.pem" --key "$F/good.key" --chain "$F/garbage.bin" $OFF
 run missing_field/key 1 missing_field - --crt "$F/good.pem" --chain "$F/chain.pem" $OFF
 run bad_name 1 bad_name - --crt "$F/good.pem" $G $OFF --name "bad/name"
+run "good name" 0 - - --crt "$F/good.pem" $G $OFF --name "Sensor cert_2026-11.a"
 run validation_failed/strict-akid-critical 1 validation_failed - --crt "$F/akid-critical.pem" $G $OFF
 run three-at-once 1 "expired weak_key subject_incomplete" - --crt "$F/three.pem" --key "$F/weak1024.key" --chain "$F/chain.pem" $OFF
 
 # ---- warnings ----
 run name_mismatch 0 - name_mismatch --crt "$F/other-name.pem" $G $OFF
-run name_mismatch/ip-ok 0 - - --crt "$F/good.pem" $G $OFF --hostname 127.0.0.1
+run name_mismatch/ip 0 - - --crt "$F/good.pem" $G $OFF --hostname 127.0.0.1
 run no_crl_dp 0 - no_crl_dp --crt "$F/no-cdp.pem" $G --crl-file "$F/root.crl"
+run "no_crl_dp/not with --no-crl" 0 - - --crt "$F/no-cdp.pem" $G --no-crl
 run expires_soon 0 - expires_soon --crt "$F/soon.pem" $G $OFF
 run chain_extra 0 - chain_extra --crt "$F/good.pem" --key "$F/good.key" --chain "$F/chain-extra.pem" $OFF
 
@@ -130,17 +175,48 @@ run chain_extra 0 - chain_extra --crt "$F/good.pem" --key "$F/good.key" --chain 
 run "none: expired is a warning" 0 - expired --crt "$F/expired.pem" $G $OFF --validation none
 run "none: untrusted is a warning" 0 - chain_untrusted --crt "$F/untrusted.pem" --key "$F/good.key" --no-crl --validation none
 run "none: key_mismatch still blocks" 1 key_mismatch - --crt "$F/good.pem" --key "$F/other.key" --chain "$F/chain.pem" $OFF --validation none
+run "none: expired warns, key_mismatch blocks" 1 key_mismatch expired --crt "$F/expired.pem" --key "$F/other.key" --chain "$F/chain-int-only.pem" $OFF --validation none
 run "none: wrong passphrase still blocks" 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-pbes2.key" --chain "$F/chain.pem" $OFF --validation none
+run "mandatory given explicitly" 1 expired - --crt "$F/expired.pem" $G $OFF --validation mandatory
+
+# ---- the summary: fingerprint and times as openssl sees them ----
+summary() {
+    local name="summary of good.pem" out=$tmp/sum.json why="" fp na nb
+    check --ca-file "$F/root.pem" --at "$at" --crt "$F/good.pem" $G $OFF \
+        >"$out" 2>/dev/null
+    fp=$(openssl x509 -in "$F/good.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+    nb=$(date -u -d "$(openssl x509 -in "$F/good.pem" -noout -startdate | sed 's/.*=//')" +%Y-%m-%dT%H:%M:%SZ)
+    na=$(date -u -d "$(openssl x509 -in "$F/good.pem" -noout -enddate | sed 's/.*=//')" +%Y-%m-%dT%H:%M:%SZ)
+    grep -qF "\"sha256_fingerprint\": \"$fp\"," "$out" || why="$why; fingerprint $fp"
+    grep -qF "\"not_before\": \"$nb\"," "$out" || why="$why; not_before $nb"
+    grep -qF "\"not_after\": \"$na\"," "$out" || why="$why; not_after $na"
+    grep -qF '"subject_cn": "sensor.contoso.com",' "$out" || why="$why; subject_cn"
+    grep -qF '"key_bits": 2048,' "$out" || why="$why; key_bits"
+    grep -qF '"signature_algorithm": "sha256WithRSAEncryption",' "$out" || why="$why; signature_algorithm"
+    grep -qF '"self_signed": false,' "$out" || why="$why; self_signed"
+    grep -qF '"DNS:sensor.contoso.com",' "$out" || why="$why; san"
+    grep -qF '"http://127.0.0.1:1/int.crl"' "$out" || why="$why; crl_distribution_points"
+    grep -qE '^    "days_left": 36[45],$' "$out" || why="$why; days_left"
+    if [ -z "$why" ]; then pass "$name"; else fail "$name" "${why#; }" "$out"; fi
+
+    name="no certificate: \"certificate\": null"
+    check --ca-file "$F/root.pem" --at "$at" --crt "$F/garbage.bin" $G $OFF \
+        >"$out" 2>/dev/null
+    if grep -q '^  "certificate": null,$' "$out"; then pass "$name"
+    else fail "$name" "certificate is not null" "$out"; fi
+}
+summary
 
 # ---- the six documented messages, byte for byte ----
 msg() {
     local code=$1 text=$2
     shift 2
-    "$CHECK" --ca-file "$F/root.pem" --at "$at" "$@" >"$tmp/m.json" 2>/dev/null
-    if grep -qF "\"message\": \"$text\"" "$tmp/m.json" && grep -qF "\"code\": \"$code\"" "$tmp/m.json"; then
-        pass=$((pass + 1)); echo "ok   message of $code"
+    check --ca-file "$F/root.pem" --at "$at" "$@" >"$tmp/m.json" 2>/dev/null
+    if grep -qxF "      \"code\": \"$code\"," "$tmp/m.json" &&
+        grep -qxF "      \"message\": \"$text\"," "$tmp/m.json"; then
+        pass "message of $code"
     else
-        fail=$((fail + 1)); echo "FAIL message of $code"
+        fail "message of $code" "not found" "$tmp/m.json"
     fi
 }
 msg passphrase_mismatch "Passphrase does not match to the key" --crt "$F/good.pem" --key "$F/good-pbes2.key" $OFF
@@ -148,26 +224,52 @@ msg chain_untrusted "Cannot validate chain of trust. The provided Certificate an
 msg expired "This SSL certificate has expired and isn't considered valid." --crt "$F/expired.pem" $G $OFF
 msg revoked "This certificate has been revoked by the CRL and can't be trusted for a secure connection" --crt "$F/revoked.pem" $G $OFF
 msg crl_unreachable "The CRL (Certificate Revocation List) location is not reachable. Verify the URL can be accessed from this appliance" --crt "$F/good.pem" $G --crl-file "$F/root.crl"
+msg validation_failed "Certificate validation failed" --crt "$F/akid-critical.pem" $G $OFF
 
-# ---- usage errors: exit 2, a message, nothing on stdout ----
+# ---- usage and I/O errors: exit 2, a message on stderr, nothing on stdout
+# usage_err NAME STDERR-PATTERN ARGS...
 usage_err() {
-    local name=$1
-    shift
-    "$CHECK" "$@" >"$tmp/u.out" 2>"$tmp/u.err"
-    local rc=$?
-    if [ $rc = 2 ] && [ ! -s "$tmp/u.out" ] && [ -s "$tmp/u.err" ]; then
-        pass=$((pass + 1)); echo "ok   usage: $name"
+    local name=$1 pat=$2 rc
+    shift 2
+    check "$@" >"$tmp/u.out" 2>"$tmp/u.err"
+    rc=$?
+    if [ $rc = 2 ] && [ ! -s "$tmp/u.out" ] && grep -qE -- "$pat" "$tmp/u.err"; then
+        pass "exit 2: $name"
     else
-        fail=$((fail + 1)); echo "FAIL usage: $name (exit $rc)"
+        fail "exit 2: $name" "exit $rc, wanted 2 and /$pat/ on stderr only" \
+            "$tmp/u.out" "$tmp/u.err"
     fi
 }
-usage_err "no arguments"
-usage_err "unknown option" --bogus
-usage_err "missing crt file" --crt "$tmp/nope.pem" --key "$F/good.key"
-usage_err "--at abc" --crt "$F/good.pem" --at abc
-usage_err "--validation maybe" --crt "$F/good.pem" --validation maybe
-usage_err "unreadable CRL file" --crt "$F/good.pem" --crl-file "$F/garbage.bin"
-usage_err "bad CA file" --crt "$F/good.pem" --ca-file "$F/garbage.bin"
+truncate -s 17M "$tmp/big.pem"
+usage_err "no arguments" "--crt"
+usage_err "unknown option" "bogus" --bogus
+usage_err "option without its value" "key" --crt "$F/good.pem" --key
+usage_err "stray argument" "stray" --crt "$F/good.pem" stray
+usage_err "missing crt file" "nope.pem" --crt "$tmp/nope.pem" --key "$F/good.key"
+usage_err "missing key file" "nope.key" --crt "$F/good.pem" --key "$tmp/nope.key"
+usage_err "missing chain file" "nope-chain" --crt "$F/good.pem" --chain "$tmp/nope-chain.pem"
+usage_err "missing passphrase file" "nope.txt" --crt "$F/good.pem" --passphrase-file "$tmp/nope.txt"
+usage_err "directory as crt" "$tmp" --crt "$tmp"
+usage_err "crt over 16 MiB" "big.pem" --crt "$tmp/big.pem"
+usage_err "key over 16 MiB" "big.pem" --crt "$F/good.pem" --key "$tmp/big.pem"
+usage_err "--at abc" "abc" --crt "$F/good.pem" --at abc
+usage_err "--at -1" "-1" --crt "$F/good.pem" --at -1
+usage_err "--at +1" "\\+1" --crt "$F/good.pem" --at +1
+usage_err "--at empty" "--at" --crt "$F/good.pem" --at ""
+usage_err "--at overflow" "99999999999999999999" --crt "$F/good.pem" --at 99999999999999999999
+usage_err "--crl-timeout 0" "crl-timeout" --crt "$F/good.pem" --crl-timeout 0
+usage_err "--validation maybe" "maybe" --crt "$F/good.pem" --validation maybe
+usage_err "unreadable CRL file" "garbage.bin" --crt "$F/good.pem" --crl-file "$F/garbage.bin"
+usage_err "missing CRL file" "nope.crl" --crt "$F/good.pem" --crl-file "$tmp/nope.crl"
+usage_err "bad CA file" "." --crt "$F/good.pem" --ca-file "$F/garbage.bin"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+# --help and --version: exit 0 on stdout
+check --help >"$tmp/h.out" 2>"$tmp/h.err"
+if [ $? = 0 ] && grep -q -- "--crt FILE" "$tmp/h.out" && [ ! -s "$tmp/h.err" ]
+then pass "--help"; else fail "--help" "wrong output" "$tmp/h.out" "$tmp/h.err"; fi
+check --version >"$tmp/v.out" 2>"$tmp/v.err"
+if [ $? = 0 ] && grep -q '^certdialog-check [0-9]' "$tmp/v.out"
+then pass "--version"; else fail "--version" "wrong output" "$tmp/v.out"; fi
+
+echo "$npass passed, $nfail failed"
+[ $nfail = 0 ]
