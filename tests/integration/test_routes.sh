@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# The HTTP interface of SPEC §4 end to end through nginx: every route,
+# status and JSON error code, the documented findings of SPEC §2 as 422,
+# the request-level refusals (400/401/403/404/405/413/415), and the
+# same-origin rule of SPEC §7.  Run by tests/lib/with-stack.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
+
+V=/api/certificate/validate
+GOOD=(key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem"
+    use_crl=off name=sensor)
+
+hist_count() {
+    awk '/^  "history":/ { h = 1; next } /^  "[a-z_]+":/ { h = 0 }
+        h && /^    \{/ { n++ } END { print n + 0 }' "$body"
+}
+
+# requests the handler logged so far (one fcgi.log line per request)
+handled() {
+    grep -c "^certdialog: user=" "$CD_RUN/logs/fcgi.log" 2>/dev/null || echo 0
+}
+
+# mkbody FILE BOUNDARY CLOSE PART...: a multipart body by hand; PART is
+# name=value or name=@file; CLOSE=0 leaves out the closing delimiter.
+mkbody() {
+    local out=$1 b=$2 close=$3 p n v
+    shift 3
+    : >"$out"
+    for p in "$@"; do
+        n=${p%%=*}
+        v=${p#*=}
+        if [ "${v#@}" != "$v" ]; then
+            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' \
+                "$b" "$n" "$(basename "${v#@}")" >>"$out"
+            cat "${v#@}" >>"$out"
+        else
+            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s' \
+                "$b" "$n" "$v" >>"$out"
+        fi
+        printf '\r\n' >>"$out"
+    done
+    [ "$close" = 1 ] && printf -- '--%s--\r\n' "$b" >>"$out"
+    return 0
+}
+
+# ---- GET: the first, self-signed certificate ----
+req "GET current" GET /api/certificate
+expect_status 200
+expect_json '^  "ok": true,$'
+expect_json '^    "mode": "self-signed",$'
+expect_json '^    "subject_cn": "sensor.contoso.com",$'
+expect_json '^    "sha256_fingerprint": "[0-9A-F:]{95}",$'
+expect_json '^  "hostname": "sensor.contoso.com",$'
+expect_header '^content-type: application/json'
+expect_header '^cache-control: no-store'
+check_eq "GET current" "history holds 1 release" 1 "$(hist_count)" \
+    "curl $CD_URL/api/certificate"
+fp0=$(json_str sha256_fingerprint)
+check_eq "GET current" "GET shows the certificate nginx serves" \
+    "$(fp_served)" "$fp0" "openssl s_client -connect 127.0.0.1:$CD_PORT"
+check_eq "GET current" "the first certificate is CD_CA" \
+    "$(fp_file "$CD_CA")" "$fp0"
+
+# HEAD: same status, no body
+req "HEAD current" HEAD /api/certificate -I
+expect_status 200
+
+# ---- POST /validate: a good upload, nothing installed ----
+upload "validate good" $V "${GOOD[@]}"
+expect_status 200
+expect_json '^  "ok": true,$'
+expect_codes errors ""
+expect_json "^    \"sha256_fingerprint\": \"$(fp_file "$F/good.pem")\",\$"
+expect_no_json '"release"'
+req "validate installs nothing" GET /api/certificate
+expect_status 200
+check_eq "validate installs nothing" "fingerprint unchanged" "$fp0" \
+    "$(json_str sha256_fingerprint)" "curl $CD_URL/api/certificate"
+check_eq "validate installs nothing" "history still 1" 1 "$(hist_count)"
+check_eq "validate installs nothing" "nginx serves the same" "$fp0" \
+    "$(fp_served)"
+
+# ---- SPEC §2 findings as 422 with the exact codes ----
+# fail422 NAME "CODES" FIELD=...: /validate answers 422, ok false, exactly
+# CODES in errors
+fail422() {
+    local name=$1 want=$2
+    shift 2
+    upload "$name" $V "$@"
+    expect_status 422
+    expect_json '^  "ok": false,$'
+    expect_codes errors "$want"
+}
+
+B=(chain=@"$F/chain-int-only.pem" use_crl=off name=sensor)
+fail422 "no passphrase" passphrase_mismatch \
+    key=@"$F/good-pbes2.key" crt=@"$F/good.pem" "${B[@]}"
+expect_json '^      "message": "Passphrase does not match to the key",$'
+fail422 "wrong passphrase" passphrase_mismatch \
+    key=@"$F/good-pbes2.key" crt=@"$F/good.pem" "${B[@]}" \
+    passphrase="<$F/wrongpass.txt"
+fail422 "passphrase charset" passphrase_charset \
+    key=@"$F/good-pbes2.key" crt=@"$F/good.pem" "${B[@]}" \
+    passphrase="<$F/badchars.txt"
+fail422 "untrusted chain" chain_untrusted \
+    key=@"$F/good.key" crt=@"$F/untrusted.pem" use_crl=off name=sensor
+expect_json "^      \"message\": \"Cannot validate chain of trust. The provided Certificate and Root CA don't match.\",\$"
+fail422 "expired" expired \
+    key=@"$F/good.key" crt=@"$F/expired.pem" "${B[@]}"
+expect_json "^      \"message\": \"This SSL certificate has expired and isn't considered valid.\",\$"
+fail422 "key mismatch" key_mismatch \
+    key=@"$F/other.key" crt=@"$F/good.pem" "${B[@]}"
+fail422 "weak key" weak_key \
+    key=@"$F/weak1024.key" crt=@"$F/weak1024.pem" "${B[@]}"
+expect_json '"detail": ".*1024'
+fail422 "unreadable key" unreadable_key \
+    key=@"$F/garbage.bin" crt=@"$F/good.pem" "${B[@]}"
+fail422 "unreadable crt" unreadable_crt \
+    key=@"$F/good.key" crt=@"$F/garbage.bin" "${B[@]}"
+fail422 "no key" missing_field crt=@"$F/good.pem" "${B[@]}"
+expect_json '^      "field": "key",$'
+fail422 "no name" missing_field \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    use_crl=off
+expect_json '^      "field": "name",$'
+fail422 "bad name" bad_name \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    use_crl=off "name=bad/name"
+fail422 "name too long" bad_name \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    use_crl=off "name=$(printf 'n%.0s' $(seq 1 65))"
+# use_crl on: the fixtures' distribution point is 127.0.0.1:1 (refused)
+fail422 "crl unreachable" crl_unreachable \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    use_crl=on name=sensor
+expect_json '^      "message": "The CRL \(Certificate Revocation List\) location is not reachable. Verify the URL can be accessed from this appliance",$'
+# use_crl absent: the safe default is on
+fail422 "use_crl defaults to on" crl_unreachable \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    name=sensor
+fail422 "three findings" "expired weak_key subject_incomplete" \
+    key=@"$F/weak1024.key" crt=@"$F/three.pem" "${B[@]}"
+# the same findings on the installing route: still 422, nothing installed
+upload "install refused" /api/certificate \
+    key=@"$F/good.key" crt=@"$F/expired.pem" "${B[@]}"
+expect_status 422
+expect_codes errors expired
+expect_no_json '"release"'
+
+# validation=none: expired becomes a warning
+upload "validation none" $V key=@"$F/good.key" crt=@"$F/expired.pem" \
+    "${B[@]}" validation=none
+expect_status 200
+expect_json '^  "ok": true,$'
+expect_codes errors ""
+expect_code warnings expired
+# ... but a key that does not match still blocks
+fail422 "validation none, key mismatch" key_mismatch \
+    key=@"$F/other.key" crt=@"$F/good.pem" "${B[@]}" validation=none
+
+# a good encrypted key with its passphrase is accepted
+upload "passphrase ok" $V key=@"$F/good-pbes2.key" crt=@"$F/good.pem" \
+    "${B[@]}" passphrase="<$F/pass.txt"
+expect_status 200
+expect_codes errors ""
+
+# bad option values
+upload "bad use_crl" $V "${GOOD[@]/use_crl=off/use_crl=maybe}"
+expect_status 400
+expect_code errors bad_request
+
+# ---- 404 / 405 ----
+for p in /api/nope /api/certificate/nope /api/certificates /api/; do
+    req "unknown route $p" GET "$p"
+    expect_status 404
+    expect_code errors not_found
+done
+req "PUT certificate" PUT /api/certificate --data-binary x \
+    -H 'Content-Type: text/plain'
+expect_status 405
+expect_code errors method_not_allowed
+expect_header '^allow: GET, HEAD, POST'
+req "DELETE certificate" DELETE /api/certificate
+expect_status 405
+expect_header '^allow: GET, HEAD, POST'
+req "GET validate" GET $V
+expect_status 405
+expect_code errors method_not_allowed
+expect_header '^allow: POST'
+req "GET rollback" GET /api/certificate/rollback
+expect_status 405
+expect_header '^allow: POST'
+
+# ---- 415 ----
+req "text/plain" POST $V -H 'Content-Type: text/plain' --data-binary 'hello'
+expect_status 415
+expect_code errors unsupported_media_type
+req "urlencoded" POST $V -d 'name=sensor&use_crl=off'
+expect_status 415
+expect_code errors unsupported_media_type
+req "no content type" POST $V -H 'Content-Type:' --data-binary 'x'
+expect_status "415|400"
+expect_json '"code": "(unsupported_media_type|bad_request)"'
+
+# ---- 400: malformed multipart ----
+bnd=certdialogTestBoundary42
+CT="Content-Type: multipart/form-data; boundary=$bnd"
+mkbody "$work/unclosed" $bnd 0 key=@"$F/good.key" crt=@"$F/good.pem" \
+    use_crl=off name=sensor
+req "no closing boundary" POST $V -H "$CT" --data-binary @"$work/unclosed"
+expect_status 400
+expect_code errors bad_request
+mkbody "$work/dup" $bnd 1 key=@"$F/good.key" crt=@"$F/good.pem" \
+    use_crl=off name=sensor name=other
+req "duplicate field" POST $V -H "$CT" --data-binary @"$work/dup"
+expect_status 400
+expect_code errors bad_request
+mkbody "$work/unknown" $bnd 1 key=@"$F/good.key" crt=@"$F/good.pem" \
+    use_crl=off name=sensor colour=blue
+req "unknown field" POST $V -H "$CT" --data-binary @"$work/unknown"
+expect_status 400
+expect_code errors bad_request
+mkbody "$work/ok" $bnd 1 key=@"$F/good.key" crt=@"$F/good.pem" \
+    chain=@"$F/chain-int-only.pem" use_crl=off name=sensor
+req "hand-made body" POST $V -H "$CT" --data-binary @"$work/ok"
+expect_status 200
+req "empty boundary" POST $V -H 'Content-Type: multipart/form-data; boundary=' \
+    --data-binary @"$work/ok"
+expect_status 400
+expect_code errors bad_request
+req "no boundary" POST $V -H 'Content-Type: multipart/form-data' \
+    --data-binary @"$work/ok"
+expect_status 400
+expect_code errors bad_request
+long=$(printf 'b%.0s' $(seq 1 71))
+req "boundary too long" POST $V \
+    -H "Content-Type: multipart/form-data; boundary=$long" \
+    --data-binary @"$work/ok"
+expect_status 400
+expect_code errors bad_request
+req "boundary not in body" POST $V \
+    -H 'Content-Type: multipart/form-data; boundary=otherBoundary' \
+    --data-binary @"$work/ok"
+expect_status 400
+expect_code errors bad_request
+req "garbage body" POST $V -H "$CT" --data-binary @"$F/garbage.bin"
+expect_status 400
+expect_code errors bad_request
+req "empty body" POST $V -H "$CT" --data-binary ''
+expect_status 400
+expect_code errors bad_request
+# a chunked upload (no Content-Length from the client) still works
+req "chunked upload" POST $V -H "$CT" -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$work/ok"
+expect_status 200
+expect_json '^  "ok": true,$'
+
+# ---- 413 ----
+# over the 1 MiB body limit: nginx refuses it before the handler
+head -c $((1024 * 1024 + 4096)) /dev/zero | tr '\0' 'A' >"$work/big.bin"
+before=$(handled)
+upload "body over 1 MiB" $V key=@"$F/good.key" crt=@"$F/good.pem" \
+    chain=@"$work/big.bin" use_crl=off name=sensor
+expect_status 413
+expect_code errors too_large
+sleep 0.3
+check_eq "body over 1 MiB" "the handler never saw it (fcgi.log lines)" \
+    "$before" "$(handled)"
+before=$(handled)
+req "chunked body over 1 MiB" POST $V -H "$CT" \
+    -H 'Transfer-Encoding: chunked' --data-binary @"$work/big.bin"
+expect_status 413
+sleep 0.3
+check_eq "chunked body over 1 MiB" "the handler never saw it" \
+    "$before" "$(handled)"
+# a file part over 256 KiB inside a body under 1 MiB: the handler's 413
+head -c $((300 * 1024)) /dev/zero | tr '\0' 'A' >"$work/300k.bin"
+upload "file part over 256 KiB" $V key=@"$F/good.key" crt=@"$F/good.pem" \
+    chain=@"$work/300k.bin" use_crl=off name=sensor
+expect_status 413
+expect_code errors too_large
+if tail -n 3 "$CD_RUN/logs/fcgi.log" | grep -q "POST $V 413 codes=too_large"; then
+    pass "the handler answered the 413"
+else
+    fail "handler 413" "a 'POST $V 413 codes=too_large' line in fcgi.log" \
+        "$(tail -n 3 "$CD_RUN/logs/fcgi.log")"
+fi
+
+# ---- 401 ----
+req_raw "no credentials" GET /api/certificate
+expect_status 401
+expect_code errors not_signed_in
+expect_header '^www-authenticate: Basic'
+req_raw "wrong password" GET /api/certificate --user "admin:wrong$CD_PASS"
+expect_status 401
+expect_code errors not_signed_in
+req_raw "unknown user" GET /api/certificate --user "root:$CD_PASS"
+expect_status 401
+req_raw "upload without credentials" POST $V -F key=@"$F/good.key" \
+    -F crt=@"$F/good.pem" -F use_crl=off -F name=sensor
+expect_status 401
+expect_no_json '"ok": true'
+req_raw "rollback without credentials" POST /api/certificate/rollback
+expect_status 401
+
+# ---- 403: cross-site browser requests ----
+req "Origin evil" POST $V -H 'Origin: https://evil.example' \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 403
+expect_code errors forbidden
+req "Origin evil on install" POST /api/certificate \
+    -H 'Origin: https://evil.example' -F key=@"$F/good.key" \
+    -F crt=@"$F/good.pem" -F chain=@"$F/chain-int-only.pem" -F use_crl=off \
+    -F name=sensor
+expect_status 403
+expect_code errors forbidden
+req "Origin evil on rollback" POST /api/certificate/rollback \
+    -H 'Origin: https://evil.example'
+expect_status 403
+expect_code errors forbidden
+req "Sec-Fetch-Site cross-site" POST $V -H 'Sec-Fetch-Site: cross-site' \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 403
+expect_code errors forbidden
+req "Sec-Fetch-Site same-site" POST $V -H 'Sec-Fetch-Site: same-site' \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 403
+req "Origin null" POST $V -H 'Origin: null' \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 403
+req "Origin other port" POST $V -H "Origin: https://127.0.0.1:$CD_HTTP_PORT" \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 403
+# a same-origin browser post is accepted
+req "same-origin browser post" POST $V -H "Origin: $CD_URL" \
+    -H 'Sec-Fetch-Site: same-origin' -H 'Sec-Fetch-Mode: cors' \
+    -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F name=sensor
+expect_status 200
+expect_json '^  "ok": true,$'
+# a cross-site GET reads nothing secret but is still signed in: allowed
+req "GET with foreign Origin" GET /api/certificate \
+    -H 'Origin: https://evil.example' -H 'Sec-Fetch-Site: cross-site'
+expect_status "200|403"
+
+# nothing above installed anything
+req "still the first certificate" GET /api/certificate
+check_eq "still the first certificate" "fingerprint" "$fp0" \
+    "$(json_str sha256_fingerprint)" "curl $CD_URL/api/certificate"
+check_eq "still the first certificate" "history" 1 "$(hist_count)"
+
+# the service is still up after all of that
+req "still serving" GET /api/certificate
+expect_status 200
+
+finish

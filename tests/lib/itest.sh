@@ -1,0 +1,204 @@
+# itest.sh: helpers for tests/integration/*.sh, sourced after
+# tests/lib/with-stack.sh has started the stack (CD_URL, CD_PASS, ... set).
+#
+#   req NAME METHOD PATH [CURL ARGS...]   one request as the admin; sets
+#        $status, $body (file), $hdrs (file), $last (what was sent)
+#   req_raw ...                            the same without credentials
+#   upload NAME PATH FIELD=VALUE...        POST multipart (curl -F) as admin
+#   expect_status WANT                     WANT may be "413|400"
+#   expect_code SECTION CODE               SECTION errors|warnings
+#   expect_codes SECTION "C1 C2"           exactly this set (order free)
+#   expect_json LINE_REGEX                 grep -E on the body
+#   expect_no_json LINE_REGEX
+#   expect_header REGEX                    grep -Ei on the headers
+#   finish                                 prints the tally, exits
+set -u
+
+: "${CD_URL:?run me through tests/lib/with-stack.sh}"
+F=${CD_FIXTURES:?}
+work=$(mktemp -d) || exit 99
+n_ok=0
+n_fail=0
+t_name=
+
+# Only the test's temporaries go: the stack's directory is with-stack's.
+trap 'rm -rf "$work"' EXIT
+
+CURL_BASE=(curl -s -k --max-time 30 -o "$work/body" -D "$work/hdrs"
+    -w '%{http_code}')
+
+_run_curl() {
+    local what=$1
+    shift
+    last="$what"
+    : >"$work/body"
+    : >"$work/hdrs"
+    status=$("${CURL_BASE[@]}" "$@" 2>"$work/curl.err")
+    [ -n "$status" ] || status=000
+    body=$work/body
+    hdrs=$work/hdrs
+}
+
+# req NAME METHOD PATH [CURL ARGS...]
+req() {
+    local m=$2 p=$3
+    t_name=$1
+    shift 3
+    _run_curl "curl -X $m $CD_URL$p $*" --user "$CD_USER:$CD_PASS" \
+        -X "$m" "$CD_URL$p" "$@"
+}
+
+# req_raw NAME METHOD PATH [CURL ARGS...]: no credentials unless given
+req_raw() {
+    local m=$2 p=$3
+    t_name=$1
+    shift 3
+    _run_curl "curl -X $m $CD_URL$p $*" -X "$m" "$CD_URL$p" "$@"
+}
+
+# upload NAME PATH FIELD=VALUE... (curl -F syntax: key=@file, name=text)
+upload() {
+    local name=$1 p=$2 a args=()
+    shift 2
+    for a in "$@"; do
+        args+=(-F "$a")
+    done
+    req "$name" POST "$p" "${args[@]}"
+}
+
+pass() {
+    n_ok=$((n_ok + 1))
+    echo "ok   $t_name: $1"
+}
+
+# fail WHAT EXPECTED GOT: shows the request, the answer and its headers
+fail() {
+    n_fail=$((n_fail + 1))
+    echo "FAIL $t_name: $1"
+    echo "     request:  $last"
+    echo "     expected: $2"
+    echo "     got:      $3"
+    if [ -s "$work/hdrs" ]; then
+        sed -n '1p' "$work/hdrs" | tr -d '\r' | sed 's/^/     | /'
+    fi
+    if [ -s "$work/body" ]; then
+        head -c 3000 "$work/body" | sed 's/^/     | /'
+        echo
+    fi
+}
+
+expect_status() {
+    case "|$1|" in
+    *"|$status|"*) pass "status $status" ;;
+    *) fail "HTTP status" "$1" "$status" ;;
+    esac
+}
+
+# The codes of a top-level list of the answer, space separated (the
+# service prints jansson JSON indented by two spaces).
+codes_of() {
+    if ! grep -q '^  "' "$body"; then
+        # one-line JSON (nginx's own answers)
+        grep -o "\"$1\": \\[[^]]*\\]" "$body" |
+            grep -o '"code": *"[a-z_]*"' | sed 's/.*"\([a-z_]*\)"$/\1/' |
+            sort | tr '\n' ' ' | sed 's/ $//'
+        return
+    fi
+    awk -v want="\"$1\"" '
+        /^  "[a-z_]+":/ { sec = $1; sub(":", "", sec) }
+        sec == want && /^      "code": / { gsub(/[",]/, "", $2); print $2 }' \
+        "$body" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+expect_code() {
+    local got
+    got=$(codes_of "$1")
+    case " $got " in
+    *" $2 "*) pass "$1 has $2" ;;
+    *) fail "$1 codes" "to contain $2" "${got:-(none)}" ;;
+    esac
+}
+
+expect_codes() {
+    local got want
+    got=$(codes_of "$1")
+    want=$(printf '%s\n' $2 | sort | tr '\n' ' ' | sed 's/ $//')
+    if [ "$got" = "$want" ]; then
+        pass "$1 = [$want]"
+    else
+        fail "$1 codes" "exactly [$want]" "[$got]"
+    fi
+}
+
+expect_json() {
+    if grep -Eq -- "$1" "$body"; then
+        pass "body has /$1/"
+    else
+        fail "body" "a line matching /$1/" "no such line"
+    fi
+}
+
+expect_no_json() {
+    if grep -Eq -- "$1" "$body"; then
+        fail "body" "no line matching /$1/" "$(grep -Em1 -- "$1" "$body")"
+    else
+        pass "body has no /$1/"
+    fi
+}
+
+expect_header() {
+    if tr -d '\r' <"$hdrs" | grep -Eiq -- "$1"; then
+        pass "header /$1/"
+    else
+        fail "headers" "a header matching /$1/" \
+            "$(tr -d '\r' <"$hdrs" | tr '\n' ' ')"
+    fi
+}
+
+# check NAME DESCRIPTION EXPECTED GOT: a plain comparison
+check_eq() {
+    t_name=$1
+    last=${5:-"(no request)"}
+    if [ "$3" = "$4" ]; then
+        pass "$2"
+    else
+        : >"$work/body"
+        : >"$work/hdrs"
+        fail "$2" "$3" "$4"
+    fi
+}
+
+# A JSON string member of the body: json_str KEY (first match)
+json_str() {
+    sed -n "s/^ *\"$1\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" "$body" | head -n 1
+}
+
+# SHA-256 fingerprint of a PEM/DER certificate file, as the API prints it
+fp_file() {
+    openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null |
+        sed 's/^.*=//'
+}
+
+# The fingerprint nginx serves now (SNI sensor.contoso.com)
+fp_served() {
+    timeout 10 openssl s_client -connect "127.0.0.1:$CD_PORT" \
+        -servername sensor.contoso.com </dev/null 2>/dev/null |
+        openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/^.*=//'
+}
+
+# wait_served FP: polls (about 5 s) until nginx serves FP; prints the last
+wait_served() {
+    local i got=
+    for i in $(seq 1 25); do
+        got=$(fp_served)
+        [ "$got" = "$1" ] && break
+        sleep 0.2
+    done
+    printf '%s\n' "$got"
+}
+
+finish() {
+    echo "# $n_ok passed, $n_fail failed"
+    [ "$n_fail" = 0 ]
+    exit $?
+}
