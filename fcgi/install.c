@@ -741,7 +741,7 @@ run_cmd(const char *cmd, const char *release, char *what, size_t wlen,
         if ((relenv = malloc(sizeof(ENV_RELEASE) + strlen(release))) == NULL)
             goto out;
         memcpy(relenv, ENV_RELEASE, sizeof(ENV_RELEASE) - 1);
-        strcpy(relenv + sizeof(ENV_RELEASE) - 1, release);
+        memcpy(relenv + sizeof(ENV_RELEASE) - 1, release, strlen(release) + 1);
         envp[j++] = relenv;
     }
     envp[j] = NULL;
