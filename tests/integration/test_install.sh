@@ -4,6 +4,7 @@
 # brings the previous one back, self-signed mode needs confirm=yes, and
 # concurrent installs leave one whole release current.  Run by
 # tests/lib/with-stack.sh.
+# shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
 S=(chain=@"$F/chain-int-only.pem" use_crl=off)
@@ -113,6 +114,8 @@ expect_status 200
 expect_reload_ok
 rel_4096=$(release_of "$body")
 served_is "install good4096" "nginx serves good4096.pem" "$fp_4096"
+check_eq "install good4096" "current -> the answer's release" \
+    "releases/$rel_4096" "$(readlink "$CD_STATE/current")"
 req "rollback" POST /api/certificate/rollback
 expect_status 200
 expect_json '^  "ok": true,$'

@@ -3,6 +3,7 @@
 # status and JSON error code, the documented findings of SPEC §2 as 422,
 # the request-level refusals (400/401/403/404/405/413/415), and the
 # same-origin rule of SPEC §7.  Run by tests/lib/with-stack.sh.
+# shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
 V=/api/certificate/validate

@@ -13,6 +13,7 @@
 # CD_SECRETS_SCAN_SYSTMP=1 also searches the files made in /tmp since the
 # stack started (off by default: other tests running at the same time
 # may legitimately copy the fixtures there).
+# shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
 PASSPHRASE=$(cat "$F/pass.txt")
@@ -194,8 +195,7 @@ last="(a search of the files, no request)"
 # hits FILE...: names the files holding a secret (for PLAIN lines, the
 # installed privkey.pem files are allowed)
 search() {
-    local where=$1 f
-    shift
+    local f
     for f in "$@"; do
         [ -f "$f" ] || continue
         if grep -qaF -e "$PASSPHRASE" "$f"; then
@@ -217,7 +217,7 @@ search() {
 }
 
 mapfile -t files < <(find "$CD_TMP" -type f 2>/dev/null)
-hits=$(search tmp "${files[@]}")
+hits=$(search "${files[@]}")
 if [ -z "$hits" ]; then
     pass "no secret in ${#files[@]} files under $CD_TMP (logs, state, nginx temp, TMPDIR, answers)"
 else
@@ -320,7 +320,7 @@ if [ "${CD_SECRETS_SCAN_SYSTMP:-0}" = 1 ]; then
     mapfile -t files < <(find "${TMPDIR_SYS:-/tmp}" -xdev \
         \( -path '/tmp/bash_jobs*' -o -path "$CD_TMP" \) -prune -o \
         -type f -newer "$CD_STACK_STARTED" -size -4M -print 2>/dev/null)
-    hits=$(search systmp "${files[@]}")
+    hits=$(search "${files[@]}")
     check_eq "secrets in /tmp" "no secret in files made since the start" "" \
         "$hits"
 fi

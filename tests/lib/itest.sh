@@ -15,6 +15,7 @@
 set -u
 
 : "${CD_URL:?run me through tests/lib/with-stack.sh}"
+# shellcheck disable=SC2034 # used by the tests that source this
 F=${CD_FIXTURES:?}
 work=$(mktemp -d) || exit 99
 n_ok=0
@@ -188,8 +189,8 @@ fp_served() {
 
 # wait_served FP: polls (about 5 s) until nginx serves FP; prints the last
 wait_served() {
-    local i got=
-    for i in $(seq 1 25); do
+    local got=
+    for _ in $(seq 1 25); do
         got=$(fp_served)
         [ "$got" = "$1" ] && break
         sleep 0.2

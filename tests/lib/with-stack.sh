@@ -75,24 +75,29 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/certdialog-int.XXXXXXXX") ||
 chmod 0711 "$tmp"       # nginx's workers (www-data) pass through to run/
 
 serve_pid=
+setsid=
+command -v setsid >/dev/null 2>&1 && setsid=setsid
 stop_stack() {
-    local i
     [ -n "$serve_pid" ] || return 0
     if kill -0 "$serve_pid" 2>/dev/null; then
         kill -TERM "$serve_pid" 2>/dev/null
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             kill -0 "$serve_pid" 2>/dev/null || break
             sleep 0.1
         done
         if kill -0 "$serve_pid" 2>/dev/null; then
             say "serve ($serve_pid) ignored SIGTERM for 10 s: SIGKILL"
             # serve leads its own process group (setsid): its children too
-            kill -KILL -- "-$serve_pid" 2>/dev/null
+            kill -KILL -- "-$serve_pid" 2>/dev/null ||
+                kill -KILL "$serve_pid" 2>/dev/null
         fi
     fi
     wait "$serve_pid" 2>/dev/null
-    # nginx or certdialog-fcgi left behind by a serve that died hard
-    kill -KILL -- "-$serve_pid" 2>/dev/null
+    # nginx or certdialog-fcgi left behind by a serve that died hard: the
+    # group id stays ours while any member of the group lives
+    if [ -n "$setsid" ] && pgrep -g "$serve_pid" >/dev/null 2>&1; then
+        kill -KILL -- "-$serve_pid" 2>/dev/null
+    fi
     serve_pid=
 }
 test_pid=
@@ -145,7 +150,7 @@ start_stack() {
     CERTDIALOG_FCGI_WRAPPER=${CD_FCGI_WRAPPER:-} \
     CERTDIALOG_SETTINGS_EXTRA="\"ca_file\": \"$fixtures/root.pem\"" \
     TMPDIR=$tmp/tmpdir \
-        setsid "${BASH:-bash}" "$src/scripts/serve" >"$tmp/serve.log" 2>&1 \
+        $setsid "${BASH:-bash}" "$src/scripts/serve" >"$tmp/serve.log" 2>&1 \
         </dev/null &
     serve_pid=$!
     deadline=$((SECONDS + timeout_s))
@@ -170,7 +175,7 @@ start_stack() {
 }
 
 started=0
-for attempt in 1 2 3 4 5 6 7 8; do
+for _ in 1 2 3 4 5 6 7 8; do
     for _ in $(seq 1 50); do
         port=$((20000 + RANDOM % 40000))
         http_port=$((port + 1))
