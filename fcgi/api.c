@@ -455,4 +455,6 @@ cd_api_response_clear(struct cd_response *resp)
 {
     json_decref(resp->body);
     resp->body = NULL;
+    free(resp->raw);
+    resp->raw = NULL;
 }

@@ -29,6 +29,7 @@ struct cd_request {
     const char *origin;
     const char *sec_fetch_site;
     const char *host;           /* Host header */
+    const char *server_addr;    /* local address of the connection */
     const uint8_t *body;        /* exactly body_len bytes, when read */
     size_t body_len;
 };
@@ -37,6 +38,15 @@ struct cd_response {
     int status;
     json_t *body;               /* owned; caller json_decref()s */
     const char *allow;          /* Allow header for 405, or NULL */
+    /*
+     * A download instead of JSON: when raw != NULL the answer is raw_len
+     * bytes of raw (owned, freed by cd_api_response_clear) with this
+     * Content-Type and, when filename[0], Content-Disposition: attachment.
+     */
+    uint8_t *raw;
+    size_t raw_len;
+    const char *content_type;
+    char filename[128];
     /* for the request log line */
     char codes[256];            /* "expired,weak_key" or "-" */
     char sha256[96];            /* fingerprint of the certificate, or "" */

@@ -55,10 +55,28 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
         [415] = "Unsupported Media Type", [422] = "Unprocessable Content",
         [500] = "Internal Server Error", [503] = "Service Unavailable",
     };
-    char *text = resp->body != NULL ? cd_reply_dumps(resp->body) : NULL;
+    char *text;
     const char *r = resp->status > 0 && resp->status < 600 &&
         reason[resp->status] != NULL ? reason[resp->status] : "Error";
 
+    if (resp->raw != NULL) {
+        FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
+            "Content-Type: %s\r\n"
+            "Content-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n"
+            "X-Content-Type-Options: nosniff\r\n", resp->status, r,
+            resp->content_type != NULL ? resp->content_type :
+            "application/octet-stream", resp->raw_len);
+        if (resp->filename[0] != '\0')
+            FCGX_FPrintF(fr->out, "Content-Disposition: attachment; "
+                "filename=\"%s\"\r\n", resp->filename);
+        FCGX_FPrintF(fr->out, "\r\n");
+        if (rq->method == NULL || strcmp(rq->method, "HEAD") != 0)
+            FCGX_PutStr((const char *)resp->raw, (int)resp->raw_len,
+                fr->out);
+        return;
+    }
+    text = resp->body != NULL ? cd_reply_dumps(resp->body) : NULL;
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
         "Content-Type: application/json; charset=utf-8\r\n"
         "Cache-Control: no-store\r\n"
@@ -135,6 +153,7 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
     rq.origin = FCGX_GetParam("HTTP_ORIGIN", fr->envp);
     rq.sec_fetch_site = FCGX_GetParam("HTTP_SEC_FETCH_SITE", fr->envp);
     rq.host = FCGX_GetParam("HTTP_HOST", fr->envp);
+    rq.server_addr = FCGX_GetParam("SERVER_ADDR", fr->envp);
 
     if (cd_api_precheck(app, &rq, &need, &blen, &resp) == 0) {
         if (need == CD_BODY_READ &&
