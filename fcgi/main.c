@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,11 @@ worker(struct cd_app *app, int fd)
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * SPEC §7: libfcgi reads the body (key bytes, passphrase) through its
+     * own buffers and frees them unwiped; glibc overwrites what is freed.
+     */
+    mallopt(M_PERTURB, 0x5a);
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
     sigaddset(&term, SIGINT);

@@ -312,8 +312,8 @@ else
     : >"$work/hdrs"
     check_eq "worker memory" "the passphrase is wiped after use (copies left in the workers)" \
         0 "$np" "$last"
-    # SPEC §7 names the passphrase; the key's bytes are only reported
-    [ "$nk" = 0 ] || echo "note worker memory: $nk base64 lines of the uploaded encrypted key are still in the workers' memory"
+    check_eq "worker memory" "the uploaded key's bytes are gone after use (base64 lines left in the workers)" \
+        0 "$nk" "$last"
 fi
 
 if [ "${CD_SECRETS_SCAN_SYSTMP:-0}" = 1 ]; then
