@@ -2,8 +2,9 @@
  * install.c - atomic installation of accepted certificates (SPEC §6).
  *
  * STATE/
- *   lock                   flock(LOCK_EX) held across write, check, swap
- *                          and prune
+ *   lock                   flock(LOCK_EX) held across write, check, swap,
+ *                          prune and reload (nginx reads the files while
+ *                          no other install can swap "current")
  *   current -> releases/<id>
  *   releases/<id>/         cert.pem chain.pem fullchain.pem privkey.pem
  *                          meta.json
@@ -1086,6 +1087,129 @@ is_nginx(pid_t pid, char *comm, size_t len)
     return strncmp(comm, "nginx", 5) == 0;
 }
 
+#define MAX_CHILDREN    256
+
+/*
+ * The children of pid, from /proc/PID/task/PID/children (nginx's master is
+ * single-threaded).  Returns their number, or -1 when /proc can't tell.
+ */
+static int
+children(pid_t pid, pid_t *out, int max)
+{
+    char path[64], *buf, *p, *end;
+    size_t len = 0;
+    long v;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+        (int)pid);
+    if ((buf = read_small(path, 8192, &len)) == NULL)
+        return -1;
+    for (p = buf; n < max && *p != '\0'; p = end) {
+        errno = 0;
+        v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (errno == 0 && v > 0 && v <= INT_MAX)
+            out[n++] = (pid_t)v;
+    }
+    free(buf);
+    return n;
+}
+
+/* 1 when pid no longer runs (gone, or a zombie not yet reaped). */
+static int
+gone(pid_t pid)
+{
+    char path[64], *buf, *p;
+    size_t len = 0;
+    int z;
+
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((buf = read_small(path, 4096, &len)) == NULL)
+        return 0;
+    /* "pid (comm) S ...": the state follows the last ')' */
+    p = strrchr(buf, ')');
+    z = p != NULL && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X');
+    free(buf);
+    return z;
+}
+
+/* 1 when one of now[] is not among before[]. */
+static int
+new_child(const pid_t *before, int nb, const pid_t *now, int nn)
+{
+    int i, j;
+
+    for (i = 0; i < nn; i++) {
+        for (j = 0; j < nb && before[j] != now[i]; j++)
+            ;
+        if (j == nb)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * SIGHUP to nginx, then waits until its master has started new workers:
+ * by then it has read the new certificate and key (it loads them before
+ * forking), so the caller may let the next install swap "current".  A
+ * master that keeps its old workers refused the new files.
+ */
+static void
+signal_nginx(const struct cd_settings *s, pid_t pid,
+    struct cd_install_result *res)
+{
+    pid_t before[MAX_CHILDREN], now[MAX_CHILDREN];
+    struct timespec t0, t1, nap = { 0, 20 * 1000 * 1000 };
+    int nb, nn;
+    double waited;
+
+    nb = children(pid, before, MAX_CHILDREN);
+    if (kill(pid, SIGHUP) != 0) {
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            errno == ESRCH ? "nginx (pid %d from %s) is not running" :
+            "cannot signal nginx (pid %d from %s): %s", (int)pid,
+            s->nginx_pid_file, strerror(errno));
+        return;
+    }
+    if (nb < 0) {
+        res->reloaded = 1;
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "sent SIGHUP to nginx (pid %d); /proc cannot show whether it "
+            "reloaded", (int)pid);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        nanosleep(&nap, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (gone(pid)) {
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "nginx (pid %d) exited after SIGHUP", (int)pid);
+            return;
+        }
+        nn = children(pid, now, MAX_CHILDREN);
+        if (nn > 0 && new_child(before, nb, now, nn)) {
+            res->reloaded = 1;
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "sent SIGHUP to nginx (pid %d); it reloaded in %.0f ms",
+                (int)pid, waited * 1e3);
+            return;
+        }
+        if (waited >= s->reload_timeout)
+            break;
+    }
+    snprintf(res->reload_detail, sizeof(res->reload_detail),
+        "sent SIGHUP to nginx (pid %d), but it started no new workers "
+        "within %d s: it refused the new files or is still busy (see its "
+        "error log)", (int)pid, s->reload_timeout);
+}
+
+/* Called with the install lock held, so no swap happens while nginx reads. */
 static void
 reload(const struct cd_settings *s, const char *dir,
     struct cd_install_result *res)
@@ -1131,16 +1255,7 @@ reload(const struct cd_settings *s, const char *dir,
             s->nginx_pid_file, comm);
         return;
     }
-    if (kill(pid, SIGHUP) != 0) {
-        snprintf(res->reload_detail, sizeof(res->reload_detail),
-            errno == ESRCH ? "nginx (pid %d from %s) is not running" :
-            "cannot signal nginx (pid %d from %s): %s", (int)pid,
-            s->nginx_pid_file, strerror(errno));
-        return;
-    }
-    res->reloaded = 1;
-    snprintf(res->reload_detail, sizeof(res->reload_detail),
-        "sent SIGHUP to nginx (pid %d)", (int)pid);
+    signal_nginx(s, pid, res);
 }
 
 /* ---- installing ---- */
@@ -1227,9 +1342,9 @@ install(const struct cd_settings *s, const struct cd_install_files *f,
 out:
     if (made)
         remove_dir(renamed ? reldir : tmpdir);
-    drop_lock(lock);
     if (rc == 0)
         reload(s, reldir, res);
+    drop_lock(lock);
     return rc;
 }
 
@@ -1297,9 +1412,9 @@ cd_install_rollback(const struct cd_settings *s,
     rc = 0;
 out:
     free(r);
-    drop_lock(lock);
     if (rc == 0)
         reload(s, dir, res);
+    drop_lock(lock);
     return rc;
 }
 

@@ -41,6 +41,7 @@ static const struct opt opts[] = {
     { "max_file", T_SIZE, OFF(max_file), 1024, 16LL << 20 },
     { "reload_command", T_STR, OFF(reload_command), 0, 0 },
     { "nginx_pid_file", T_STR, OFF(nginx_pid_file), 0, 0 },
+    { "reload_timeout", T_INT, OFF(reload_timeout), 1, 120 },
     { "check_command", T_STR, OFF(check_command), 0, 0 },
     { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
 };
@@ -68,6 +69,7 @@ defaults(struct cd_settings *c)
     host[sizeof(host) - 1] = '\0';
     c->workers = 2;
     c->crl_timeout = 5;
+    c->reload_timeout = 10;
     c->crl_max_size = 10u << 20;
     c->max_body = 1u << 20;
     c->max_file = 256u << 10;

@@ -26,6 +26,7 @@ struct cd_settings {
     size_t max_file;
     char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */
     char *nginx_pid_file;       /* for the default reload */
+    int reload_timeout;         /* s: wait for nginx's new workers */
     char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
     int releases_kept;
 };

@@ -710,6 +710,67 @@ test_cd_install_release_reload_command(void **state)
     assert_true(strlen(res.reload_detail) < sizeof(res.reload_detail));
 }
 
+enum stub_kind { NGINX_FORKS, NGINX_IGNORES, NGINX_DIES };
+static volatile sig_atomic_t stub_hup;
+
+static void
+stub_on_hup(int sig)
+{
+    (void)sig;
+    stub_hup = 1;
+}
+
+/*
+ * A process named "nginx": on SIGHUP it forks a "worker" (NGINX_FORKS),
+ * ignores the signal (NGINX_IGNORES) or dies of it (NGINX_DIES).  Returns
+ * once it is ready for the signal.
+ */
+static pid_t
+nginx_stub(enum stub_kind kind)
+{
+    int fds[2];
+    char c;
+    pid_t pid;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        prctl(PR_SET_NAME, "nginx");
+        if (kind == NGINX_FORKS)
+            signal(SIGHUP, stub_on_hup);
+        else if (kind == NGINX_IGNORES)
+            signal(SIGHUP, SIG_IGN);
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        for (;;) {
+            pause();
+            if (stub_hup) {
+                stub_hup = 0;
+                if (fork() == 0) {
+                    prctl(PR_SET_PDEATHSIG, SIGKILL);
+                    pause();
+                    _exit(0);
+                }
+            }
+        }
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    return pid;
+}
+
+static void
+nginx_stub_stop(pid_t pid)
+{
+    int st;
+
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
 static void
 test_cd_install_release_pid_file(void **state)
 {
@@ -766,26 +827,37 @@ test_cd_install_release_pid_file(void **state)
     waitpid(pid, &st, 0);
     close(fds[0]);
 
-    /* a process called nginx gets SIGHUP (and, being a stub, dies of it) */
-    assert_int_equal(pipe(fds), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        prctl(PR_SET_NAME, "nginx");
-        if (write(fds[1], "x", 1) != 1)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    close(fds[1]);
-    assert_int_equal(read(fds[0], &c, 1), 1);
-    close(fds[0]);
+    /*
+     * A process called nginx gets SIGHUP, and the reload counts only once
+     * it has started a new worker (as nginx does after reading the files).
+     */
+    fx->s.reload_timeout = 1;
+    pid = nginx_stub(NGINX_FORKS);
     snprintf(buf, sizeof(buf), "%d", (int)pid);
     write_text(pidfile, buf);
     assert_int_equal(install_leaf(fx, "pid", &res), 0);
     assert_int_equal(res.reloaded, 1);
     assert_non_null(strstr(res.reload_detail, "sent SIGHUP"));
+    assert_non_null(strstr(res.reload_detail, "reloaded in"));
+    nginx_stub_stop(pid);
+
+    /* an nginx that keeps its old workers refused the files */
+    pid = nginx_stub(NGINX_IGNORES);
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    write_text(pidfile, buf);
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "started no new workers"));
+    assert_current_whole(fx, res.release);
+    nginx_stub_stop(pid);
+
+    /* one that dies of the signal */
+    pid = nginx_stub(NGINX_DIES);
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    write_text(pidfile, buf);
+    assert_int_equal(install_leaf(fx, "pid", &res), 0);
+    assert_int_equal(res.reloaded, 0);
+    assert_non_null(strstr(res.reload_detail, "exited after SIGHUP"));
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGHUP);
