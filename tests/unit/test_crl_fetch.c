@@ -1,0 +1,1057 @@
+/*
+ * test_crl_fetch.c - validate/crl.c against a real HTTP server on the
+ * loopback (tests/lib/crl_server): cv_crl_fetch_http() itself, and what
+ * cv_validate() reports for a leaf whose CRL distribution point is that
+ * server, in every way a CRL server can answer or fail to (SPEC §2, §3).
+ *
+ * Each test starts its own crl_server (fork/exec, $CD_CRL_SERVER or
+ * ./tests/lib/crl_server from the build directory), waits for its port
+ * file, and kills it by its PID in the teardown.  The leaf is good.pem
+ * re-signed by int.key with the server's URL as its only CRL DP (and,
+ * for "revoked", revoked.pem's serial, which the fixture int.crl lists).
+ * The intermediate's own DP (127.0.0.1:1) is answered by the offline
+ * root.crl, so the leaf's DP is the only one fetched.
+ *
+ * Validation time: cd_fixture_time(), the time the fixture CRLs were made
+ * for; the engine checks a CRL's lastUpdate/nextUpdate against that time
+ * and expires its cache by the wall clock.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cv.h"
+#include "fixture.h"
+
+#define CRL_TIMEOUT     2       /* seconds: the hang and trickle cases */
+#define HANG_SLACK      1.5     /* seconds over the timeout a hang may take */
+#define FAST            1.5     /* seconds: "at once" (no timeout waited) */
+#define SMALL_MAX       (64u * 1024)
+#define SERVER_SECONDS  "20"    /* every server stops by itself by then */
+
+/* One running crl_server. */
+struct srv {
+    pid_t pid;
+    int port;
+    char port_file[512];
+    char count_file[512];
+    char log_file[512];
+};
+
+static struct {
+    char dir[256];              /* mkdtemp: port/count/log/CRL files */
+    const char *server;         /* the crl_server binary */
+    struct cv_ctx *ctx;
+    X509 *good;                 /* template leaf */
+    X509 *int_crt;
+    EVP_PKEY *int_key;
+    const ASN1_INTEGER *revoked_serial;     /* in revoked */
+    X509 *revoked;
+    uint8_t *key;
+    size_t key_len;
+    uint8_t *chain;
+    size_t chain_len;
+    STACK_OF(X509_CRL) *offline;            /* root.crl: for int's DP */
+    time_t at;
+    int n;                                  /* servers started */
+} st;
+
+static struct srv srv;          /* the server of the running test */
+static struct srv srv2;         /* a second one (a redirect's target) */
+
+/* ---- helpers ---- */
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+/* A small decimal number from a file; -1 when missing or empty. */
+static long
+read_num(const char *path)
+{
+    char buf[32];
+    long v = -1;
+    size_t i;
+    ssize_t n;
+    int fd = open(path, O_RDONLY);
+
+    if (fd == -1)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    for (i = 0; n > 0 && i < (size_t)n && buf[i] >= '0' && buf[i] <= '9';
+        i++)
+        v = (v < 0 ? 0 : v * 10) + (buf[i] - '0');
+    return v;
+}
+
+/* Shows the server's log (on a failure, for the reader of the test log). */
+static void
+show_log(const char *path)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+    int i;
+
+    for (i = 0; f != NULL && i < 40 && fgets(line, sizeof(line), f); i++)
+        print_message("    | %s", line);
+    if (f != NULL)
+        fclose(f);
+}
+
+/* Copies a fixture to path by a rename (the server reads it per request). */
+static void
+put_file(const char *fixture, const char *path)
+{
+    char tmp[600];
+    uint8_t *buf;
+    size_t len;
+    FILE *f;
+
+    buf = cd_fixture_read(fixture, &len);
+    assert_non_null(buf);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(tmp, path), 0);
+    free(buf);
+}
+
+/*
+ * Starts crl_server in the given mode (file: the path it serves, or NULL;
+ * location: where "redirect" sends to, or NULL) into *sp; waits at most 5 s
+ * for its port file.
+ */
+static void
+server_start_into(struct srv *sp, const char *mode, const char *file,
+    const char *location)
+{
+#define srv (*sp)
+    const char *argv[16];
+    double t0;
+    int i = 0, fd;
+    pid_t pid;
+
+    memset(&srv, 0, sizeof(srv));
+    st.n++;
+    snprintf(srv.port_file, sizeof(srv.port_file), "%s/port%d", st.dir,
+        st.n);
+    snprintf(srv.count_file, sizeof(srv.count_file), "%s/count%d", st.dir,
+        st.n);
+    snprintf(srv.log_file, sizeof(srv.log_file), "%s/log%d", st.dir, st.n);
+    argv[i++] = st.server;
+    argv[i++] = "--mode";
+    argv[i++] = mode;
+    argv[i++] = "--port-file";
+    argv[i++] = srv.port_file;
+    argv[i++] = "--count-file";
+    argv[i++] = srv.count_file;
+    argv[i++] = "--max-seconds";
+    argv[i++] = SERVER_SECONDS;
+    if (file != NULL) {
+        argv[i++] = "--file";
+        argv[i++] = file;
+    }
+    if (location != NULL) {
+        argv[i++] = "--location";
+        argv[i++] = location;
+    }
+    argv[i] = NULL;
+    pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        fd = open(srv.log_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd != -1)
+            dup2(fd, STDERR_FILENO);
+        execv(st.server, (char *const *)argv);
+        _exit(127);
+    }
+    srv.pid = pid;
+    t0 = now_s();
+    while ((srv.port = (int)read_num(srv.port_file)) <= 0) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            srv.pid = 0;
+            show_log(srv.log_file);
+            fail_msg("crl_server --mode %s exited before listening", mode);
+        }
+        if (now_s() - t0 > 5) {
+            show_log(srv.log_file);
+            fail_msg("crl_server --mode %s: no port file after 5 s", mode);
+        }
+        sleep_ms(20);
+    }
+#undef srv
+}
+
+static void
+server_start(const char *mode, const char *file)
+{
+    server_start_into(&srv, mode, file, NULL);
+}
+
+/* Stops a server by its PID: SIGTERM, at most 3 s, then SIGKILL. */
+static void
+server_stop_one(struct srv *sp)
+{
+#define srv (*sp)
+    double t0 = now_s();
+
+    if (srv.pid <= 0)
+        return;
+    kill(srv.pid, SIGTERM);
+    while (waitpid(srv.pid, NULL, WNOHANG) != srv.pid) {
+        if (now_s() - t0 > 3) {
+            kill(srv.pid, SIGKILL);
+            waitpid(srv.pid, NULL, 0);
+            break;
+        }
+        sleep_ms(10);
+    }
+    srv.pid = 0;
+#undef srv
+}
+
+static void
+server_stop(void)
+{
+    server_stop_one(&srv);
+    server_stop_one(&srv2);
+}
+
+static long
+server_count(void)
+{
+    return read_num(srv.count_file);
+}
+
+/* The URL of the running server, with a path unique to this run. */
+static void
+server_url(char *buf, size_t len)
+{
+    snprintf(buf, len, "http://127.0.0.1:%d/t%d/int.crl", srv.port, st.n);
+}
+
+/*
+ * good.pem re-signed by int.key with url as its CRL DP and the given serial
+ * (NULL: good.pem's), as PEM.  Caller frees with free().
+ */
+static uint8_t *
+make_leaf(const char *url, const ASN1_INTEGER *serial, size_t *lenp)
+{
+    X509 *x = X509_dup(st.good);
+    X509_EXTENSION *ext;
+    X509V3_CTX v3;
+    BIO *b = BIO_new(BIO_s_mem());
+    char val[600], *p;
+    uint8_t *out;
+    long n;
+    int idx;
+
+    assert_non_null(x);
+    assert_non_null(b);
+    while ((idx = X509_get_ext_by_NID(x, NID_crl_distribution_points,
+        -1)) >= 0)
+        X509_EXTENSION_free(X509_delete_ext(x, idx));
+    snprintf(val, sizeof(val), "URI:%s", url);
+    X509V3_set_ctx(&v3, st.int_crt, x, NULL, NULL, 0);
+    ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_crl_distribution_points, val);
+    assert_non_null(ext);
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+    if (serial != NULL)
+        assert_int_equal(X509_set_serialNumber(x, (ASN1_INTEGER *)serial),
+            1);
+    assert_true(X509_sign(x, st.int_key, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+    n = BIO_get_mem_data(b, &p);
+    assert_true(n > 0);
+    out = malloc((size_t)n + 1);
+    assert_non_null(out);
+    memcpy(out, p, (size_t)n);
+    out[n] = '\0';
+    *lenp = (size_t)n;
+    BIO_free(b);
+    X509_free(x);
+    return out;
+}
+
+/* The findings of rep as "code code ..." for messages. */
+static void
+codes_text(const struct cv_report *rep, char *buf, size_t len)
+{
+    size_t i, off = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < rep->n_findings && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s(%s)",
+            i ? " " : "", cv_code_name(rep->findings[i].code),
+            rep->findings[i].detail ? rep->findings[i].detail : "");
+}
+
+/*
+ * rep holds exactly one finding, want (CV_OK: none), and so its verdict is
+ * cv_report_ok() == (want == CV_OK).
+ */
+static void
+expect_only(const struct cv_report *rep, enum cv_code want)
+{
+    char text[4096];
+
+    assert_non_null(rep);
+    codes_text(rep, text, sizeof(text));
+    if ((want == CV_OK && rep->n_findings != 0) ||
+        (want != CV_OK && (rep->n_findings != 1 ||
+        rep->findings[0].code != want))) {
+        show_log(srv.log_file);
+        fail_msg("wanted [%s], got [%s]", want == CV_OK ? "" :
+            cv_code_name(want), text);
+    }
+    if (want != CV_OK)
+        assert_string_equal(rep->findings[0].field, "crt");
+    assert_int_equal(cv_report_ok(rep), want == CV_OK);
+}
+
+/*
+ * Validates good.key + a leaf whose CRL DP is url (serial: see make_leaf)
+ * + chain.pem at the fixture time; *elapsed gets the seconds it took.
+ */
+static struct cv_report *
+validate_url(const char *url, const ASN1_INTEGER *serial, int timeout,
+    size_t max_size, double *elapsed)
+{
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    size_t crt_len;
+    uint8_t *crt = make_leaf(url, serial, &crt_len);
+    double t0;
+
+    memset(&in, 0, sizeof(in));
+    in.key = st.key;
+    in.key_len = st.key_len;
+    in.crt = crt;
+    in.crt_len = crt_len;
+    in.chain = st.chain;
+    in.chain_len = st.chain_len;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = st.at;
+    opt.use_crl = 1;
+    opt.hostname = "sensor.contoso.com";
+    opt.fetch.timeout = timeout;
+    opt.fetch.max_size = max_size;
+    opt.offline_crls = st.offline;
+    t0 = now_s();
+    rep = cv_validate(st.ctx, &in, &opt);
+    if (elapsed != NULL)
+        *elapsed = now_s() - t0;
+    free(crt);
+    return rep;
+}
+
+/* Starts a server and validates once against it; see validate_url. */
+static struct cv_report *
+validate_mode(const char *mode, const char *file, const ASN1_INTEGER *serial,
+    int timeout, size_t max_size, double *elapsed)
+{
+    char url[256];
+
+    server_start(mode, file);
+    server_url(url, sizeof(url));
+    return validate_url(url, serial, timeout, max_size, elapsed);
+}
+
+static void
+expect_elapsed_max(const char *what, double elapsed, double max)
+{
+    print_message("    %s: %.2f s\n", what, elapsed);
+    if (elapsed > max)
+        fail_msg("%s took %.2f s, more than %.2f s", what, elapsed, max);
+}
+
+/* ---- group and per-test fixtures ---- */
+
+static X509 *
+load_crt(const char *name)
+{
+    X509 *x = NULL;
+    BIO *b = BIO_new_file(cd_fixture_path(name), "r");
+
+    if (b != NULL)
+        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    return x;
+}
+
+static int
+group_setup(void **state)
+{
+    struct cv_config cfg;
+    char *err = NULL, path[512];
+    X509_CRL *crl = NULL;
+    BIO *b = NULL;
+    const char *s = getenv("CD_CRL_SERVER");
+
+    (void)state;
+    /* the loopback server must be reached directly, never via a proxy */
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+    unsetenv("https_proxy");
+    unsetenv("HTTPS_PROXY");
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    signal(SIGPIPE, SIG_IGN);   /* as the service does */
+    st.server = s != NULL && *s != '\0' ? s : "./tests/lib/crl_server";
+    if (access(st.server, X_OK) != 0) {
+        fprintf(stderr, "test_crl_fetch: no crl_server at %s (set "
+            "CD_CRL_SERVER or run from the build directory)\n", st.server);
+        return -1;
+    }
+    snprintf(st.dir, sizeof(st.dir), "%s/test_crl_fetch.XXXXXX",
+        getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(st.dir) == NULL)
+        return -1;
+    st.at = cd_fixture_time();
+    st.good = load_crt("good.pem");
+    st.int_crt = load_crt("int.pem");
+    st.revoked = load_crt("revoked.pem");
+    if ((b = BIO_new_file(cd_fixture_path("int.key"), "r")) != NULL)
+        st.int_key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if ((b = BIO_new_file(cd_fixture_path("root.crl"), "rb")) != NULL)
+        crl = d2i_X509_CRL_bio(b, NULL);
+    BIO_free(b);
+    st.key = cd_fixture_read("good.key", &st.key_len);
+    st.chain = cd_fixture_read("chain.pem", &st.chain_len);
+    if (st.good == NULL || st.int_crt == NULL || st.revoked == NULL ||
+        st.int_key == NULL || crl == NULL || st.key == NULL ||
+        st.chain == NULL) {
+        fprintf(stderr, "test_crl_fetch: fixtures missing in %s\n",
+            cd_fixture_dir());
+        X509_CRL_free(crl);
+        return -1;
+    }
+    st.revoked_serial = X509_get0_serialNumber(st.revoked);
+    if ((st.offline = sk_X509_CRL_new_null()) == NULL ||
+        !sk_X509_CRL_push(st.offline, crl)) {
+        X509_CRL_free(crl);
+        return -1;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(path, sizeof(path), "%s", cd_fixture_path("root.pem"));
+    cfg.ca_file = path;
+    cfg.no_default_ca = 1;
+    if ((st.ctx = cv_ctx_new(&cfg, &err)) == NULL) {
+        fprintf(stderr, "test_crl_fetch: cv_ctx_new: %s\n",
+            err != NULL ? err : "?");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    DIR *d;
+    struct dirent *de;
+    char path[600];
+
+    (void)state;
+    server_stop();
+    cv_ctx_free(st.ctx);
+    X509_free(st.good);
+    X509_free(st.int_crt);
+    X509_free(st.revoked);
+    EVP_PKEY_free(st.int_key);
+    sk_X509_CRL_pop_free(st.offline, X509_CRL_free);
+    free(st.key);
+    free(st.chain);
+    if (st.dir[0] != '\0' && (d = opendir(st.dir)) != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 ||
+                strcmp(de->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", st.dir, de->d_name);
+            unlink(path);
+        }
+        closedir(d);
+        rmdir(st.dir);
+    }
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    memset(&srv, 0, sizeof(srv));
+    memset(&srv2, 0, sizeof(srv2));
+    cv_ctx_crl_cache_clear(st.ctx);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    server_stop();
+    return 0;
+}
+
+/* ---- cv_crl_fetch_http() itself ---- */
+
+static enum cv_fetch_result
+fetch(const char *mode, const char *fixture, X509_CRL **crlp, char *detail,
+    size_t dlen, double *elapsed)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    char url[256], file[512];
+    enum cv_fetch_result fr;
+    double t0;
+
+    snprintf(file, sizeof(file), "%s/crl%d", st.dir, st.n + 1);
+    if (fixture != NULL)
+        put_file(fixture, file);
+    server_start(mode, fixture != NULL ? file : NULL);
+    server_url(url, sizeof(url));
+    t0 = now_s();
+    fr = cv_crl_fetch_http(url, &fo, NULL, crlp, detail, dlen);
+    *elapsed = now_s() - t0;
+    return fr;
+}
+
+static void
+test_cv_crl_fetch_http_file(void **state)
+{
+    X509_CRL *crl = NULL;
+    char detail[512];
+    double el;
+
+    (void)state;
+    assert_int_equal(fetch("file", "int.crl", &crl, detail, sizeof(detail),
+        &el), CV_FETCH_OK);
+    assert_non_null(crl);
+    assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl),
+        X509_get_subject_name(st.int_crt)), 0);
+    X509_CRL_free(crl);
+    assert_int_equal(server_count(), 1);
+    expect_elapsed_max("file", el, FAST);
+}
+
+static void
+test_cv_crl_fetch_http_garbage_der(void **state)
+{
+    X509_CRL *crl = NULL;
+    char detail[512];
+    enum cv_fetch_result fr;
+    double el;
+
+    (void)state;
+    fr = fetch("garbage-der", NULL, &crl, detail, sizeof(detail), &el);
+    assert_true(fr == CV_FETCH_NOT_CRL || fr == CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    assert_true(detail[0] != '\0');
+    expect_elapsed_max("garbage-der", el, FAST);
+}
+
+static void
+test_cv_crl_fetch_http_html(void **state)
+{
+    X509_CRL *crl = NULL;
+    char detail[512];
+    enum cv_fetch_result fr;
+    double el;
+
+    (void)state;
+    fr = fetch("html", NULL, &crl, detail, sizeof(detail), &el);
+    assert_true(fr == CV_FETCH_NOT_CRL || fr == CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    assert_true(detail[0] != '\0');
+    expect_elapsed_max("html", el, FAST);
+}
+
+static void
+test_cv_crl_fetch_http_404(void **state)
+{
+    X509_CRL *crl = NULL;
+    char detail[512];
+    double el;
+
+    (void)state;
+    assert_int_equal(fetch("404", NULL, &crl, detail, sizeof(detail), &el),
+        CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    assert_true(detail[0] != '\0');
+    expect_elapsed_max("404", el, FAST);
+}
+
+static void
+test_cv_crl_fetch_http_not_http(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    X509_CRL *crl = NULL;
+    char detail[512];
+
+    (void)state;
+    assert_int_equal(cv_crl_fetch_http("https://127.0.0.1:1/int.crl", &fo,
+        NULL, &crl, detail, sizeof(detail)), CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    assert_true(detail[0] != '\0');
+    assert_int_equal(cv_crl_fetch_http("not a url", &fo, NULL, &crl,
+        detail, sizeof(detail)), CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+}
+
+/* The proxy option is used: the DP is dead, the "proxy" serves the CRL. */
+static void
+test_cv_crl_fetch_http_proxy(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    X509_CRL *crl = NULL;
+    char detail[512], proxy[64], file[512];
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl-proxy", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+    snprintf(proxy, sizeof(proxy), "127.0.0.1:%d", srv.port);
+    fo.proxy = proxy;
+    assert_int_equal(cv_crl_fetch_http("http://127.0.0.1:1/int.crl", &fo,
+        NULL, &crl, detail, sizeof(detail)), CV_FETCH_OK);
+    assert_non_null(crl);
+    X509_CRL_free(crl);
+    assert_int_equal(server_count(), 1);
+}
+
+/* ---- the engine: what each answer becomes ---- */
+
+/* Serves a fixture CRL in file mode and validates once. */
+static struct cv_report *
+validate_file(const char *fixture, const ASN1_INTEGER *serial)
+{
+    char file[512];
+
+    snprintf(file, sizeof(file), "%s/crl%d", st.dir, st.n + 1);
+    put_file(fixture, file);
+    return validate_mode("file", file, serial, CRL_TIMEOUT, 0, NULL);
+}
+
+static void
+test_cv_validate_crl_good(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("int.crl", NULL);
+    expect_only(rep, CV_OK);
+    assert_int_equal(server_count(), 1);
+    cv_report_free(rep);
+}
+
+static void
+test_cv_validate_crl_revoked(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("int.crl", st.revoked_serial);
+    expect_only(rep, CV_REVOKED);
+    cv_report_free(rep);
+}
+
+static void
+test_cv_validate_crl_stale(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("int-stale.crl", NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+}
+
+static void
+test_cv_validate_crl_forged(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("int-forged.crl", NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+}
+
+/* A CRL of another issuer (root.crl at the leaf's DP). */
+static void
+test_cv_validate_crl_wrong_issuer(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("root.crl", NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+}
+
+/* A PEM CRL over HTTP is not the DER the RFC 5280 DP serves. */
+static void
+test_cv_validate_crl_pem_body(void **state)
+{
+    struct cv_report *rep;
+
+    (void)state;
+    rep = validate_file("int.crl.pem", NULL);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    cv_report_free(rep);
+}
+
+/* mode: expect crl_unreachable within max seconds. */
+static void
+unreachable_within(const char *mode, int timeout, size_t max_size,
+    double max)
+{
+    struct cv_report *rep;
+    double el;
+
+    rep = validate_mode(mode, NULL, NULL, timeout, max_size, &el);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    expect_elapsed_max(mode, el, max);
+    cv_report_free(rep);
+}
+
+static void
+test_cv_validate_crl_hang(void **state)
+{
+    (void)state;
+    unreachable_within("hang", CRL_TIMEOUT, 0, CRL_TIMEOUT + HANG_SLACK);
+}
+
+static void
+test_cv_validate_crl_trickle(void **state)
+{
+    struct cv_report *rep;
+    char file[512];
+    double el;
+
+    (void)state;
+    /* a real CRL: only the timeout stops it */
+    snprintf(file, sizeof(file), "%s/crl%d", st.dir, st.n + 1);
+    put_file("int.crl", file);
+    rep = validate_mode("trickle", file, NULL, CRL_TIMEOUT, 0, &el);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    expect_elapsed_max("trickle", el, CRL_TIMEOUT + HANG_SLACK);
+    cv_report_free(rep);
+}
+
+/* The size cap: Content-Length says 100 MB; refused before the body. */
+static void
+test_cv_validate_crl_big(void **state)
+{
+    (void)state;
+    unreachable_within("big", 10, SMALL_MAX, FAST);
+}
+
+/* The same with the default cap (10 MiB) and default timeout. */
+static void
+test_cv_validate_crl_big_default_cap(void **state)
+{
+    (void)state;
+    unreachable_within("big", 0, 0, FAST);
+}
+
+static void
+test_cv_validate_crl_big_nolen(void **state)
+{
+    (void)state;
+    unreachable_within("big-nolen", 10, SMALL_MAX, FAST);
+}
+
+/* No Content-Length, but a DER header announcing 100 MiB. */
+static void
+test_cv_validate_crl_big_der(void **state)
+{
+    (void)state;
+    unreachable_within("big-der", 10, SMALL_MAX, FAST);
+}
+
+static void
+test_cv_validate_crl_html(void **state)
+{
+    (void)state;
+    unreachable_within("html", 10, 0, FAST);
+}
+
+static void
+test_cv_validate_crl_404(void **state)
+{
+    (void)state;
+    unreachable_within("404", 10, 0, FAST);
+}
+
+static void
+test_cv_validate_crl_redirect_loop(void **state)
+{
+    (void)state;
+    unreachable_within("redirect", 10, 0, 3);
+}
+
+static void
+test_cv_validate_crl_reset(void **state)
+{
+    (void)state;
+    unreachable_within("reset", 10, 0, FAST);
+}
+
+static void
+test_cv_validate_crl_garbage_der(void **state)
+{
+    (void)state;
+    unreachable_within("garbage-der", 10, 0, FAST);
+}
+
+/*
+ * A redirect to another server (as CDNs answer): the CRL is fetched from
+ * there, and the first server is asked once, not in a loop.
+ */
+static void
+test_cv_validate_crl_redirect_other_server(void **state)
+{
+    struct cv_report *rep;
+    char file[512], url[256], target[256];
+    long a, b;
+    double el;
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl-target", st.dir);
+    put_file("int.crl", file);
+    server_start_into(&srv2, "file", file, NULL);
+    snprintf(target, sizeof(target), "http://127.0.0.1:%d/moved/int.crl",
+        srv2.port);
+    server_start_into(&srv, "redirect", NULL, target);
+    server_url(url, sizeof(url));
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, &el);
+    a = read_num(srv.count_file);
+    b = read_num(srv2.count_file);
+    print_message("    first server asked %ld time(s), target %ld\n", a, b);
+    expect_elapsed_max("redirect to another server", el, FAST);
+    if (a != 1 || b != 1) {
+        char text[1024];
+
+        codes_text(rep, text, sizeof(text));
+        cv_report_free(rep);
+        show_log(srv.log_file);
+        fail_msg("the redirect was not followed to the other server "
+            "(first server asked %ld time(s), target %ld; findings [%s])",
+            a, b, text);
+    }
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+}
+
+/* Nothing listens: refused at once, not after the timeout. */
+static void
+test_cv_validate_crl_closed_port(void **state)
+{
+    struct sockaddr_in sa;
+    socklen_t slen = sizeof(sa);
+    struct cv_report *rep;
+    char url[128];
+    double el;
+    int fd;
+
+    (void)state;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
+    close(fd);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/int.crl",
+        ntohs(sa.sin_port));
+    rep = validate_url(url, NULL, 10, 0, &el);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    expect_elapsed_max("closed port", el, FAST);
+    cv_report_free(rep);
+}
+
+/* ---- the cache ---- */
+
+/* A second validation with the same DP does not ask the server again. */
+static void
+test_cv_validate_crl_cached(void **state)
+{
+    struct cv_report *rep;
+    char url[256];
+
+    (void)state;
+    rep = validate_file("int.crl", NULL);
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 1);
+    server_url(url, sizeof(url));
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 1);
+    /* and a revoked leaf is found in the cached CRL */
+    rep = validate_url(url, st.revoked_serial, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_REVOKED);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 1);
+    /* cleared: fetched again */
+    cv_ctx_crl_cache_clear(st.ctx);
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 2);
+}
+
+/* A CRL past its nextUpdate is not kept: the next upload asks again. */
+static void
+test_cv_validate_crl_stale_not_cached(void **state)
+{
+    struct cv_report *rep;
+    char url[256];
+
+    (void)state;
+    rep = validate_file("int-stale.crl", NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+    server_url(url, sizeof(url));
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 2);
+}
+
+/* Failures are not cached either: the server is asked each time. */
+static void
+test_cv_validate_crl_unreachable_not_cached(void **state)
+{
+    struct cv_report *rep;
+    char url[256];
+
+    (void)state;
+    server_start("404", NULL);
+    server_url(url, sizeof(url));
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    cv_report_free(rep);
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    cv_report_free(rep);
+    assert_int_equal(server_count(), 2);
+}
+
+/*
+ * A CRL whose signature does not verify is not a CRL of that issuer, so it
+ * must not stand in the cache until its (forged) nextUpdate: once the
+ * server publishes the right CRL, the next upload must see it.
+ */
+static void
+test_cv_validate_crl_forged_not_cached(void **state)
+{
+    struct cv_report *rep;
+    char url[256], file[512];
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl%d", st.dir, st.n + 1);
+    rep = validate_file("int-forged.crl", NULL);
+    expect_only(rep, CV_CRL_INVALID);
+    cv_report_free(rep);
+    put_file("int.crl", file);  /* the server now has the right one */
+    server_url(url, sizeof(url));
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    if (server_count() != 2) {
+        char text[1024];
+
+        codes_text(rep, text, sizeof(text));
+        cv_report_free(rep);
+        fail_msg("the forged CRL was served from the cache (server asked "
+            "%ld time(s), findings [%s])", server_count(), text);
+    }
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_cv_crl_fetch_http_file),
+        T(test_cv_crl_fetch_http_garbage_der),
+        T(test_cv_crl_fetch_http_html),
+        T(test_cv_crl_fetch_http_404),
+        T(test_cv_crl_fetch_http_not_http),
+        T(test_cv_crl_fetch_http_proxy),
+        T(test_cv_validate_crl_good),
+        T(test_cv_validate_crl_revoked),
+        T(test_cv_validate_crl_stale),
+        T(test_cv_validate_crl_forged),
+        T(test_cv_validate_crl_wrong_issuer),
+        T(test_cv_validate_crl_pem_body),
+        T(test_cv_validate_crl_hang),
+        T(test_cv_validate_crl_trickle),
+        T(test_cv_validate_crl_big),
+        T(test_cv_validate_crl_big_default_cap),
+        T(test_cv_validate_crl_big_nolen),
+        T(test_cv_validate_crl_big_der),
+        T(test_cv_validate_crl_html),
+        T(test_cv_validate_crl_404),
+        T(test_cv_validate_crl_redirect_loop),
+        T(test_cv_validate_crl_redirect_other_server),
+        T(test_cv_validate_crl_reset),
+        T(test_cv_validate_crl_garbage_der),
+        T(test_cv_validate_crl_closed_port),
+        T(test_cv_validate_crl_cached),
+        T(test_cv_validate_crl_stale_not_cached),
+        T(test_cv_validate_crl_unreachable_not_cached),
+        T(test_cv_validate_crl_forged_not_cached),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
