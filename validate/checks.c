@@ -267,3 +267,48 @@ cv_cert_summary(const uint8_t *buf, size_t len, time_t at,
     EVP_PKEY_free(p12key);
     return 0;
 }
+
+/* 1 when s is a plain DNS host name: labels of [A-Za-z0-9-], not an IP. */
+static int
+is_host_name(const char *s)
+{
+    size_t i, label = 0;
+
+    if (s == NULL || s[0] == '\0' || is_ip(s))
+        return 0;
+    for (i = 0; s[i] != '\0'; i++) {
+        if (s[i] == '.') {
+            if (label == 0)
+                return 0;       /* empty label, or a leading dot */
+            label = 0;
+            continue;
+        }
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+            (s[i] >= '0' && s[i] <= '9') || s[i] == '-') || ++label > 63)
+            return 0;
+    }
+    return label > 0 && i <= 253;  /* no trailing dot */
+}
+
+int
+cv_summary_host_name(const struct cv_summary *s, char *buf, size_t len)
+{
+    const char *name = NULL;
+    size_t i;
+
+    if (len > 0)
+        buf[0] = '\0';
+    if (s == NULL || !s->valid || len == 0)
+        return -1;
+    for (i = 0; i < s->n_san && i < CV_MAX_LIST && name == NULL; i++)
+        if (strncmp(s->san[i], "DNS:", 4) == 0 &&
+            is_host_name(s->san[i] + 4))
+            name = s->san[i] + 4;
+    if (name == NULL && is_host_name(s->subject_cn))
+        name = s->subject_cn;
+    if (name == NULL || (size_t)snprintf(buf, len, "%s", name) >= len) {
+        buf[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cv.h"
 #include "cv_int.h"
@@ -155,4 +156,28 @@ size_t
 cv_ctx_anchor_count(const struct cv_ctx *ctx)
 {
     return ctx != NULL ? (size_t)sk_X509_num(ctx->anchors) : 0;
+}
+
+X509 *
+cv_ctx_find_issuer(const struct cv_ctx *ctx, X509 *x)
+{
+    X509 *a;
+    int i;
+
+    if (ctx == NULL || x == NULL)
+        return NULL;
+    for (i = 0; i < sk_X509_num(ctx->anchors); i++) {
+        a = sk_X509_value(ctx->anchors, i);
+        if (X509_check_issued(a, x) != X509_V_OK)
+            continue;
+        if (X509_verify(x, X509_get0_pubkey(a)) != 1) {
+            ERR_clear_error();
+            continue;
+        }
+        if (!X509_up_ref(a))
+            break;
+        return a;
+    }
+    ERR_clear_error();
+    return NULL;
 }

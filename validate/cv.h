@@ -74,6 +74,12 @@ void cv_ctx_free(struct cv_ctx *ctx);
 size_t cv_ctx_anchor_count(const struct cv_ctx *ctx);
 /* Drops every cached CRL. */
 void cv_ctx_crl_cache_clear(struct cv_ctx *ctx);
+/*
+ * The trust anchor that issued x (issuer name, key identifiers and
+ * signature checked), or NULL when no anchor did.  Completes a chain that
+ * was installed without its root.  Caller frees the result with X509_free().
+ */
+X509 *cv_ctx_find_issuer(const struct cv_ctx *ctx, X509 *x);
 
 /* ---- one upload ---- */
 
@@ -200,6 +206,15 @@ void cv_report_add(struct cv_report *rep, enum cv_code code,
  */
 int cv_cert_summary(const uint8_t *buf, size_t len, time_t at,
     struct cv_summary *s);
+
+/*
+ * The host name a hosts-file line gives a certificate: its first
+ * subjectAltName DNS entry that is a plain host name (letters, digits, '-'
+ * and '.'; no wildcard, not an IP address), else its CN when that is one.
+ * Returns 0 with the name in buf, or -1 (buf "") when there is none or it
+ * does not fit in len bytes.
+ */
+int cv_summary_host_name(const struct cv_summary *s, char *buf, size_t len);
 
 /* Checks a Certificate Name: 1-64 of [A-Za-z0-9 ._-]. */
 int cv_name_is_valid(const char *name, size_t len);
