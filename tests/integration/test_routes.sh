@@ -303,6 +303,25 @@ expect_no_json '"ok": true'
 req_raw "rollback without credentials" POST /api/certificate/rollback
 expect_status 401
 
+# ---- 403: signed in, but not an admin ----
+n0=$(handled)
+for r in "GET /api/certificate" "POST $V" "POST /api/certificate" \
+    "POST /api/certificate/rollback" "GET /api/certificate/download"; do
+    t_name="non-admin $r"
+    _run_curl "curl -X ${r% *} $CD_URL${r#* } as $CD_USER2" \
+        --user "$CD_USER2:$CD_PASS2" -X "${r% *}" "$CD_URL${r#* }" \
+        $([ "${r% *}" = POST ] && [ "${r#* }" != /api/certificate/rollback ] &&
+            echo "-F key=@$F/good.key -F crt=@$F/good.pem -F use_crl=off -F name=sensor")
+    expect_status 403
+    expect_code errors forbidden
+    expect_no_json '"ok": true'
+done
+check_eq "non-admin" "the handler saw each non-admin request" 5 \
+    "$(($(handled) - n0))"
+req_raw "non-admin, wrong password" GET /api/certificate \
+    --user "$CD_USER2:wrong-$CD_PASS2"
+expect_status 401
+
 # ---- 403: cross-site browser requests ----
 req "Origin evil" POST $V -H 'Origin: https://evil.example' \
     -F key=@"$F/good.key" -F crt=@"$F/good.pem" \

@@ -12,6 +12,7 @@
 # The test sees:
 #   CD_URL   https://127.0.0.1:PORT       CD_PORT, CD_HTTP_PORT
 #   CD_USER  admin                        CD_PASS  the admin's password
+#   CD_USER2 operator (signs in, not an admin)  CD_PASS2 its password
 #   CD_STATE the service's state dir      CD_RUN   $CD_STATE/run (logs/, tmp/,
 #                                                  nginx.pid, settings.json)
 #   CD_TMP   the mktemp dir (state, the service's TMPDIR, the test's scratch)
@@ -133,6 +134,7 @@ port_free() {
 timeout_s=${CD_STACK_TIMEOUT:-}
 [ -n "$timeout_s" ] || { [ -n "${CD_FCGI_WRAPPER:-}" ] && timeout_s=90 || timeout_s=15; }
 pass=$(openssl rand -hex 12) || { say "FAIL: openssl rand"; exit 99; }
+pass2=$(openssl rand -hex 12) || { say "FAIL: openssl rand"; exit 99; }
 # the service's TMPDIR: anything it writes there is checked by test_secrets
 mkdir -p "$tmp/tmpdir" "$tmp/scratch"
 touch "$tmp/started"
@@ -146,6 +148,7 @@ start_stack() {
     # setsid: serve leads a process group, so a SIGKILL reaches its children
     CERTDIALOG_STATE=$state CERTDIALOG_PORT=$port \
     CERTDIALOG_HTTP_PORT=$http_port CERTDIALOG_ADMIN_PASSWORD=$pass \
+    CERTDIALOG_EXTRA_USER="operator:$pass2" \
     CERTDIALOG_HOSTNAME=sensor.contoso.com CERTDIALOG_BUILDDIR=$build \
     CERTDIALOG_FCGI_WRAPPER=${CD_FCGI_WRAPPER:-} \
     CERTDIALOG_SETTINGS_EXTRA="\"ca_file\": \"$fixtures/root.pem\"" \
@@ -205,6 +208,7 @@ cp "$tmp/state/current/cert.pem" "$tmp/first-cert.pem" 2>/dev/null ||
         </dev/null 2>/dev/null | openssl x509 >"$tmp/first-cert.pem" 2>/dev/null
 
 export CD_URL="https://127.0.0.1:$port" CD_PORT=$port CD_HTTP_PORT=$http_port
+export CD_USER2=operator CD_PASS2=$pass2
 export CD_USER=admin CD_PASS=$pass CD_STATE=$tmp/state CD_RUN=$tmp/state/run
 export CD_TMP=$tmp CD_SERVICE_TMPDIR=$tmp/tmpdir CD_CA=$tmp/first-cert.pem
 export CD_STACK_STARTED=$tmp/started
