@@ -5,9 +5,14 @@
  *
  * Exit status: 0 the upload would be accepted, 1 it would be rejected,
  * 2 a usage or I/O error (message on stderr, nothing on stdout).
+ *
+ * --print-hosts-line IP prints "IP name" instead, the hosts-file line that
+ * makes a certificate's name lead to the appliance (as GET /api/certificate
+ * gives it in access.hosts_line).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,9 +54,16 @@ usage(FILE *f)
         "         [--hostname NAME] [--ca-file FILE] [--ca-dir DIR]\n"
         "         [--extra-ca-dir DIR] [--crl-timeout SECONDS]\n"
         "         [--crl-proxy HOST:PORT] [--name NAME] [--help] [--version]\n"
+        "       " PROG " --print-hosts-line IP [--crt FILE] [CERTFILE]...\n"
         "Prints the JSON answer of POST /api/certificate/validate on stdout;\n"
         "exits 0 when the upload would be accepted, 1 when it would be\n"
-        "rejected, 2 on a usage or I/O error.\n");
+        "rejected, 2 on a usage or I/O error.\n"
+        "With --print-hosts-line IP (IPv4 or IPv6), prints instead the\n"
+        "hosts-file line \"IP name\" for each certificate (PEM or DER; name\n"
+        "is its first subjectAltName DNS entry, else its CN) and exits 0;\n"
+        "exits 2 when IP is not an address or a certificate names no host.\n"
+        "The hosts file is C:\\Windows\\System32\\drivers\\etc\\hosts on\n"
+        "Windows, /etc/hosts on Linux and macOS.\n");
 }
 
 static void
@@ -247,6 +259,67 @@ out:
     return rc;
 }
 
+/* 1 when s is an IPv4 or IPv6 address. */
+static int
+is_ip(const char *s)
+{
+    unsigned char b[16];
+
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+/*
+ * --print-hosts-line: "ip name\n" for each certificate file, all on
+ * stdout once every file gave one.  Returns the exit status (0 or 2).
+ */
+static int
+hosts_lines(const char *ip, const char *const *paths, size_t n)
+{
+    struct file f = { NULL, 0, 0 };
+    struct cv_summary sum;
+    char name[256], *out = NULL, *tmp;
+    size_t i, len = 0, add;
+    int rc = 2;
+
+    for (i = 0; i < n; i++) {
+        if (file_read(paths[i], &f) != 0)
+            goto out;
+        if (cv_cert_summary(f.p, f.len, 0, &sum) != 0) {
+            say("%s: no certificate can be read from it (PEM or DER)",
+                paths[i]);
+            goto out;
+        }
+        file_wipe(&f);
+        if (cv_summary_host_name(&sum, name, sizeof(name)) != 0) {
+            say("%s: the certificate names no DNS host (no subjectAltName "
+                "DNS entry and no host name as CN), so no hosts-file line "
+                "can reach it by name", paths[i]);
+            goto out;
+        }
+        add = strlen(ip) + 1 + strlen(name) + 1;
+        if ((tmp = realloc(out, len + add + 1)) == NULL) {
+            say("out of memory");
+            goto out;
+        }
+        out = tmp;
+        if ((size_t)snprintf(out + len, add + 1, "%s %s\n", ip, name) !=
+            add) {
+            say("out of memory");
+            goto out;
+        }
+        len += add;
+    }
+    if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
+        say("cannot write the answer: %s", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    file_wipe(&f);
+    free(out);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,11 +339,13 @@ main(int argc, char **argv)
         { "crl-timeout",     required_argument, NULL, 't' },
         { "crl-proxy",       required_argument, NULL, 'P' },
         { "name",            required_argument, NULL, 'N' },
+        { "print-hosts-line", required_argument, NULL, 'L' },
         { "help",            no_argument,       NULL, 'h' },
         { "version",         no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *crt = NULL, *key = NULL, *chain = NULL, *passfile = NULL;
+    const char *hosts_ip = NULL, **paths = NULL;
     struct file fcrt = { NULL, 0, 0 }, fkey = { NULL, 0, 0 };
     struct file fchain = { NULL, 0, 0 }, fpass = { NULL, 0, 0 };
     struct cv_config cfg;
@@ -366,6 +441,15 @@ main(int argc, char **argv)
         case 'N':
             in.name = optarg;
             break;
+        case 'L':
+            if (!is_ip(optarg)) {
+                say("--print-hosts-line takes an IPv4 or IPv6 address, not "
+                    "'%s'", optarg);
+                show_usage = 1;
+                goto out;
+            }
+            hosts_ip = optarg;
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -379,6 +463,27 @@ main(int argc, char **argv)
             show_usage = 1;
             goto out;
         }
+    }
+    if (hosts_ip != NULL) {
+        /* the certificates: --crt, then the operands */
+        size_t n = 0;
+
+        if ((paths = calloc((size_t)argc + 1, sizeof(*paths))) == NULL) {
+            say("out of memory");
+            goto out;
+        }
+        if (crt != NULL)
+            paths[n++] = crt;
+        while (optind < argc)
+            paths[n++] = argv[optind++];
+        if (n == 0) {
+            say("--print-hosts-line needs a certificate: --crt FILE or "
+                "CERTFILE");
+            show_usage = 1;
+            goto out;
+        }
+        rc = hosts_lines(hosts_ip, paths, n);
+        goto out;
     }
     if (optind < argc) {
         say("unexpected argument '%s'", argv[optind]);
@@ -431,6 +536,7 @@ main(int argc, char **argv)
 out:
     if (show_usage)
         usage(stderr);
+    free(paths);
     free(text);
     json_decref(j);
     cv_report_free(rep);

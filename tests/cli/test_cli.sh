@@ -271,5 +271,59 @@ check --version >"$tmp/v.out" 2>"$tmp/v.err"
 if [ $? = 0 ] && grep -q '^certdialog-check [0-9]' "$tmp/v.out"
 then pass "--version"; else fail "--version" "wrong output" "$tmp/v.out"; fi
 
+# ---- --print-hosts-line IP: "IP name" for scripts ----
+# hosts_ok NAME WANT-STDOUT ARGS...: exit 0, exactly WANT on stdout
+# (printf %b: "\n" separates lines), nothing on stderr
+hosts_ok() {
+    local name=$1 want rc
+    want=$(printf '%b' "$2")
+    shift 2
+    check "$@" >"$tmp/hl.out" 2>"$tmp/hl.err"
+    rc=$?
+    if [ $rc = 0 ] && [ "$(cat "$tmp/hl.out")" = "$want" ] &&
+        [ "$(tail -c 1 "$tmp/hl.out" | od -An -c | tr -d ' ')" = '\n' ] &&
+        [ ! -s "$tmp/hl.err" ]; then
+        pass "hosts line: $name"
+    else
+        fail "hosts line: $name" "exit $rc, wanted 0 and '$want' + newline" \
+            "$tmp/hl.out" "$tmp/hl.err"
+    fi
+}
+# a CN-only certificate, and one that names only an IP address
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cn-only.example \
+    -keyout "$tmp/cn.key" -out "$tmp/cn-only.pem" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=10.0.0.9 \
+    -addext subjectAltName=IP:10.0.0.9 \
+    -keyout "$tmp/ip.key" -out "$tmp/ip-only.pem" 2>/dev/null
+hosts_ok "PEM via --crt" "10.1.2.3 sensor.contoso.com" \
+    --print-hosts-line 10.1.2.3 --crt "$F/good.pem"
+hosts_ok "DER operand" "10.1.2.3 sensor.contoso.com" \
+    --print-hosts-line 10.1.2.3 "$F/good.der"
+hosts_ok "IPv6" "fd00::5 sensor.contoso.com" \
+    --print-hosts-line fd00::5 "$F/good.pem"
+hosts_ok "SAN DNS, not the CN" "192.0.2.7 other.example.com" \
+    --print-hosts-line 192.0.2.7 "$F/other-name.pem"
+hosts_ok "CN when there is no SAN DNS" "192.0.2.7 cn-only.example" \
+    --print-hosts-line 192.0.2.7 "$tmp/cn-only.pem"
+hosts_ok "one line per certificate" \
+    "192.0.2.7 sensor.contoso.com\n192.0.2.7 other.example.com" \
+    --print-hosts-line 192.0.2.7 --crt "$F/good.pem" "$F/other-name.pem"
+hosts_ok "self-signed, as the appliance makes" "127.0.0.1 sensor.contoso.com" \
+    --print-hosts-line 127.0.0.1 "$F/selfsigned.pem"
+usage_err "--print-hosts-line bad IP" "10\\.1\\.2'" --print-hosts-line 10.1.2 "$F/good.pem"
+usage_err "--print-hosts-line host name" "sensor.contoso.com" --print-hosts-line sensor.contoso.com "$F/good.pem"
+usage_err "--print-hosts-line IPv4:port" "10.1.2.3:443" --print-hosts-line 10.1.2.3:443 "$F/good.pem"
+usage_err "--print-hosts-line empty IP" "address" --print-hosts-line "" "$F/good.pem"
+usage_err "--print-hosts-line no certificate" "needs a certificate" --print-hosts-line 10.1.2.3
+usage_err "--print-hosts-line wildcard only" "no DNS host" --print-hosts-line 10.1.2.3 "$F/wildcard.pem"
+usage_err "--print-hosts-line IP-only certificate" "no DNS host" --print-hosts-line 10.1.2.3 "$tmp/ip-only.pem"
+usage_err "--print-hosts-line not a certificate" "garbage.bin" --print-hosts-line 10.1.2.3 "$F/garbage.bin"
+usage_err "--print-hosts-line missing file" "nope.pem" --print-hosts-line 10.1.2.3 "$tmp/nope.pem"
+usage_err "--print-hosts-line one bad of two" "wildcard.pem" --print-hosts-line 10.1.2.3 "$F/good.pem" "$F/wildcard.pem"
+check --help >"$tmp/h.out" 2>&1
+if grep -q -- "--print-hosts-line IP" "$tmp/h.out"
+then pass "--help names --print-hosts-line"
+else fail "--help names --print-hosts-line" "not in --help" "$tmp/h.out"; fi
+
 echo "$npass passed, $nfail failed"
 [ $nfail = 0 ]
