@@ -1,130 +1,343 @@
-/* certdialog: the SSL/TLS Certificates dialog.  Speaks only /api/certificate*. */
+/* certdialog: the SSL/TLS Certificates dialog.  Speaks only /api/certificate*.
+ * No framework, no inline script (the CSP allows script-src 'self' only). */
 'use strict';
 
 (function () {
   const API = '/api/certificate';
 
-  /* The vendor's troubleshooting recommendations, and ours for our codes. */
+  /* The vendor's troubleshooting table, word for word, for its six messages;
+   * ours for our codes.  A code may have one text per field. */
   const RECOMMEND = {
     passphrase_mismatch: 'Validate that you typed the correct passphrase. If the problem continues, try recreating the certificate using the correct passphrase.',
     chain_untrusted: 'Make sure the .pem file correlates to the .crt file. If the problem continues, try recreating the certificate using the correct chain of trust (defined by the .pem file).',
     expired: 'Create a new certificate with valid dates.',
     revoked: 'Create a new unrevoked certificate.',
     crl_unreachable: 'Make sure that your network configuration allows the appliance to reach the CRL Server defined in the certificate. You can use a proxy server if there are limitations in establishing a direct connection.',
-    validation_failed: 'This indicates a general error in the appliance. Contact support.',
-    key_mismatch: 'Upload the private key that was created together with this certificate.',
-    not_yet_valid: 'Wait until the Valid From date, or create a certificate that is valid now.',
+    validation_failed: 'This indicates a general error in the appliance. Contact your appliance support with the details below.',
+    key_mismatch: 'Upload the private key (.key) that was created together with this certificate: the two belong together.',
+    not_yet_valid: 'Wait until the Valid From date, or create a certificate that is valid from a past date.',
     weak_key: 'Create the certificate with an RSA key of 2048 or 4096 bits.',
     signature_algorithm: 'Have the certificate signed with SHA256RSA (sha256WithRSAEncryption).',
-    subject_incomplete: 'Create the certificate with C, O, OU and CN in its Subject.',
-    wildcard_cn: "Create a certificate for this appliance's own name; wildcard certificates are not supported.",
-    not_server_cert: 'Use a server (end-entity) certificate whose extended key usage includes TLS Web Server Authentication.',
-    crl_not_http: 'Define an http:// CRL Distribution Point in the certificate, or turn off Use CRL.',
-    crl_invalid: 'Ask the CA to publish a current CRL signed with its key.',
-    unreadable_key: 'Upload the private key file (.key) in PEM or DER format.',
-    unreadable_crt: 'Upload the certificate file (.crt or .cer) in PEM or DER format.',
-    unreadable_chain: 'Upload the chain as a .pem file holding the CA certificates.',
-    passphrase_charset: 'Use only letters, digits and the listed punctuation in the passphrase.',
-    missing_field: 'Fill in the field.',
+    subject_incomplete: 'Create the certificate with C (country), O (organization), OU (organizational unit) and CN (the appliance\'s domain name) in its Subject.',
+    wildcard_cn: 'Create a certificate for this appliance\'s own domain name; wildcard certificates are not supported.',
+    not_server_cert: 'Upload the server (end-entity) certificate, not a CA certificate; its extended key usage must allow TLS Web Server Authentication.',
+    crl_not_http: 'Define an http:// CRL Distribution Point in the certificate (another port is fine), or clear "Use CRL".',
+    crl_invalid: 'Ask the certificate authority to publish a current CRL signed with its key.',
+    unreadable_key: 'Upload the private key file (.key): PEM or DER, PKCS#1 or PKCS#8. Check it with: openssl rsa -in privateKey.key -check',
+    unreadable_crt: 'Upload the certificate file (.crt or .cer) in PEM or DER, or a .pfx/.p12 with its passphrase. Check it with: openssl x509 -in certificate.crt -text -noout',
+    unreadable_chain: 'Upload the chain as a .pem file holding the CA certificates (-----BEGIN CERTIFICATE----- blocks).',
+    passphrase_charset: 'Use only letters, digits and ! # % ( ) + , - . / : = ? @ [ \\ ] ^ _ { } ~ in the passphrase; re-encrypt the key if its passphrase has other characters.',
+    missing_field: {
+      name: 'Enter a Certificate Name.',
+      key: 'Choose the private key file (.key).',
+      crt: 'Choose the certificate file (.crt).',
+      confirm: 'Tick Confirm to accept a self-signed certificate, or choose "Import trusted CA certificate".',
+      '': 'Fill in the field.'
+    },
     bad_name: 'Use 1 to 64 letters, digits, spaces, dots, underscores or hyphens.',
-    name_mismatch: "Add this appliance's name to the certificate's Subject Alternative Names, or reach the appliance by a name the certificate carries.",
-    no_crl_dp: 'The certificate cannot be checked for revocation.',
-    expires_soon: 'Plan the replacement now.',
-    chain_extra: 'The extra certificates are ignored.'
+    name_mismatch: 'Browsers check the Subject Alternative Names, not the CN. Add the appliance\'s name (and IP address, if admins use it) to the certificate\'s Subject Alternative Names, or reach the appliance by a name the certificate carries.',
+    no_crl_dp: 'The certificate cannot be checked for revocation. If you do not use CRLs, clear "Use CRL".',
+    expires_soon: 'Plan the replacement now: request a new certificate from your certificate authority.',
+    chain_extra: 'The certificates that are not on the path are ignored.',
+    too_large: 'Check that you chose the right files: certificates and keys are a few kilobytes.',
+    not_signed_in: 'Reload the page and sign in again.',
+    forbidden: 'Sign in as an administrator.',
+    no_previous_release: 'Only certificates installed earlier on this appliance can be restored.'
+  };
+
+  const FIELD_LABEL = {
+    name: 'Certificate Name', passphrase: 'Passphrase', key: 'Private Key', crt: 'Certificate',
+    chain: 'Certificate Chain', use_crl: 'Use CRL', validation: 'Validation of certificate',
+    confirm: 'Confirm', mode: 'Certificate source'
   };
 
   const $ = (id) => document.getElementById(id);
   const form = $('upload');
-  const result = $('result');
-  const progress = $('progress');
+  const resultBox = $('result');
+  const resultBody = $('result-body');
   let busy = false;
+  let current = null;          /* last GET /api/certificate answer */
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') e.className = v; else e.setAttribute(k, v);
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v; else e.setAttribute(k, v === true ? '' : v);
     }
-    for (const k of kids) if (k != null) e.append(k);
+    for (const k of kids) if (k != null && k !== false) e.append(k);
     return e;
+  }
+
+  function announce(text) {
+    const a = $('announce');
+    a.textContent = '';
+    /* a fresh text node after a tick is announced even when it repeats */
+    setTimeout(() => { a.textContent = text; }, 50);
   }
 
   function fmtDate(iso) {
     if (!iso) return '';
     const d = new Date(iso);
-    return isNaN(d) ? iso : d.toUTCString().replace('GMT', 'UTC');
+    if (isNaN(d)) return iso;
+    try {
+      return d.toLocaleString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long',
+        year: 'numeric', hour: '2-digit', minute: '2-digit' }) + ' UTC';
+    } catch (e) {
+      return d.toUTCString();
+    }
+  }
+
+  function daysText(n) {
+    if (typeof n !== 'number') return '';
+    if (n < 0) return 'expired ' + (-n) + (n === -1 ? ' day' : ' days') + ' ago';
+    if (n === 0) return 'expires today';
+    return n + (n === 1 ? ' day' : ' days');
+  }
+
+  /* The names a certificate is valid for: certificate.names when the
+   * service sends it (array, or object of arrays), else SAN + CN. */
+  function certNames(c) {
+    const out = [];
+    const add = (s) => {
+      if (typeof s !== 'string' || !s) return;
+      const v = s.replace(/^(DNS|IP|IP Address|CN):/i, '').trim();
+      if (v && !out.includes(v)) out.push(v);
+    };
+    const n = c && c.names;
+    if (Array.isArray(n)) n.forEach(add);
+    else if (n && typeof n === 'object') {
+      for (const v of Object.values(n)) (Array.isArray(v) ? v : [v]).forEach(add);
+    }
+    if (!out.length) {
+      (c.san || []).forEach(add);
+      add(c.subject_cn);
+    }
+    return out;
+  }
+
+  function isSelfSigned(c) {
+    if (typeof c.self_signed === 'boolean') return c.self_signed;
+    if (c.mode) return c.mode === 'self-signed';
+    return c.subject && c.subject === c.issuer;
   }
 
   function details(dl, c) {
     dl.replaceChildren();
+    const names = certNames(c);
+    const key = c.key_type ? c.key_type + (c.key_bits ? ' ' + c.key_bits + ' bits' : '') : '';
     const rows = [
-      ['Name', c.name], ['Subject', c.subject], ['Common name (CN)', c.subject_cn],
-      ['Issuer', c.issuer], ['Valid from', fmtDate(c.not_before)],
-      ['Valid to', fmtDate(c.not_after)], ['Days left', String(c.days_left)],
-      ['Key', c.key_type ? c.key_type + ' ' + c.key_bits + ' bits' : ''],
+      ['Name', c.name],
+      ['Type', isSelfSigned(c) ? 'Self-signed (not trusted by browsers until you trust it)' : 'CA-signed'],
+      ['Subject CN', c.subject_cn],
+      ['Valid for names', names.join(', ')],
+      ['Issuer', c.issuer],
+      ['Valid from', fmtDate(c.not_before)],
+      ['Valid to', fmtDate(c.not_after)],
+      ['Days left', daysText(c.days_left)],
+      ['Key', key],
       ['Signature algorithm', c.signature_algorithm],
       ['SHA-256 fingerprint', c.sha256_fingerprint],
-      ['Names (SAN)', (c.san || []).join(', ')],
-      ['Type', c.self_signed ? 'Self-signed' : 'CA-signed'],
+      ['Subject', c.subject],
+      ['Serial number', c.serial],
+      ['Validation', c.validation ? (c.validation === 'none' ? 'None' : 'Mandatory') +
+        (typeof c.use_crl === 'boolean' ? (c.use_crl ? ', CRL checked' : ', CRL not checked') : '') : ''],
       ['Installed', fmtDate(c.installed_at)]
     ];
     for (const [k, v] of rows) {
-      if (v === undefined || v === null || v === '' || v === 'undefined') continue;
-      dl.append(el('dt', {}, k),
-        el('dd', k.startsWith('SHA') ? { class: 'mono' } : {}, v));
+      if (v === undefined || v === null || v === '') continue;
+      const slug = k.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+      dl.append(el('dt', {}, k), el('dd', {
+        class: k.startsWith('SHA') || k.startsWith('Serial') ? 'mono' : null,
+        'data-item': slug
+      }, v));
     }
     dl.hidden = false;
   }
 
-  /* The page's own address against the names the certificate carries. */
-  function nameCheck(c) {
+  function isIp(h) { return /^[0-9.]+$/.test(h) || h.includes(':'); }
+
+  /* Copy text; navigator.clipboard where allowed, else select the text. */
+  async function copyText(text, input, status) {
+    try {
+      if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(text);
+      status.textContent = 'Copied.';
+    } catch (e) {
+      input.focus();
+      input.select();
+      let ok = false;
+      try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
+      status.textContent = ok ? 'Copied.' : 'Selected: press Ctrl+C (Cmd+C on a Mac) to copy.';
+    }
+    announce(status.textContent);
+  }
+
+  /* The page's own address against the names the certificate carries
+   * (NET::ERR_CERT_COMMON_NAME_INVALID), with the hosts-file way out. */
+  function nameCheck(c, access) {
     const w = $('name-warning');
-    const host = location.hostname.replace(/^\[|\]$/g, '');
-    const names = (c.san || []).map((s) => s.replace(/^(DNS|IP):/, '').toLowerCase());
-    const match = names.some((n) => n === host.toLowerCase() ||
-      (n.startsWith('*.') && host.toLowerCase().endsWith(n.slice(1))));
-    if (match || names.length === 0 && c.subject_cn === host) { w.hidden = true; return; }
-    w.replaceChildren(
-      'This page was reached as ', el('strong', {}, host),
+    const host = location.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const names = certNames(c);
+    let matches;
+    if (access && typeof access.matches === 'boolean') matches = access.matches;
+    else {
+      matches = names.some((n) => {
+        n = n.toLowerCase();
+        return n === host || (n.startsWith('*.') && host.endsWith(n.slice(1)) &&
+          host.split('.').length === n.split('.').length);
+      });
+    }
+    if (matches) { w.hidden = true; return; }
+    const address = (access && access.address) || host;
+    const dnsNames = names.filter((n) => !isIp(n) && !n.startsWith('*'));
+    const target = dnsNames[0] || names[0] || c.subject_cn || '';
+    $('name-text').replaceChildren(
+      el('strong', {}, 'The certificate does not match the address you typed.'), ' ',
+      'You opened this page as ', el('strong', { id: 'name-address' }, address),
       ', but the certificate is issued for ',
-      el('strong', {}, names.length ? names.join(', ') : (c.subject_cn || 'no name')),
-      '. Browsers show NET::ERR_CERT_COMMON_NAME_INVALID. Reach the appliance by one of those names (for example through the hosts file or DNS), or install a certificate that names ' + host + '.');
+      el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : (c.subject_cn || 'no name')),
+      '. That is why browsers show NET::ERR_CERT_COMMON_NAME_INVALID ("Your connection isn\'t private").');
+    const fix = $('name-fix');
+    fix.replaceChildren();
+    const port = location.port ? ':' + location.port : '';
+    const ways = el('ol', { class: 'ways' });
+    if (target && !isIp(target) && !target.startsWith('*')) {
+      let line = access && typeof access.hosts_line === 'string' && access.hosts_line ? access.hosts_line : null;
+      if (!line) {
+        const ip = (access && access.server_addr) || (isIp(host) ? host : '');
+        if (ip) line = ip + ' ' + target;
+      }
+      const li = el('li', {}, 'Open the dialog by its name: ',
+        el('a', { href: 'https://' + target + port + '/' }, 'https://' + target + port + '/'), '.');
+      if (line) {
+        const files = (access && access.hosts_files) || {};
+        const input = el('input', { type: 'text', id: 'hosts-line', readonly: true, value: line,
+          class: 'mono', 'aria-label': 'Line for the hosts file', size: Math.max(line.length, 10) });
+        const status = el('span', { class: 'copy-status', id: 'copy-status' });
+        const btn = el('button', { type: 'button', id: 'copy-hosts' }, 'Copy');
+        btn.addEventListener('click', () => copyText(line, input, status));
+        li.append(' If that name is not in your DNS, add this line at the end of your computer\'s hosts file:',
+          el('span', { class: 'copy-row' }, input, btn, status),
+          el('ul', { class: 'files' },
+            el('li', {}, 'Windows: ', el('code', {}, files.windows || 'C:\\Windows\\System32\\drivers\\etc\\hosts'),
+              ' (open Notepad as administrator)'),
+            el('li', {}, 'Linux: ', el('code', {}, files.linux || '/etc/hosts')),
+            el('li', {}, 'macOS: ', el('code', {}, files.macos || '/private/etc/hosts'))));
+      }
+      ways.append(li);
+    }
+    ways.append(el('li', {}, 'Or install below a certificate whose Subject Alternative Names include ',
+      el('strong', {}, address), '.'));
+    fix.append(el('p', {}, 'Fix it in one of these ways:'), ways);
     w.hidden = false;
   }
 
+  let downloadsProbed = null;
+  async function probeDownloads() {
+    if (downloadsProbed === null) {
+      downloadsProbed = (async () => {
+        try {
+          const r = await fetch(API + '/download?format=pem&part=leaf',
+            { credentials: 'same-origin', cache: 'no-store' });
+          const ct = r.headers.get('content-type') || '';
+          return r.ok && !ct.includes('json');
+        } catch (e) {
+          return false;
+        }
+      })();
+    }
+    return downloadsProbed;
+  }
+
+  async function showTrust(c) {
+    const t = $('trust');
+    const ss = isSelfSigned(c);
+    $('trust-fp').textContent = c.sha256_fingerprint || '';
+    $('dl-der').href = API + '/download?format=der&part=leaf';
+    $('dl-pem').href = API + '/download?format=pem&part=leaf';
+    $('dl-chain').href = API + '/download?format=pem&part=chain';
+    $('dl-chain').hidden = ss;
+    const base = ((c.subject_cn || 'appliance').replace(/[^A-Za-z0-9._-]/g, '_')) || 'appliance';
+    $('lin-path').textContent = '/usr/local/share/ca-certificates/' + base + '.crt';
+    $('trust-what').textContent = ss
+      ? 'This certificate is self-signed: trust the certificate itself, on each computer that opens this dialog.'
+      : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust the root CA from the chain file, not the appliance certificate.';
+    t.hidden = false;
+    const ok = await probeDownloads();
+    $('downloads').hidden = !ok;
+    $('downloads-missing').hidden = ok;
+  }
+
   function showCurrent(data) {
+    current = data;
     const c = data && data.certificate;
     $('current-empty').hidden = !!c;
-    $('current-empty').textContent = c ? '' : 'No certificate is installed.';
+    if (!c) $('current-empty').textContent = 'No certificate is installed.';
     const exp = $('expiry-warning');
     if (c) {
       details($('current-details'), c);
-      if (c.days_left < 0) {
+      if (typeof c.days_left === 'number' && c.days_left < 0) {
         exp.className = 'banner err';
-        exp.textContent = 'The certificate expired on ' + fmtDate(c.not_after) + '. Replace it below.';
+        $('expiry-text').replaceChildren(el('strong', {}, 'The certificate has expired.'),
+          ' It expired on ' + fmtDate(c.not_after) + ': browsers refuse it. Install a new certificate now.');
         exp.hidden = false;
-      } else if (c.days_left < 30) {
+      } else if (typeof c.days_left === 'number' && c.days_left < 30) {
         exp.className = 'banner warn';
-        exp.textContent = 'The certificate expires in ' + c.days_left + ' days (' + fmtDate(c.not_after) + '). Replace it below.';
+        $('expiry-text').replaceChildren(el('strong', {}, 'The certificate expires in ' + daysText(c.days_left) + '.'),
+          ' It is valid until ' + fmtDate(c.not_after) + '. Install its replacement before then.');
         exp.hidden = false;
       } else exp.hidden = true;
-      nameCheck(c);
+      $('selfsigned-note').hidden = !isSelfSigned(c);
+      nameCheck(c, data.access);
+      showTrust(c);
+    } else {
+      exp.hidden = true;
+      $('current-details').hidden = true;
+      $('trust').hidden = true;
     }
+    showHistory((data && data.history) || []);
+  }
+
+  function showHistory(hist) {
     const tb = $('history').tBodies[0];
     tb.replaceChildren();
-    for (const h of (data && data.history) || []) {
-      tb.append(el('tr', {}, el('td', {}, h.name), el('td', {}, h.mode),
-        el('td', {}, fmtDate(h.installed_at)), el('td', {}, h.current ? 'Current' : '')));
-    }
-    $('rollback').disabled = ((data && data.history) || []).length < 2;
+    let cur = -1;
+    hist.forEach((h, i) => {
+      if (h.current) cur = i;
+      tb.append(el('tr', { class: h.current ? 'current' : null },
+        el('td', {}, h.name || ''),
+        el('td', {}, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
+        el('td', {}, h.validation === 'none' ? 'None' : 'Mandatory'),
+        el('td', {}, fmtDate(h.installed_at)),
+        el('td', {}, h.current ? 'Current' : '')));
+    });
+    if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '5' }, 'None yet.')));
+    const prev = cur >= 0 ? hist[cur + 1] : undefined;
+    const rb = $('rollback');
+    rb.dataset.available = prev ? 'yes' : 'no';
+    rb.disabled = !prev || busy;
+    rb.textContent = prev ? 'Roll back to "' + prev.name + '" (installed ' + fmtDate(prev.installed_at) + ')'
+      : 'Roll back to the previous certificate';
+    $('rollback-hint').textContent = prev
+      ? 'Roll back makes the previous certificate active again; the web server reloads at once.'
+      : 'There is no earlier certificate to roll back to.';
   }
 
   async function loadCurrent() {
     try {
       const r = await fetch(API, { credentials: 'same-origin', cache: 'no-store' });
-      showCurrent(await r.json());
+      const data = await r.json();
+      if (!r.ok && !data.certificate) throw new Error(firstMessage(data) || 'HTTP ' + r.status);
+      showCurrent(data);
     } catch (e) {
+      $('current-empty').hidden = false;
       $('current-empty').textContent = 'The current certificate cannot be read: ' + e.message;
     }
+  }
+
+  function firstMessage(data) {
+    const f = data && data.errors && data.errors[0];
+    return f ? f.message : '';
   }
 
   function mode() { return form.querySelector('input[name=mode]:checked').value; }
@@ -134,53 +347,205 @@
     $('ca-fields').hidden = ss;
     $('ss-fields').hidden = !ss;
     $('test').hidden = ss;
+    $('h-test').hidden = ss;
+    clearFindings();
   }
 
-  function clearErrors() {
-    for (const p of form.querySelectorAll('.error')) p.replaceChildren();
-    for (const f of form.querySelectorAll('.field.invalid')) f.classList.remove('invalid');
+  function clearFindings() {
+    for (const p of form.querySelectorAll('.feedback')) p.replaceChildren();
+    for (const f of form.querySelectorAll('.invalid, .warned')) f.classList.remove('invalid', 'warned');
+    for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
   }
 
-  function finding(f, cls) {
-    const li = el('li', { class: cls, 'data-code': f.code }, f.message);
-    if (f.detail) li.append(el('span', { class: 'rec' }, f.detail));
-    const rec = RECOMMEND[f.code];
-    if (rec) li.append(el('span', { class: 'rec' }, rec));
+  function recommendation(f) {
+    const r = RECOMMEND[f.code];
+    if (r && typeof r === 'object') return r[f.field || ''] || r[''];
+    return r;
+  }
+
+  /* One finding: the documented message, then our detail, then what to do. */
+  function finding(f, kind) {
+    const li = el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field || '' });
+    li.append(el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
+      el('span', { class: 'msg' }, f.message || f.code));
+    if (f.detail) li.append(el('span', { class: 'detail' }, 'Details: ' + f.detail));
+    const rec = recommendation(f);
+    if (rec) li.append(el('span', { class: 'rec' }, 'What to do: ' + rec));
     return li;
   }
 
-  function showFindings(data) {
-    const errs = data.errors || [], warns = data.warnings || [];
-    const box = el('div', { class: 'banner ' + (data.ok ? 'ok' : 'err') });
-    for (const f of errs) {
-      const target = f.field && document.getElementById('e-' + f.field);
-      if (target) {
-        target.append(finding(f, 'error-item'));
-        target.closest('.field').classList.add('invalid');
-      }
-    }
-    if (errs.length) {
-      box.append(el('strong', {}, errs.length === 1 ? 'The upload was refused:' : 'The upload was refused for ' + errs.length + ' reasons:'));
-      box.append(el('ul', {}, ...errs.map((f) => finding(f, 'error-item'))));
-    }
-    if (warns.length) {
-      const w = el('div', { class: 'banner warn' }, el('strong', {}, 'Warnings'));
-      w.append(el('ul', {}, ...warns.map((f) => finding(f, 'warning'))));
-      return [box, w];
-    }
-    return [box];
+  /* Where a finding goes in the form: its field, or the nearest shown one. */
+  function fieldTarget(name) {
+    if (!name) return null;
+    const fb = $('fb-' + name);
+    if (!fb) return null;
+    const box = fb.closest('.field');
+    if (!box || box.closest('[hidden]')) return null;
+    return fb;
   }
 
-  function send(url, fd) {
+  function placeAtFields(list, kind) {
+    const placed = [];
+    for (const f of list) {
+      const fb = fieldTarget(f.field);
+      if (!fb) continue;
+      let ul = fb.querySelector('ul.' + kind + 's');
+      if (!ul) {
+        ul = el('ul', { class: 'findings ' + kind + 's' });
+        if (kind === 'error') fb.prepend(ul); else fb.append(ul);
+      }
+      ul.append(finding(f, kind));
+      const box = fb.closest('.field');
+      box.classList.add(kind === 'error' ? 'invalid' : 'warned');
+      if (kind === 'error') {
+        for (const i of box.querySelectorAll('input')) i.setAttribute('aria-invalid', 'true');
+      }
+      placed.push(f);
+    }
+    return placed;
+  }
+
+  /* The list in the result box: links to the field for placed findings,
+   * the whole text for the others. */
+  function summaryList(list, kind, placed) {
+    const ul = el('ul', { class: 'findings ' + kind + 's' });
+    for (const f of list) {
+      if (placed.includes(f)) {
+        const input = form.querySelector('[data-field="' + f.field + '"] input');
+        const a = el('a', { href: '#' + (input ? input.id : 'upload') }, FIELD_LABEL[f.field] || f.field);
+        a.addEventListener('click', (e) => {
+          if (!input) return;
+          e.preventDefault();
+          input.focus();
+          input.scrollIntoView({ block: 'center' });
+        });
+        ul.append(el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field },
+          el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
+          el('span', { class: 'msg' }, f.message || f.code), ' (', a, ')'));
+      } else ul.append(finding(f, kind));
+    }
+    return ul;
+  }
+
+  function certDetails(c, heading) {
+    const wrap = el('div', { class: 'newcert' }, el('h3', {}, heading));
+    const dl = el('dl', { class: 'details', id: 'result-details' });
+    details(dl, c);
+    wrap.append(dl);
+    return wrap;
+  }
+
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
+  function showResult(kind, nodes, text) {
+    resultBody.replaceChildren(...nodes);
+    resultBox.hidden = false;
+    resultBox.className = 'result-' + kind;
+    announce(text);
+    $('result-h').focus({ preventScroll: true });
+    resultBox.scrollIntoView({ block: 'start' });
+  }
+
+  function showAnswer(data, status, action) {
+    const errs = Array.isArray(data.errors) ? data.errors : [];
+    const warns = Array.isArray(data.warnings) ? data.warnings : [];
+    const placedE = placeAtFields(errs, 'error');
+    const placedW = placeAtFields(warns, 'warning');
+    const nodes = [];
+    let say;
+    const ok = data.ok === true && status >= 200 && status < 300;
+    if (ok) {
+      const box = el('div', { class: 'banner ok', id: 'result-status' });
+      if (action === 'test') {
+        box.append(el('p', {}, el('strong', {}, 'Test passed: these files would be accepted.'),
+          ' Nothing was installed; press Save to install them.'));
+        say = 'Test passed. Nothing was installed.';
+      } else if (action === 'rollback') {
+        box.append(el('p', {}, el('strong', {}, 'Rolled back: the previous certificate is active again.')));
+        say = 'Rolled back.';
+      } else {
+        const nm = (data.certificate && data.certificate.name) || $('f-name').value;
+        box.append(el('p', {}, el('strong', {}, mode() === 'self-signed'
+          ? 'A new self-signed certificate was installed.'
+          : 'The certificate' + (nm ? ' "' + nm + '"' : '') + ' was installed.')));
+        say = 'The certificate was installed.';
+      }
+      if (data.reload && action !== 'test') {
+        if (data.reload.ok) {
+          box.append(el('p', { id: 'reload-status' }, 'The web server reloaded: new connections use the new certificate. ',
+            'Reload this page to see it in your browser; the browser may ask you to accept it if your computer does not trust it yet.'));
+          const b = el('button', { type: 'button', id: 'reload-page' }, 'Reload this page');
+          b.addEventListener('click', () => location.reload());
+          box.append(el('p', {}, b));
+          say += ' The web server reloaded.';
+        } else {
+          box.append(el('p', { id: 'reload-status', class: 'reload-failed' },
+            'The certificate is installed, but the web server did not reload' +
+            (data.reload.detail ? ' (' + data.reload.detail + ')' : '') +
+            '. It is used after the next restart of the web server.'));
+          say += ' But the web server did not reload.';
+        }
+      }
+      nodes.push(box);
+      if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + '.';
+      if (data.certificate) {
+        nodes.push(certDetails(data.certificate, action === 'test' ? 'The tested certificate'
+          : action === 'rollback' ? 'The active certificate' : 'The new certificate'));
+      }
+    } else {
+      const box = el('div', { class: 'banner err', id: 'result-status' });
+      const what = action === 'test' ? 'The test found' : action === 'rollback' ? 'Roll back failed:' : 'Nothing was installed. The upload has';
+      if (errs.length) {
+        box.append(el('p', {}, el('strong', {}, action === 'rollback' ? what
+          : what + ' ' + plural(errs.length, 'error', 'errors') + '.'),
+          placedE.length ? ' Each is also shown next to its field.' : ''));
+        box.append(summaryList(errs, 'error', placedE));
+      } else {
+        box.append(el('p', {}, el('strong', {}, 'The appliance refused the request (HTTP ' + status + ').')));
+      }
+      nodes.push(box);
+      say = (action === 'test' ? 'Test failed: ' : action === 'rollback' ? 'Roll back failed: ' : 'Upload refused: ') +
+        plural(errs.length, 'error', 'errors') + (warns.length ? ', ' + plural(warns.length, 'warning', 'warnings') : '') +
+        '. ' + (errs[0] ? errs[0].message : '');
+    }
+    if (warns.length) {
+      const w = el('div', { class: 'banner warn', id: 'result-warnings' },
+        el('p', {}, el('strong', {}, plural(warns.length, 'warning', 'warnings') + ' (these do not stop the upload):')));
+      w.append(summaryList(warns, 'warning', placedW));
+      nodes.push(w);
+    }
+    showResult(ok ? 'ok' : 'err', nodes, say);
+  }
+
+  function send(url, fd, label) {
     return new Promise((resolve, reject) => {
       const x = new XMLHttpRequest();
+      const bar = $('progress');
       x.open('POST', url);
-      x.responseType = 'json';
+      x.timeout = 120000;
+      x.responseType = 'text';
       x.upload.onprogress = (e) => {
-        if (e.lengthComputable) progress.value = Math.round(100 * e.loaded / e.total);
+        if (e.lengthComputable) {
+          const pct = Math.round(100 * e.loaded / e.total);
+          bar.value = pct;
+          $('progress-label').textContent = label + ' ' + pct + '%';
+        }
       };
-      x.onload = () => resolve({ status: x.status, data: x.response || {} });
-      x.onerror = () => reject(new Error('the appliance did not answer'));
+      x.upload.onload = () => {
+        bar.value = 100;
+        $('progress-label').textContent = 'Uploaded. The appliance is checking the files…';
+      };
+      x.onload = () => {
+        let data = null;
+        try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+        if (!data || typeof data !== 'object') {
+          data = { ok: false, errors: [{ code: 'validation_failed', message: 'Certificate validation failed', field: null,
+            detail: 'the appliance answered HTTP ' + x.status + ' without a result' }], warnings: [] };
+        }
+        resolve({ status: x.status, data });
+      };
+      x.onerror = () => reject(new Error('the appliance did not answer (network error)'));
+      x.ontimeout = () => reject(new Error('the appliance did not answer within 2 minutes'));
       x.send(fd);
     });
   }
@@ -192,7 +557,7 @@
       if ($('f-confirm').checked) fd.append('confirm', 'yes');
       return fd;
     }
-    fd.append('name', $('f-name').value);
+    fd.append('name', $('f-name').value.trim());
     if ($('f-passphrase').value) fd.append('passphrase', $('f-passphrase').value);
     for (const f of ['key', 'crt', 'chain']) {
       const file = $('f-' + f).files[0];
@@ -203,74 +568,95 @@
     return fd;
   }
 
-  async function submit(dry) {
+  function setBusy(on) {
+    busy = on;
+    form.setAttribute('aria-busy', on ? 'true' : 'false');
+    $('save').disabled = on;
+    $('test').disabled = on;
+    $('rollback').disabled = on || $('rollback').dataset.available !== 'yes';
+  }
+
+  async function run(action, url, fd, label) {
     if (busy) return;
-    busy = true;
-    clearErrors();
-    result.replaceChildren(el('p', {}, dry ? 'Testing…' : 'Uploading…'));
-    progress.hidden = false;
-    progress.value = 0;
-    $('save').disabled = $('test').disabled = true;
+    setBusy(true);
+    clearFindings();
+    resultBox.hidden = true;
+    resultBody.replaceChildren();
+    $('progress').value = 0;
+    $('progress-label').textContent = label;
+    $('progress-box').hidden = action === 'rollback';
+    announce(label);
     try {
-      const { data } = await send(dry ? API + '/validate' : API, formData());
-      const parts = showFindings(data);
-      if (data.ok) {
-        const head = dry ? 'The files passed every check. Nothing was installed.'
-          : 'The certificate was installed.';
-        parts[0].replaceChildren(el('strong', {}, head));
-        if (!dry && data.reload) {
-          parts[0].append(el('p', {}, data.reload.ok
-            ? 'The web server reloaded: new connections use the new certificate.'
-            : 'The web server did not reload (' + data.reload.detail + '). The certificate is used after the next restart.'));
-        }
-        if (data.certificate) {
-          const dl = el('dl', { class: 'details' });
-          details(dl, data.certificate);
-          parts[0].append(dl);
-        }
-      }
-      result.replaceChildren(...parts);
-      if (!dry && data.ok) await loadCurrent();
+      const { status, data } = await send(url, fd, label);
+      showAnswer(data, status, action);
+      if (action !== 'test' && data.ok) await loadCurrent();
     } catch (e) {
-      result.replaceChildren(el('div', { class: 'banner err' }, 'Certificate validation failed: ' + e.message));
+      showResult('err', [el('div', { class: 'banner err', id: 'result-status' },
+        el('p', {}, el('strong', {}, 'Nothing happened: ' + e.message + '.')),
+        el('p', {}, 'Check the network connection to the appliance and try again.'))],
+        'Error: ' + e.message);
     } finally {
-      busy = false;
-      progress.hidden = true;
-      $('save').disabled = $('test').disabled = false;
+      $('progress-box').hidden = true;
+      setBusy(false);
     }
   }
 
-  async function rollback() {
-    result.replaceChildren(el('p', {}, 'Rolling back…'));
-    try {
-      const { data } = await send(API + '/rollback', new FormData());
-      if (data.ok) {
-        result.replaceChildren(el('div', { class: 'banner ok' }, 'The previous certificate is active again.'));
-      } else {
-        result.replaceChildren(...showFindings(data));
-      }
-      await loadCurrent();
-    } catch (e) {
-      result.replaceChildren(el('div', { class: 'banner err' }, e.message));
-    }
-  }
-
-  /* Drag and drop onto a file field. */
+  /* Drag and drop onto a file field (the whole field is the drop zone). */
   for (const field of form.querySelectorAll('.field.file')) {
     const input = field.querySelector('input[type=file]');
-    field.addEventListener('dragover', (e) => { e.preventDefault(); field.classList.add('drag'); });
-    field.addEventListener('dragleave', () => field.classList.remove('drag'));
+    let depth = 0;
+    field.addEventListener('dragenter', (e) => { e.preventDefault(); depth++; field.classList.add('drag'); });
+    field.addEventListener('dragover', (e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; });
+    field.addEventListener('dragleave', () => { if (--depth <= 0) { depth = 0; field.classList.remove('drag'); } });
     field.addEventListener('drop', (e) => {
       e.preventDefault();
+      depth = 0;
       field.classList.remove('drag');
-      if (e.dataTransfer.files.length) input.files = e.dataTransfer.files;
+      if (e.dataTransfer && e.dataTransfer.files.length) {
+        const dt = new DataTransfer();
+        dt.items.add(e.dataTransfer.files[0]);
+        input.files = dt.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+        announce(field.querySelector('label').textContent + ': ' + e.dataTransfer.files[0].name);
+      }
+    });
+  }
+  /* A file chosen again clears what was said about the old one. */
+  for (const input of form.querySelectorAll('input')) {
+    /* 'input' for typing: 'change' would only come with the blur, and the
+     * layout would then move under a pointer that is clicking a button */
+    const typed = input.type === 'text' || input.type === 'password';
+    input.addEventListener(typed ? 'input' : 'change', () => {
+      const box = input.closest('.field');
+      if (!box) return;
+      box.classList.remove('invalid', 'warned');
+      input.removeAttribute('aria-invalid');
+      const fb = box.querySelector('.feedback');
+      if (fb) fb.replaceChildren();
     });
   }
 
+  $('show-pass').addEventListener('click', () => {
+    const p = $('f-passphrase');
+    const show = p.type === 'password';
+    p.type = show ? 'text' : 'password';
+    $('show-pass').setAttribute('aria-pressed', show ? 'true' : 'false');
+    $('show-pass').textContent = show ? 'Hide' : 'Show';
+  });
+  $('expiry-replace').addEventListener('click', (e) => {
+    e.preventDefault();
+    const ca = form.querySelector('input[name=mode][value=ca-signed]');
+    if (!ca.checked) { ca.checked = true; syncMode(); }
+    form.scrollIntoView({ block: 'start' });
+    $('f-name').focus({ preventScroll: true });
+  });
   for (const r of form.querySelectorAll('input[name=mode]')) r.addEventListener('change', syncMode);
-  form.addEventListener('submit', (e) => { e.preventDefault(); submit(false); });
-  $('test').addEventListener('click', () => submit(true));
-  $('rollback').addEventListener('click', rollback);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    run('save', API, formData(), mode() === 'self-signed' ? 'Generating and installing…' : 'Uploading…');
+  });
+  $('test').addEventListener('click', () => run('test', API + '/validate', formData(), 'Testing…'));
+  $('rollback').addEventListener('click', () => run('rollback', API + '/rollback', new FormData(), 'Rolling back…'));
   syncMode();
   loadCurrent();
 })();

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The dialog (www/) in headless Chromium: tests/browser/run.mjs with
+# playwright-core against the stack tests/lib/with-stack.sh started.
+# Fails (99) when node, chromium or playwright-core is missing: scripts/check
+# installs them (apt chromium nodejs npm; npm ci), so a skip would hide a
+# broken set-up.  CERTDIALOG_ALLOW_SKIP=1 turns that into a skip (77).
+set -u
+: "${CD_URL:?run me through tests/lib/with-stack.sh}"
+src=${CD_TOP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+nm=${CD_NODE_MODULES:-$src/node_modules}
+chromium=${CD_CHROMIUM:-/usr/bin/chromium}
+
+missing() {
+    echo "FAIL browser: $*"
+    if [ "${CERTDIALOG_ALLOW_SKIP:-0}" = 1 ]; then
+        echo "skipped (CERTDIALOG_ALLOW_SKIP=1)"
+        exit 77
+    fi
+    echo "(scripts/check installs it; CERTDIALOG_ALLOW_SKIP=1 skips)"
+    exit 99
+}
+command -v node >/dev/null 2>&1 || missing "node is not installed"
+[ -x "$chromium" ] || missing "$chromium is not installed"
+[ -f "$nm/playwright-core/package.json" ] ||
+    missing "playwright-core is not in $nm (npm ci in $src, or set CD_NODE_MODULES)"
+
+export CD_NODE_MODULES=$nm CD_CHROMIUM=$chromium PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# bounded: the runner has its own limits; this is the last resort
+exec timeout -k 10 1200 node "$src/tests/browser/run.mjs"
