@@ -446,14 +446,29 @@
     resultBox.scrollIntoView({ block: 'start' });
   }
 
+  /* "The name must be 1 to 64 letters" says nothing more when the name is
+   * missing altogether: one finding per missing field is enough. */
+  function dedupe(list) {
+    const missing = new Set(list.filter((f) => f.code === 'missing_field' && f.field).map((f) => f.field));
+    return list.filter((f) => !(f.code === 'bad_name' && missing.has(f.field)));
+  }
+
   function showAnswer(data, status, action) {
-    const errs = Array.isArray(data.errors) ? data.errors : [];
+    const errs = dedupe(Array.isArray(data.errors) ? data.errors : []);
     const warns = Array.isArray(data.warnings) ? data.warnings : [];
-    const placedE = placeAtFields(errs, 'error');
-    const placedW = placeAtFields(warns, 'warning');
+    const ok = data.ok === true && status >= 200 && status < 300;
+    const installed = ok && action === 'save';
+    const formName = $('f-name').value.trim();
+    if (installed) {
+      /* the form is done with: no passphrase or files left lying around */
+      form.reset();
+      syncMode();
+    }
+    const placedE = installed ? [] : placeAtFields(errs, 'error');
+    const placedW = installed ? [] : placeAtFields(warns, 'warning');
     const nodes = [];
     let say;
-    const ok = data.ok === true && status >= 200 && status < 300;
+    let certBlock = null;
     if (ok) {
       const box = el('div', { class: 'banner ok', id: 'result-status' });
       if (action === 'test') {
@@ -464,10 +479,14 @@
         box.append(el('p', {}, el('strong', {}, 'Rolled back: the previous certificate is active again.')));
         say = 'Rolled back.';
       } else {
-        const nm = (data.certificate && data.certificate.name) || $('f-name').value;
-        box.append(el('p', {}, el('strong', {}, mode() === 'self-signed'
+        const ss = data.certificate && data.certificate.mode === 'self-signed' ||
+          (data.certificate && !formName && data.certificate.self_signed);
+        const nm = (data.certificate && data.certificate.name) || formName;
+        if (data.certificate && !data.certificate.name && nm) data.certificate.name = nm;
+        box.append(el('p', {}, el('strong', {}, ss
           ? 'A new self-signed certificate was installed.'
-          : 'The certificate' + (nm ? ' "' + nm + '"' : '') + ' was installed.')));
+          : 'The certificate' + (nm ? ' "' + nm + '"' : '') + ' was installed' +
+            (warns.length ? ', with ' + plural(warns.length, 'warning', 'warnings') + ' (below).' : '.'))));
         say = 'The certificate was installed.';
       }
       if (data.reload && action !== 'test') {
@@ -487,10 +506,10 @@
         }
       }
       nodes.push(box);
-      if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + '.';
+      if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + ': ' + warns[0].message;
       if (data.certificate) {
-        nodes.push(certDetails(data.certificate, action === 'test' ? 'The tested certificate'
-          : action === 'rollback' ? 'The active certificate' : 'The new certificate'));
+        certBlock = certDetails(data.certificate, action === 'test' ? 'The tested certificate'
+          : action === 'rollback' ? 'The active certificate' : 'The new certificate');
       }
     } else {
       const box = el('div', { class: 'banner err', id: 'result-status' });
@@ -514,6 +533,7 @@
       w.append(summaryList(warns, 'warning', placedW));
       nodes.push(w);
     }
+    if (certBlock) nodes.push(certBlock);
     showResult(ok ? 'ok' : 'err', nodes, say);
   }
 

@@ -468,8 +468,10 @@ test('narrow-window', async (ctx, problems) => {
   await waitResult(page);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(over <= 1, `the page is ${over}px wider than a 360px window`);
+  await page.locator('#result').screenshot({ path: path.join(SHOTS, 'narrow-window-result.png') });
+  await page.locator('div.field[data-field=passphrase]').screenshot({ path: path.join(SHOTS, 'narrow-window-passphrase.png') });
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shot(page, 'narrow-window');
+  await page.screenshot({ path: path.join(SHOTS, 'narrow-window-top.png') });
 });
 
 test('download-der', async (ctx, problems) => {
