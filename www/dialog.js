@@ -663,13 +663,15 @@
     $('show-pass').setAttribute('aria-pressed', show ? 'true' : 'false');
     $('show-pass').textContent = show ? 'Hide' : 'Show';
   });
-  $('expiry-replace').addEventListener('click', (e) => {
-    e.preventDefault();
-    const ca = form.querySelector('input[name=mode][value=ca-signed]');
-    if (!ca.checked) { ca.checked = true; syncMode(); }
-    form.scrollIntoView({ block: 'start' });
-    $('f-name').focus({ preventScroll: true });
-  });
+  for (const a of document.querySelectorAll('a.to-form')) {
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      const ca = form.querySelector('input[name=mode][value=ca-signed]');
+      if (!ca.checked) { ca.checked = true; syncMode(); }
+      form.scrollIntoView({ block: 'start' });
+      $('f-name').focus({ preventScroll: true });
+    });
+  }
   for (const r of form.querySelectorAll('input[name=mode]')) r.addEventListener('change', syncMode);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
