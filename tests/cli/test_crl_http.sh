@@ -32,6 +32,9 @@ read -r -a WRAP <<<"${CD_CHECK_WRAPPER:-}"
 # the loopback server is reached directly, never through a proxy
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY no_proxy NO_PROXY
 
+MSG_UNREACHABLE="The CRL (Certificate Revocation List) location is not"
+MSG_UNREACHABLE="$MSG_UNREACHABLE reachable. Verify the URL can be accessed"
+MSG_UNREACHABLE="$MSG_UNREACHABLE from this appliance"
 TIMEOUT=2           # --crl-timeout of every run
 HANG_MAX=3500       # ms: a hang may take the timeout + 1.5 s, no more
 FAST_MAX=2000       # ms: "at once" (process start included)
@@ -269,8 +272,9 @@ for i in "${!c_name[@]}"; do
     c_port+=("$sport")
     [ "${c_name[$i]}" != "closed port" ] || stop_server "${c_pid[$i]}"
 done
-"$O" req -new -key "$F/good.key" -out "$tmp/leaf.csr" -subj \
-    "/C=US/ST=Illinois/L=Springfield/O=Contoso Ltd/OU=Contoso Labs/CN=sensor.contoso.com" \
+SUBJ="/C=US/ST=Illinois/L=Springfield/O=Contoso Ltd/OU=Contoso Labs"
+SUBJ="$SUBJ/CN=sensor.contoso.com"
+"$O" req -new -key "$F/good.key" -out "$tmp/leaf.csr" -subj "$SUBJ" \
     2>"$tmp/openssl.err" ||
     { echo "FAIL: openssl req"; cat "$tmp/openssl.err"; exit 1; }
 make_leaves
@@ -291,7 +295,8 @@ for i in "${!c_name[@]}"; do
     case $name in
     "closed port")
         # the documented message, and the URL in the detail
-        if grep -qxF '      "message": "The CRL (Certificate Revocation List) location is not reachable. Verify the URL can be accessed from this appliance",' "$tmp/out.json" &&
+        if grep -qxF "      \"message\": \"$MSG_UNREACHABLE\"," \
+            "$tmp/out.json" &&
             grep -qF "\"detail\": \"http://127.0.0.1:${c_port[$i]}/int.crl" \
             "$tmp/out.json"
         then pass "message and detail of crl_unreachable"

@@ -851,7 +851,9 @@ test_cv_validate_crl_garbage_der(void **state)
 
 /*
  * A redirect to another server (as CDNs answer): the CRL is fetched from
- * there, and the first server is asked once, not in a loop.
+ * there, and the first server is asked once, not in a loop.  (crl.c hands
+ * its own connected BIO to OSSL_HTTP_get(), which then sends every
+ * redirected request down that BIO, to the first server again.)
  */
 static void
 test_cv_validate_crl_redirect_other_server(void **state)
@@ -988,7 +990,9 @@ test_cv_validate_crl_unreachable_not_cached(void **state)
 /*
  * A CRL whose signature does not verify is not a CRL of that issuer, so it
  * must not stand in the cache until its (forged) nextUpdate: once the
- * server publishes the right CRL, the next upload must see it.
+ * server publishes the right CRL, the next upload must see it.  (crl.c
+ * caches every fetched CRL with a future nextUpdate before check_one()
+ * has verified it.)
  */
 static void
 test_cv_validate_crl_forged_not_cached(void **state)
