@@ -562,6 +562,8 @@ static const struct ecase cases[] = {
       "crt", NULL },
     { "no_crl_dp/not-without-crl", NOCRL("no-cdp.pem", G), { 0 }, { 0 },
       NULL, NULL },
+    { "no_crl_dp/not-with-a-crl-file", R("no-cdp.pem", G, OFF), { 0 },
+      { 0 }, NULL, NULL },
     { "expires_soon", R("soon.pem", G, OFF), { 0 }, { CV_EXPIRES_SOON },
       "crt", "days left" },
     { "chain_extra", R("good.pem", "good.key", "chain-extra.pem", OFF),
