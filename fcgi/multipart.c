@@ -40,7 +40,7 @@ static int
 is_bchar(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-        (c >= 'A' && c <= 'Z') || strchr("'()+_,-./:=? ", c) != NULL;
+        (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
 static const char *
@@ -131,48 +131,62 @@ fail(char *err, size_t errlen, enum cd_mp_status st, const char *fmt, ...)
 }
 
 /*
- * A Content-Disposition parameter's value (quoted or token) within
- * [p, end).  Returns 1 and sets *v and *vlen when name is found.
+ * A Content-Disposition parameter's value within [p, end), which holds the
+ * parameters after "form-data": a list of ";" name "=" (token or quoted
+ * string).  Quoted strings are skipped whole, so a file name holding
+ * ";name=" is not taken for a parameter.  Returns 1 and sets *v and *vlen
+ * (a quoted value without its quotes) when name is found,
+ * 0 when it is not, -1 when the list is malformed.
  */
 static int
 disp_param(const char *p, const char *end, const char *name,
     const char **v, size_t *vlen)
 {
     size_t nl = strlen(name);
-    const char *s, *q;
+    const char *q = p, *pn, *pv;
+    size_t pnl, pvl;
 
-    for (s = p; s < end; s++) {
-        if (*s != ';')
-            continue;
-        q = s + 1;
+    for (;;) {
         while (q < end && (*q == ' ' || *q == '\t'))
             q++;
-        if ((size_t)(end - q) < nl + 1 || strncasecmp(q, name, nl) != 0)
-            continue;
-        q += nl;
+        if (q == end)
+            return 0;
+        if (*q++ != ';')
+            return -1;
         while (q < end && (*q == ' ' || *q == '\t'))
             q++;
-        if (q >= end || *q != '=')
-            continue;
-        q++;
+        for (pn = q; q < end && *q != '=' && *q != ';' && *q != ' ' &&
+            *q != '\t' && *q != '"'; q++)
+            ;
+        pnl = (size_t)(q - pn);
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (pnl == 0 || q == end || *q++ != '=')
+            return -1;
         while (q < end && (*q == ' ' || *q == '\t'))
             q++;
         if (q < end && *q == '"') {
-            const char *e = memchr(q + 1, '"', (size_t)(end - q - 1));
-
-            if (e == NULL)
-                return -1;
-            *v = q + 1;
-            *vlen = (size_t)(e - q - 1);
+            /*
+             * Browsers write '"' in a name as %22 and leave '\\' alone
+             * (WHATWG HTML form encoding): no escapes here.
+             */
+            for (pv = ++q; q < end && *q != '"'; q++)
+                ;
+            if (q == end)
+                return -1;          /* not closed */
+            pvl = (size_t)(q++ - pv);
+        } else {
+            for (pv = q; q < end && *q != ';' && *q != ' ' && *q != '\t' &&
+                *q != '"'; q++)
+                ;
+            pvl = (size_t)(q - pv);
+        }
+        if (pnl == nl && strncasecmp(pn, name, nl) == 0) {
+            *v = pv;
+            *vlen = pvl;
             return 1;
         }
-        *v = q;
-        while (q < end && *q != ';' && *q != ' ' && *q != '\t')
-            q++;
-        *vlen = (size_t)(q - *v);
-        return 1;
     }
-    return 0;
 }
 
 /* Parses one part's header block [h, h + hlen) into part; -1 if bad. */
@@ -232,6 +246,17 @@ part_headers(const char *h, size_t hlen, struct cd_part *part,
     return 0;
 }
 
+/* The number of blanks (space, tab) at the start of [p, p + len). */
+static size_t
+strspn_ws(const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+        ;
+    return i;
+}
+
 /*
  * Finds the next delimiter line ("\r\n--" boundary followed by "--" or by
  * optional white space and CRLF) at or after from.  Returns its offset (of
@@ -271,7 +296,7 @@ cd_multipart_parse(const uint8_t *body, size_t len, const char *boundary,
     struct cd_part *parts, size_t *n_parts, char *err, size_t errlen)
 {
     char dl[4 + CD_BOUNDARY_MAX + 1];
-    size_t blen, dlen, pos, o, hend, dend, i, n = 0;
+    size_t blen, dlen, pos, o, w, hend, dend, i, n = 0;
     const uint8_t *h;
     struct cd_part part;
     int closing = 0, known;
@@ -291,13 +316,21 @@ cd_multipart_parse(const uint8_t *body, size_t len, const char *boundary,
     memcpy(dl + 4, boundary, blen);
     dlen = blen + 4;
 
-    /* the first delimiter may open the body without the leading CRLF */
-    if (len >= dlen - 2 && memcmp(body, dl + 2, dlen - 2) == 0) {
-        pos = dlen - 2;
-        o = pos;
-        if (len - o >= 2 && body[o] == '-' && body[o + 1] == '-')
-            closing = 1;
+    /*
+     * The first delimiter may open the body without the leading CRLF; a
+     * line that only starts like it, with more boundary characters after
+     * ("--boundaryX"), is preamble (RFC 2046).
+     */
+    o = dlen - 2;
+    w = o;
+    if (len >= o && memcmp(body, dl + 2, o) == 0)
+        w += strspn_ws(body + o, len - o);
+    closing = len >= o + 2 && body[o] == '-' && body[o + 1] == '-';
+    if (len >= o && memcmp(body, dl + 2, o) == 0 && (closing || w == len ||
+        (len == o + 1 && body[o] == '-') || !is_bchar((char)body[w]))) {
+        pos = o;
     } else {
+        closing = 0;
         if ((pos = next_delim(body, len, 0, dl, dlen, &closing)) == len)
             return fail(err, errlen, CD_MP_BAD, "no multipart boundary in "
                 "the body");

@@ -59,14 +59,15 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
     const char *r = resp->status > 0 && resp->status < 600 &&
         reason[resp->status] != NULL ? reason[resp->status] : "Error";
 
+    /* FCGX_FPrintF knows no %zu: sizes go as unsigned long */
     if (resp->raw != NULL) {
         FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
             "Content-Type: %s\r\n"
-            "Content-Length: %zu\r\n"
+            "Content-Length: %lu\r\n"
             "Cache-Control: no-store\r\n"
             "X-Content-Type-Options: nosniff\r\n", resp->status, r,
             resp->content_type != NULL ? resp->content_type :
-            "application/octet-stream", resp->raw_len);
+            "application/octet-stream", (unsigned long)resp->raw_len);
         if (resp->filename[0] != '\0')
             FCGX_FPrintF(fr->out, "Content-Disposition: attachment; "
                 "filename=\"%s\"\r\n", resp->filename);

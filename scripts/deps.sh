@@ -3,6 +3,9 @@
 CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
  libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev nginx curl
  valgrind ca-certificates"
+# what only the tests need: the real browser and node for its driver,
+# clang with libFuzzer
+CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev"
 
 cd_install_deps() {
     local missing="" p
@@ -19,6 +22,26 @@ cd_install_deps() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq &&
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# npm for the browser-test driver: bundled with some nodejs builds, a
+# package of its own in Debian's.
+cd_install_npm() {
+    command -v npm >/dev/null 2>&1 && return 0
+    cd_install_deps npm
+}
+
+# playwright-core (package-lock.json) into the checkout's node_modules; the
+# browser is Debian's /usr/bin/chromium, never a downloaded one.
+cd_install_node_modules() {
+    local stamp="$CD_TOP/node_modules/.certdialog-lock"
+    cd_install_npm || return 1
+    if ! cmp -s "$CD_TOP/package-lock.json" "$stamp" 2>/dev/null; then
+        (cd "$CD_TOP" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+            npm ci --no-audit --no-fund --loglevel=error >/dev/null) &&
+            cp "$CD_TOP/package-lock.json" "$stamp" || return 1
+    fi
+    export CD_NODE_MODULES="$CD_TOP/node_modules"
 }
 
 # Configures and builds in $1 (relative to the top), extra configure args after.

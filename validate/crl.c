@@ -52,16 +52,63 @@ connect_direct(const char *host, const char *port, time_t max_time,
     return NULL;
 }
 
+/*
+ * One GET of an http:// URL: on a 30x, *redirp is the new location (the
+ * caller follows it, reconnecting); else the answer's body, or NULL with
+ * detail filled.
+ */
+static BIO *
+get_once(const char *url, const struct cv_fetch_opts *fo, size_t max,
+    time_t max_time, char **redirp, char *detail, size_t dlen)
+{
+    OSSL_HTTP_REQ_CTX *rctx = NULL;
+    BIO *cbio = NULL, *resp = NULL;
+    char *host = NULL, *port = NULL, *path = NULL;
+    const char *proxy;
+    int ssl = 0, left;
+
+    *redirp = NULL;
+    if (!OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, &path,
+        NULL, NULL) || ssl) {
+        snprintf(detail, dlen, "not an http:// URL: %.200s", url);
+        goto out;
+    }
+    proxy = OSSL_HTTP_adapt_proxy(fo != NULL ? fo->proxy : NULL, NULL, host,
+        0);
+    if (proxy == NULL &&
+        (cbio = connect_direct(host, port, max_time, detail, dlen)) == NULL)
+        goto out;
+    left = max_time > time(NULL) ? (int)(max_time - time(NULL)) : 1;
+    /* expect_asn1: the answer must be DER; its length is checked early */
+    if ((rctx = OSSL_HTTP_open(host, port, proxy, NULL, 0, cbio, cbio, NULL,
+        NULL, 0, left)) == NULL ||
+        !OSSL_HTTP_set1_request(rctx, path, NULL, NULL, NULL, NULL, 1, max,
+        left, 0) ||
+        (resp = OSSL_HTTP_exchange(rctx, redirp)) == NULL) {
+        if (*redirp == NULL) {
+            cv_ossl_detail(detail, dlen);
+            if (detail[0] == '\0')
+                snprintf(detail, dlen, "no answer");
+        }
+    }
+out:
+    OSSL_HTTP_close(rctx, resp != NULL);
+    BIO_free_all(cbio);
+    OPENSSL_free(host);
+    OPENSSL_free(port);
+    OPENSSL_free(path);
+    return resp;
+}
+
 enum cv_fetch_result
 cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
     X509_CRL **crlp, char *detail, size_t dlen)
 {
-    BIO *cbio = NULL, *bio = NULL;
-    char *host = NULL, *port = NULL;
-    const char *proxy;
+    BIO *bio = NULL;
+    char *cur, *redir = NULL, *host = NULL, *port = NULL;
     enum cv_fetch_result rc = CV_FETCH_UNREACHABLE;
-    int ssl = 0, timeout = fo != NULL && fo->timeout > 0 ? fo->timeout :
-        CV_DEFAULT_CRL_TIMEOUT;
+    int hops, ssl = 0, timeout = fo != NULL && fo->timeout > 0 ?
+        fo->timeout : CV_DEFAULT_CRL_TIMEOUT;
     size_t max = fo != NULL && fo->max_size > 0 ? fo->max_size :
         CV_DEFAULT_CRL_MAX_SIZE;
     time_t max_time = time(NULL) + timeout;
@@ -70,26 +117,43 @@ cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
     *crlp = NULL;
     detail[0] = '\0';
     ERR_clear_error();
-    if (!OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, NULL, NULL,
-        NULL) || ssl) {
-        snprintf(detail, dlen, "not an http:// URL");
-        goto out;
+    if ((cur = OPENSSL_strdup(url)) == NULL) {
+        snprintf(detail, dlen, "out of memory");
+        return rc;
     }
-    proxy = OSSL_HTTP_adapt_proxy(fo != NULL ? fo->proxy : NULL, NULL, host,
-        0);
-    if (proxy == NULL &&
-        (cbio = connect_direct(host, port, max_time, detail, dlen)) == NULL)
-        goto out;
-    /* expect_asn1: the answer must be DER; its length is checked early */
-    bio = OSSL_HTTP_get(url, cbio != NULL ? NULL : proxy, NULL, cbio, cbio,
-        NULL, NULL, 0, NULL, NULL, 1, max,
-        (int)(max_time > time(NULL) ? max_time - time(NULL) : 1));
-    if (bio == NULL) {
-        cv_ossl_detail(detail, dlen);
-        if (detail[0] == '\0')
-            snprintf(detail, dlen, "no answer");
-        goto out;
+    /* redirects are followed a few times, to http:// only, same deadline */
+    for (hops = 0; (bio = get_once(cur, fo, max, max_time, &redir, detail,
+        dlen)) == NULL && redir != NULL; hops++) {
+        if (hops == CV_CRL_MAX_REDIRECTS) {
+            snprintf(detail, dlen, "more than %d redirections",
+                CV_CRL_MAX_REDIRECTS);
+            goto out;
+        }
+        if (redir[0] == '/') {  /* same server, new path */
+            char *abs;
+            size_t n;
+
+            if (!OSSL_HTTP_parse_url(cur, &ssl, NULL, &host, &port, NULL,
+                NULL, NULL, NULL) ||
+                (abs = OPENSSL_malloc(n = strlen(host) + strlen(port) +
+                strlen(redir) + 16)) == NULL) {
+                snprintf(detail, dlen, "cannot follow the redirection");
+                goto out;
+            }
+            snprintf(abs, n, "http://%s:%s%s", host, port, redir);
+            OPENSSL_free(host);
+            OPENSSL_free(port);
+            host = port = NULL;
+            OPENSSL_free(redir);
+            redir = abs;
+        }
+        OPENSSL_free(cur);
+        cur = redir;
+        redir = NULL;
+        ERR_clear_error();
     }
+    if (bio == NULL)
+        goto out;
     if ((*crlp = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
         rc = CV_FETCH_NOT_CRL;
         snprintf(detail, dlen, "the answer is not a DER CRL");
@@ -99,7 +163,8 @@ cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
 out:
     ERR_clear_error();
     BIO_free_all(bio);
-    BIO_free_all(cbio);
+    OPENSSL_free(cur);
+    OPENSSL_free(redir);
     OPENSSL_free(host);
     OPENSSL_free(port);
     return rc;
@@ -223,8 +288,11 @@ cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
     return e;
 }
 
-/* Checks one CRL against x and its issuer; adds findings. */
-static void
+/*
+ * Checks one CRL against x and its issuer; adds findings.  Returns 0 when
+ * the CRL itself is sound (issuer, signature, dates), -1 when it is not.
+ */
+static int
 check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
     time_t at, const char *field, const char *src, struct cv_report *rep)
 {
@@ -238,7 +306,7 @@ check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
         X509_get_subject_name(issuer)) != 0) {
         cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
             "issued by the issuer of %s", src, label);
-        return;
+        return -1;
     }
     if (e == NULL || e->verified_with == NULL ||
         EVP_PKEY_eq(e->verified_with, ik) != 1) {
@@ -247,7 +315,7 @@ check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
             cv_report_add(rep, CV_CRL_INVALID, field, "the signature of "
                 "the CRL from %s does not verify with the issuer of %s",
                 src, label);
-            return;
+            return -1;
         }
         if (e != NULL && EVP_PKEY_up_ref(ik)) {
             EVP_PKEY_free(e->verified_with);
@@ -257,13 +325,13 @@ check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
     if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0) {
         cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
             "valid yet", src);
-        return;
+        return -1;
     }
     if (nu != NULL && X509_cmp_time(nu, &at) < 0) {
         cv_time_iso(cv_asn1_time(nu), when, sizeof(when));
         cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is out "
             "of date: its next update was due on %s", src, when);
-        return;
+        return -1;
     }
     if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
         cv_time_iso(cv_asn1_time(X509_REVOKED_get0_revocationDate(rev)),
@@ -271,6 +339,7 @@ check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
         cv_report_add(rep, CV_REVOKED, field, "%s was revoked on %s "
             "(CRL from %s)", label, when, src);
     }
+    return 0;
 }
 
 void
@@ -287,7 +356,7 @@ cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
         X509 *issuer = i + 1 < n ? sk_X509_value(path, i + 1) : NULL;
         const char *field = i == 0 ? "crt" : "chain";
         struct cv_crl_entry *e = NULL;
-        X509_CRL *crl = NULL, *fetched = NULL;
+        X509_CRL *crl, *fetched = NULL;
         char label[256];
 
         if (X509_self_signed(x, 0) == 1)
@@ -319,11 +388,15 @@ cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
                 X509_CRL_free(fetched);
                 continue;
             }
-            e = cache_put(ctx, url, fetched, now);
-            crl = fetched;
-        } else
-            crl = e->crl;
-        check_one(crl, x, issuer, e, at, field, url, rep);
-        X509_CRL_free(fetched);
+            /* only a CRL that passed its checks is kept */
+            if (check_one(fetched, x, issuer, NULL, at, field, url,
+                rep) == 0 &&
+                (e = cache_put(ctx, url, fetched, now)) != NULL &&
+                EVP_PKEY_up_ref(X509_get0_pubkey(issuer)))
+                e->verified_with = X509_get0_pubkey(issuer);
+            X509_CRL_free(fetched);
+            continue;
+        }
+        check_one(e->crl, x, issuer, e, at, field, url, rep);
     }
 }

@@ -11,6 +11,7 @@
 #define CV_DETAIL_MAX   1024
 #define CV_MAX_FINDINGS 64
 #define CV_CRL_CACHE_MAX 64
+#define CV_CRL_MAX_REDIRECTS 5     /* followed when fetching a CRL */
 
 /* report.c */
 /* A new empty report; caller frees with cv_report_free(). */

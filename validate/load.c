@@ -92,6 +92,41 @@ out:
     return rc;
 }
 
+/*
+ * 1 when the first PEM block of an encrypted key decodes (base64, and for
+ * PKCS#8 the EncryptedPrivateKeyInfo structure): a failure to decrypt it is
+ * then the passphrase's, not a damaged file's.
+ */
+static int
+pem_block_sound(const uint8_t *buf, size_t len)
+{
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    const unsigned char *p;
+    long n = 0;
+    int ok = 0;
+    X509_SIG *sig;
+
+    if (bio != NULL && PEM_read_bio(bio, &name, &header, &data, &n) == 1 &&
+        n > 0) {
+        if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
+            p = data;
+            if ((sig = d2i_X509_SIG(NULL, &p, n)) != NULL &&
+                p == data + n)
+                ok = 1;
+            X509_SIG_free(sig);
+        } else
+            ok = 1;     /* legacy: only the decryption can tell */
+    }
+    ERR_clear_error();
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_clear_free(data, n > 0 ? (size_t)n : 0);
+    BIO_free(bio);
+    return ok;
+}
+
 enum cv_code
 cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
     char *detail, size_t dlen)
@@ -129,11 +164,14 @@ cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
     if (*keyp != NULL) {
         rc = CV_OK;
         ERR_clear_error();
-    } else if (encrypted) {
+    } else if (encrypted && pem_block_sound(buf, len)) {
         rc = CV_PASSPHRASE_MISMATCH;
         set_detail(detail, dlen, "the key cannot be decrypted with this "
             "passphrase");
-    } else
+    } else if (encrypted)
+        set_detail(detail, dlen, "the encrypted PEM private key is damaged "
+            "(cut short or altered)");
+    else
         set_detail(detail, dlen, "the PEM private key cannot be decoded");
     BIO_free(bio);
     return rc;

@@ -71,14 +71,19 @@ upload_stack(STACK_OF(X509) *extra, STACK_OF(X509) *chain)
 static void
 check_match(X509 *leaf, EVP_PKEY *key, struct cv_report *rep)
 {
-    if (X509_check_private_key(leaf, key) == 1)
+    EVP_PKEY *pub = X509_get0_pubkey(leaf);
+
+    if (pub != NULL && X509_check_private_key(leaf, key) == 1)
         return;
     ERR_clear_error();
-    cv_report_add(rep, CV_KEY_MISMATCH, "key", "the key is %s %d bits; the "
-        "certificate's public key is %s %d bits and differs",
-        EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key),
-        EVP_PKEY_get0_type_name(X509_get0_pubkey(leaf)),
-        EVP_PKEY_get_bits(X509_get0_pubkey(leaf)));
+    if (pub == NULL)
+        cv_report_add(rep, CV_KEY_MISMATCH, "key", "the certificate's "
+            "public key cannot be decoded, so it cannot match the key");
+    else
+        cv_report_add(rep, CV_KEY_MISMATCH, "key", "the key is %s %d bits; "
+            "the certificate's public key is %s %d bits and differs",
+            EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key),
+            EVP_PKEY_get0_type_name(pub), EVP_PKEY_get_bits(pub));
 }
 
 struct cv_report *

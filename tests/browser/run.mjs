@@ -97,7 +97,10 @@ async function newContext(opts = {}) {
 // The API as the admin, outside the page (state set-up and checks).
 let apiCtx;
 async function api(method, p, multipart) {
-  const r = await apiCtx.fetch(URL0 + p, { method, multipart, timeout: STEP_TIMEOUT, failOnStatusCode: false });
+  // Connection: close: an install reloads nginx, whose old workers drop
+  // idle kept-alive connections; a reused one would be reset.
+  const r = await apiCtx.fetch(URL0 + p, { method, multipart, timeout: STEP_TIMEOUT, failOnStatusCode: false,
+    headers: { Connection: 'close' } });
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   return { status: r.status(), body };
