@@ -67,6 +67,35 @@ struct rel {
     struct cd_release info;
 };
 
+/* ---- crash tests ---- */
+
+#ifdef CD_FAULT_HOOKS
+/*
+ * A test build (configure --enable-fault-hooks) dies by SIGKILL when the
+ * install sequence reaches the step named by CERTDIALOG_FAULT_STEP, so
+ * tests/integration/test_crash.sh can prove that every prefix of the
+ * sequence leaves a whole release current.  The variable is read once.
+ */
+static void
+fault_step(const char *step)
+{
+    static const char *want;
+    static int done;
+
+    if (!done) {
+        want = getenv("CERTDIALOG_FAULT_STEP");
+        done = 1;
+    }
+    if (want != NULL && strcmp(want, step) == 0) {
+        raise(SIGKILL);
+        _exit(137);
+    }
+}
+#define FAULT_STEP(step) fault_step(step)
+#else
+#define FAULT_STEP(step) ((void)0)
+#endif
+
 /* ---- small helpers ---- */
 
 static void
@@ -475,12 +504,15 @@ write_release(const char *dir, const struct cd_install_files *f,
     n = BIO_get_mem_data(cert, &p);
     if (write_file(dir, "cert.pem", p, (size_t)n, 0644, res) != 0)
         goto out;
+    FAULT_STEP("after_write_cert");
     n = BIO_get_mem_data(chain, &p);
     if (write_file(dir, "chain.pem", p, (size_t)n, 0644, res) != 0)
         goto out;
+    FAULT_STEP("after_write_chain");
     n = BIO_get_mem_data(full, &p);
     if (write_file(dir, "fullchain.pem", p, (size_t)n, 0644, res) != 0)
         goto out;
+    FAULT_STEP("after_write_fullchain");
     /* PKCS#8, unencrypted: nginx reads it without a passphrase */
     if (PEM_write_bio_PKCS8PrivateKey(key, f->key, NULL, NULL, 0, NULL,
         NULL) != 1) {
@@ -493,14 +525,17 @@ write_release(const char *dir, const struct cd_install_files *f,
     OPENSSL_cleanse(p, (size_t)n);
     if (rc != 0)
         goto out;
+    FAULT_STEP("after_write_key");
     rc = -1;
     if (write_file(dir, "meta.json", meta, strlen(meta), 0644, res) != 0)
         goto out;
+    FAULT_STEP("after_write_meta");
     if (fsync_dir(dir) != 0) {
         seterr(res, "cannot sync the release directory: %s",
             strerror(errno));
         goto out;
     }
+    FAULT_STEP("after_fsync_release");
     rc = 0;
 out:
     BIO_free(cert);
@@ -970,14 +1005,18 @@ swap(const char *state, const char *id, struct cd_install_result *res)
             "symbolic link in %s: %s", id, state, strerror(errno));
         return -1;
     }
+    FAULT_STEP("after_symlink_tmp");
     if (rename(tmp, cur) != 0) {
         e = errno;
         unlink(tmp);
         seterr(res, "cannot make release %s current: %s", id, strerror(e));
         return -1;
     }
-    if (fsync_dir(state) == 0)
+    FAULT_STEP("after_rename_current");
+    if (fsync_dir(state) == 0) {
+        FAULT_STEP("after_fsync_state");
         return 0;
+    }
     e = errno;
     /* visible but maybe not durable: put the old link back */
     if (prev[0] != '\0') {
@@ -1277,6 +1316,7 @@ install(const struct cd_settings *s, const struct cd_install_files *f,
     }
     if ((lock = take_lock(s, res)) < 0)
         return -1;
+    FAULT_STEP("after_lock");
     if (only_if_missing && current_ok(s->state_dir)) {
         if (current_id(s->state_dir, id) == 0)
             snprintf(res->release, sizeof(res->release), "%s", id);
@@ -1316,18 +1356,22 @@ install(const struct cd_settings *s, const struct cd_install_files *f,
         goto out;
     }
     made = 1;
+    FAULT_STEP("after_mkdir_tmp");
     if (write_release(tmpdir, f, id, now, seq, res) != 0 ||
         check_release(s, tmpdir, res) != 0)
         goto out;
+    FAULT_STEP("after_check");
     if (rename(tmpdir, reldir) != 0) {
         seterr(res, "cannot create release %s: %s", id, strerror(errno));
         goto out;
     }
     renamed = 1;
+    FAULT_STEP("after_rename_release");
     if (fsync_dir(releases) != 0) {
         seterr(res, "cannot sync %s: %s", releases, strerror(errno));
         goto out;
     }
+    FAULT_STEP("after_fsync_releases");
     sw = swap(s->state_dir, id, res);
     if (sw == -2) {
         made = 0;       /* "current" names it: keep it */
@@ -1338,12 +1382,16 @@ install(const struct cd_settings *s, const struct cd_install_files *f,
     made = 0;
     snprintf(res->release, sizeof(res->release), "%s", id);
     prune(s, id);
+    FAULT_STEP("after_prune");
     rc = 0;
 out:
     if (made)
         remove_dir(renamed ? reldir : tmpdir);
-    if (rc == 0)
+    if (rc == 0) {
+        FAULT_STEP("before_reload");
         reload(s, reldir, res);
+        FAULT_STEP("after_reload");
+    }
     drop_lock(lock);
     return rc;
 }
