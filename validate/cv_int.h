@@ -12,6 +12,12 @@
 #define CV_MAX_FINDINGS 64
 #define CV_CRL_CACHE_MAX 64
 #define CV_CRL_MAX_REDIRECTS 5     /* followed when fetching a CRL */
+/*
+ * Key derivation rounds accepted in an encrypted key or PKCS#12 MAC: about
+ * a third of a second of CPU here; more would let one upload hold a worker
+ * for minutes (2^31 rounds: about ten).  Tools use 2,048 to 600,000.
+ */
+#define CV_MAX_KDF_ITER 1000000L
 
 /* report.c */
 /* A new empty report; caller frees with cv_report_free(). */

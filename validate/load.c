@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,61 @@ set_detail(char *detail, size_t dlen, const char *what)
         snprintf(detail, dlen, "%s", what);
 }
 
+/*
+ * The key derivation rounds an EncryptedPrivateKeyInfo asks for (PBES2 with
+ * PBKDF2, or a PKCS#5 v1 / PKCS#12 PBE); 0 when it names none we know,
+ * LONG_MAX when the count does not fit.
+ */
+static long
+p8_iter(const X509_SIG *sig)
+{
+    const X509_ALGOR *alg = NULL, *kf;
+    const ASN1_OBJECT *obj;
+    const void *pval;
+    const ASN1_TYPE *t;
+    PBE2PARAM *p2 = NULL;
+    PBKDF2PARAM *kdf = NULL;
+    PBEPARAM *pbe = NULL;
+    long iter = 0;
+    int ptype;
+
+    X509_SIG_get0(sig, &alg, NULL);
+    X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+    if (ptype != V_ASN1_SEQUENCE)
+        return 0;
+    t = alg->parameter;
+    if (OBJ_obj2nid(obj) == NID_pbes2) {
+        if ((p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM),
+            t)) != NULL && (kf = p2->keyfunc) != NULL &&
+            OBJ_obj2nid(kf->algorithm) == NID_id_pbkdf2 &&
+            (kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+            kf->parameter)) != NULL)
+            iter = ASN1_INTEGER_get(kdf->iter);
+    } else if ((pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM),
+        t)) != NULL)
+        iter = ASN1_INTEGER_get(pbe->iter);
+    PBE2PARAM_free(p2);
+    PBKDF2PARAM_free(kdf);
+    PBEPARAM_free(pbe);
+    ERR_clear_error();
+    return iter < 0 ? LONG_MAX : iter;
+}
+
+/* CV_OK, or CV_UNREADABLE_KEY when the key asks for too many rounds. */
+static enum cv_code
+p8_iter_ok(const X509_SIG *sig, char *detail, size_t dlen)
+{
+    long iter = p8_iter(sig);
+
+    if (iter <= CV_MAX_KDF_ITER)
+        return CV_OK;
+    snprintf(detail, dlen, "the key's encryption asks for %s%ld key "
+        "derivation rounds; at most %ld are accepted", iter == LONG_MAX ?
+        "more than " : "", iter == LONG_MAX ? CV_MAX_KDF_ITER : iter,
+        CV_MAX_KDF_ITER);
+    return CV_UNREADABLE_KEY;
+}
+
 static enum cv_code
 key_from_der(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
     char *detail, size_t dlen)
@@ -74,6 +130,8 @@ key_from_der(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
         set_detail(detail, dlen, "not a private key in PEM or DER form");
         goto out;
     }
+    if ((rc = p8_iter_ok(p8, detail, dlen)) != CV_OK)
+        goto out;
     rc = CV_PASSPHRASE_MISMATCH;
     if (pass == NULL) {
         snprintf(detail, dlen, "the key is encrypted and no passphrase "
@@ -95,10 +153,12 @@ out:
 /*
  * 1 when the first PEM block of an encrypted key decodes (base64, and for
  * PKCS#8 the EncryptedPrivateKeyInfo structure): a failure to decrypt it is
- * then the passphrase's, not a damaged file's.
+ * then the passphrase's, not a damaged file's.  *itercode is CV_OK, or
+ * CV_UNREADABLE_KEY (detail filled) when it asks for too many rounds.
  */
 static int
-pem_block_sound(const uint8_t *buf, size_t len)
+pem_block_sound(const uint8_t *buf, size_t len, enum cv_code *itercode,
+    char *detail, size_t dlen)
 {
     BIO *bio = BIO_new_mem_buf(buf, (int)len);
     char *name = NULL, *header = NULL;
@@ -108,13 +168,16 @@ pem_block_sound(const uint8_t *buf, size_t len)
     int ok = 0;
     X509_SIG *sig;
 
+    *itercode = CV_OK;
     if (bio != NULL && PEM_read_bio(bio, &name, &header, &data, &n) == 1 &&
         n > 0) {
         if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
             p = data;
             if ((sig = d2i_X509_SIG(NULL, &p, n)) != NULL &&
-                p == data + n)
+                p == data + n) {
                 ok = 1;
+                *itercode = p8_iter_ok(sig, detail, dlen);
+            }
             X509_SIG_free(sig);
         } else
             ok = 1;     /* legacy: only the decryption can tell */
@@ -131,10 +194,10 @@ enum cv_code
 cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
     char *detail, size_t dlen)
 {
-    enum cv_code rc = CV_UNREADABLE_KEY;
+    enum cv_code rc = CV_UNREADABLE_KEY, itercode = CV_OK;
     struct pw pw = { pass };
     BIO *bio = NULL;
-    int encrypted;
+    int encrypted, sound = 0;
 
     *keyp = NULL;
     detail[0] = '\0';
@@ -158,13 +221,18 @@ cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
             "was given");
         return CV_PASSPHRASE_MISMATCH;
     }
+    if (encrypted) {
+        sound = pem_block_sound(buf, len, &itercode, detail, dlen);
+        if (itercode != CV_OK)
+            return itercode;
+    }
     if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
         return CV_VALIDATION_FAILED;
     *keyp = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &pw);
     if (*keyp != NULL) {
         rc = CV_OK;
         ERR_clear_error();
-    } else if (encrypted && pem_block_sound(buf, len)) {
+    } else if (encrypted && sound) {
         rc = CV_PASSPHRASE_MISMATCH;
         set_detail(detail, dlen, "the key cannot be decrypted with this "
             "passphrase");
@@ -274,6 +342,18 @@ crt_from_p12(const uint8_t *buf, size_t len, const char *pass, X509 **leafp,
         return CV_UNREADABLE_CRT;
     }
     *is_p12 = 1;
+    if (PKCS12_mac_present(p12)) {
+        const ASN1_INTEGER *it = NULL;
+        long iter;
+
+        PKCS12_get0_mac(NULL, NULL, NULL, &it, p12);
+        iter = it != NULL ? ASN1_INTEGER_get(it) : 1;
+        if (iter < 0 || iter > CV_MAX_KDF_ITER) {
+            snprintf(detail, dlen, "the PKCS#12 file asks for more than "
+                "%ld key derivation rounds", CV_MAX_KDF_ITER);
+            goto out;
+        }
+    }
     if (PKCS12_mac_present(p12) &&
         !PKCS12_verify_mac(p12, pass, pass ? -1 : 0) &&
         !(pass == NULL && PKCS12_verify_mac(p12, "", 0))) {

@@ -123,6 +123,14 @@ run "PEM CRL file" 0 - - --crt "$F/good.pem" $G --crl-file "$F/int.crl.pem" --cr
 run "no CRL check" 0 - - --crt "$F/good.pem" $G --no-crl
 
 # ---- every code ----
+# an encrypted key asking for more key derivation rounds than accepted
+# (a worker would spend seconds on it); one at 5,000 rounds is fine
+"${OPENSSL:-openssl}" pkcs8 -topk8 -in "$F/good.key" -passout file:"$F/pass.txt" \
+    -iter 2000000 -out "$tmp/iter-2m.key" 2>/dev/null
+"${OPENSSL:-openssl}" pkcs8 -topk8 -in "$F/good.key" -passout file:"$F/pass.txt" \
+    -iter 5000 -out "$tmp/iter-5k.key" 2>/dev/null
+run "PBKDF2 with 2,000,000 rounds" 1 unreadable_key - --crt "$F/good.pem" --key "$tmp/iter-2m.key" --passphrase-file "$F/pass.txt" --chain "$F/chain.pem" $OFF
+run "PBKDF2 with 5,000 rounds" 0 - - --crt "$F/good.pem" --key "$tmp/iter-5k.key" --passphrase-file "$F/pass.txt" --chain "$F/chain.pem" $OFF
 run passphrase_mismatch/wrong 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-pbes2.key" --passphrase-file "$F/wrongpass.txt" --chain "$F/chain.pem" $OFF
 run passphrase_mismatch/none 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-legacy.key" --chain "$F/chain.pem" $OFF
 run passphrase_mismatch/none-pbes2 1 passphrase_mismatch - --crt "$F/good.pem" --key "$F/good-pbes2.key" --chain "$F/chain.pem" $OFF
