@@ -8,7 +8,8 @@
  *   current -> releases/<id>
  *   releases/<id>/         cert.pem chain.pem fullchain.pem privkey.pem
  *                          meta.json
- *   releases/.tmp-<id>/    a release being written (never current)
+ *   releases/.tmp-<id>/    a release being written or removed (never
+ *                          current)
  *   .current-tmp-<rnd>     the next symlink, before its rename(2)
  *
  * A release is written under .tmp-<id> (each file and the directory
@@ -1064,23 +1065,37 @@ clean_stale(const char *state)
     }
 }
 
-/* Keeps the releases_kept newest releases and the current one. */
+/*
+ * Keeps the releases_kept newest releases and the current one.  A release
+ * to go is renamed to .tmp-<id> (and STATE/releases synced) before its
+ * files are removed: a crash meanwhile leaves debris for clean_stale(),
+ * never a partial release that the history would list and a rollback pick.
+ */
 static void
 prune(const struct cd_settings *s, const char *cur)
 {
-    char path[PATH_MAX];
+    char releases[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
     struct rel *r = NULL;
     size_t n = 0, i, keep;
+    int moved = 0;
 
     keep = s->releases_kept > 0 ? (size_t)s->releases_kept : 1;
     clean_stale(s->state_dir);
-    if (scan(s->state_dir, &r, &n) != 0)
+    if (pjoin(releases, "%s/releases", s->state_dir) != 0 ||
+        scan(s->state_dir, &r, &n) != 0)
         return;
     for (i = keep; i < n; i++)
         if (strcmp(r[i].id, cur) != 0 &&
-            pjoin(path, "%s/releases/%s", s->state_dir, r[i].id) == 0)
-            remove_dir(path);
+            pjoin(from, "%s/%s", releases, r[i].id) == 0 &&
+            pjoin(to, "%s/.tmp-%s", releases, r[i].id) == 0 &&
+            rename(from, to) == 0)
+            moved = 1;
     free(r);
+    FAULT_STEP("after_prune_rename");
+    /* not synced: keep the files until the next prune */
+    if (moved && fsync_dir(releases) == 0)
+        clean_stale(s->state_dir);
+    FAULT_STEP("after_prune");
 }
 
 /* ---- reload ---- */
@@ -1382,9 +1397,11 @@ install(const struct cd_settings *s, const struct cd_install_files *f,
     made = 0;
     snprintf(res->release, sizeof(res->release), "%s", id);
     prune(s, id);
-    FAULT_STEP("after_prune");
     rc = 0;
 out:
+    /* named .tmp-<id> again first, like prune() does */
+    if (made && renamed && rename(reldir, tmpdir) == 0)
+        renamed = 0;
     if (made)
         remove_dir(renamed ? reldir : tmpdir);
     if (rc == 0) {
@@ -1460,8 +1477,11 @@ cd_install_rollback(const struct cd_settings *s,
     rc = 0;
 out:
     free(r);
-    if (rc == 0)
+    if (rc == 0) {
+        FAULT_STEP("before_reload");
         reload(s, dir, res);
+        FAULT_STEP("after_reload");
+    }
     drop_lock(lock);
     return rc;
 }

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Crash consistency (SPEC §6): whatever instant an installer dies, "current"
+# names a whole release whose key matches its certificate, and nginx loads
+# it.  Run by tests/lib/with-stack.sh; the installs are made by
+# tests/lib/install_driver (fcgi/install.c without FastCGI) on the stack's
+# state directory, reloading the stack's nginx.
+#
+# 1. Each step: with CERTDIALOG_FAULT_STEP=NAME (a build configured with
+#    --enable-fault-hooks) the driver dies by SIGKILL at step NAME of an
+#    install, a rollback and a first start (cd_install_ensure on an empty
+#    state); tests/lib/check_state.sh proves the invariant, the release
+#    that is current is the old one before the swap and the new one after
+#    it, and a normal install then succeeds, leaves no crash debris, and is
+#    what nginx serves.
+# 2. CD_KILLS (default 200) rounds of 2-4 concurrent installs of different
+#    keys, one or all of them killed with SIGKILL after 0-CD_KILL_MAX_MS
+#    (default 50) ms, each followed by the checker.  The rounds stop after
+#    CD_CRASH_TIMEOUT seconds (default 600) whatever.
+#
+# Prints "crash: steps=K kills=N torn=T ..."; passes when T is 0.
+# shellcheck source=tests/lib/itest.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
+
+driver=$CD_TOP_BUILDDIR/tests/lib/install_driver
+checker=$CD_TOP_SRCDIR/tests/lib/check_state.sh
+settings=$CD_RUN/settings.json
+conf=$CD_RUN/nginx.conf
+kills_want=${CD_KILLS:-200}
+kill_max_ms=${CD_KILL_MAX_MS:-50}
+time_limit=${CD_CRASH_TIMEOUT:-600}
+t_start=$SECONDS
+
+[ -x "$driver" ] ||
+    { echo "FAIL: $driver is not built (make check builds it)"; exit 99; }
+
+# Different keys, so that a release mixing two installs would show.
+pairs=(good good4096 ec rsa3072)
+pair_key() { echo "$F/$1.key"; }
+pair_crt() { echo "$F/$1.pem"; }
+
+n_torn=0
+n_debris=0      # .tmp-* / .current-tmp-* left after a kill (expected)
+n_partial=0     # non-current releases that are not whole
+check_out=$work/check.out
+partials=$work/partials
+: >"$partials"
+
+# check NAME [STATE [CONF]]: runs the checker; a failure is a torn state
+check() {
+    local name=$1 st=${2:-$CD_STATE} cf=${3-$conf} rc
+    t_name=$name
+    last="check_state.sh $st $cf"
+    bash "$checker" "$st" $cf >"$check_out" 2>&1
+    rc=$?
+    grep -q ': note: leftover' "$check_out" && n_debris=$((n_debris + 1))
+    if grep -q ': note: partial' "$check_out"; then
+        n_partial=$((n_partial + 1))
+        grep ': note: partial' "$check_out" | sed "s/^/$name: /" >>"$partials"
+    fi
+    if [ $rc = 0 ]; then
+        pass "invariant holds"
+        return 0
+    fi
+    n_torn=$((n_torn + 1))
+    : >"$work/body"
+    : >"$work/hdrs"
+    fail "invariant" "check_state.sh exit 0" \
+        "exit $rc: $(tr '\n' ' ' <"$check_out")"
+    cp -a "$st" "$CD_TMP/torn-$n_torn" 2>/dev/null &&
+        echo "     (state copied to $CD_TMP/torn-$n_torn; CD_KEEP_TMP=1 keeps it)"
+    return 1
+}
+
+# no_debris NAME [STATE]: the checker noted no leftovers or partial releases
+no_debris() {
+    t_name=$1
+    if grep -q ': note:' "$check_out"; then
+        fail "no crash debris after a normal install" "no notes" \
+            "$(grep ': note:' "$check_out" | tr '\n' ' ')"
+    else
+        pass "no crash debris after a normal install"
+    fi
+}
+
+cur_fp() {
+    openssl x509 -in "${1:-$CD_STATE}/current/cert.pem" -noout \
+        -fingerprint -sha256 2>/dev/null | sed 's/^.*=//'
+}
+
+# drive CMD ARGS...: the driver on the stack, its output in $work/drv
+# (the braces keep bash's "Killed" notice out of the log)
+drive() {
+    { "$driver" -c "$settings" "$@" >"$work/drv" 2>&1; } 2>/dev/null
+}
+
+install_pair() {
+    drive install "$(pair_key "$1")" "$(pair_crt "$1")" \
+        "$F/chain-int-only.pem" "crash-$1"
+}
+
+# ---- the checker itself: it catches what it is meant to catch ----
+selftest() {
+    local st=$work/self want=$1 what=$2
+    rm -rf "$st"
+    cp -a "$CD_STATE" "$st"
+    local d
+    d=$st/$(readlink "$st/current")
+    case $what in
+    key)      cp "$(pair_key ec)" "$d/privkey.pem"; chmod 600 "$d/privkey.pem" ;;
+    mode)     chmod 644 "$d/privkey.pem" ;;
+    missing)  rm -f "$d/fullchain.pem" ;;
+    meta)     echo '{"id": ' >"$d/meta.json" ;;
+    full)     cp "$(pair_crt ec)" "$d/fullchain.pem" ;;
+    dangling) ln -sfn releases/20000101T000000Z-00000000 "$st/current" ;;
+    none)     rm -f "$st/current" ;;
+    ok)       ;;
+    esac
+    t_name="check_state.sh self-test: $what"
+    last="check_state.sh on a copy of the state with $what broken"
+    bash "$checker" "$st" >"$check_out" 2>&1
+    check_eq "$t_name" "exit $want" "$want" "$?" "$last"
+}
+for w in key mode missing meta full dangling none; do selftest 1 "$w"; done
+selftest 0 ok
+
+# ---- 1. every step ----
+hooks=$("$driver" hooks)
+install_steps="after_lock after_mkdir_tmp after_write_cert after_write_chain
+ after_write_fullchain after_write_key after_write_meta after_fsync_release
+ after_check after_rename_release after_fsync_releases after_symlink_tmp
+ after_rename_current after_fsync_state after_prune_rename after_prune
+ before_reload after_reload"
+rollback_steps="after_symlink_tmp after_rename_current after_fsync_state
+ after_prune_rename after_prune before_reload after_reload"
+# the steps from which on "current" names the new release
+is_after_swap() {
+    case $1 in
+    after_rename_current|after_fsync_state|after_prune*|*_reload) return 0 ;;
+    esac
+    return 1
+}
+n_steps=0
+pi=0
+next_pair() { pi=$(((pi + 1) % ${#pairs[@]})); echo "${pairs[$pi]}"; }
+
+# died NAME: the driver was killed at its step (status 137)
+died() {
+    check_eq "$1" "killed by SIGKILL at its step (exit 137)" 137 "$2" \
+        "CERTDIALOG_FAULT_STEP=${1##* } install_driver"
+}
+
+# recover NAME: a normal install works, leaves no debris, nginx serves it
+recover() {
+    local p fp
+    p=$(next_pair)
+    install_pair "$p"
+    check_eq "$1" "a normal install afterwards succeeds" 0 "$?" \
+        "install_driver install $p: $(cat "$work/drv")"
+    check "$1: after a normal install" && no_debris "$1"
+    fp=$(fp_file "$(pair_crt "$p")")
+    check_eq "$1" "nginx serves the new certificate" "$fp" \
+        "$(wait_served "$fp")"
+}
+
+if [ "$hooks" = 1 ]; then
+    for step in $install_steps; do
+        n_steps=$((n_steps + 1))
+        old=$(cur_fp)
+        p=$(next_pair)
+        new=$(fp_file "$(pair_crt "$p")")
+        CERTDIALOG_FAULT_STEP=$step install_pair "$p"
+        died "install killed at $step" "$?"
+        check "install killed at $step"
+        if is_after_swap "$step"; then want=$new; else want=$old; fi
+        check_eq "install killed at $step" "current is the \
+$([ "$want" = "$new" ] && echo new || echo old) release" "$want" "$(cur_fp)"
+        recover "install killed at $step"
+    done
+
+    for step in $rollback_steps; do
+        n_steps=$((n_steps + 1))
+        old=$(cur_fp)
+        prev=$(readlink "$CD_STATE/current")
+        CERTDIALOG_FAULT_STEP=$step drive rollback
+        died "rollback killed at $step" "$?"
+        check "rollback killed at $step"
+        if is_after_swap "$step"; then
+            check_eq "rollback killed at $step" "current moved back" 1 \
+                "$([ "$(readlink "$CD_STATE/current")" != "$prev" ] &&
+                    echo 1 || echo 0)"
+        else
+            check_eq "rollback killed at $step" "current unchanged" "$old" \
+                "$(cur_fp)"
+        fi
+        recover "rollback killed at $step"
+    done
+
+    # first start: nothing installed yet, no nginx to reload
+    fresh=$work/fresh
+    printf '{ "state_dir": "%s", "hostname": "sensor.contoso.com",
+  "reload_command": "true" }\n' "$fresh" >"$work/fresh.json"
+    for step in $install_steps; do
+        n_steps=$((n_steps + 1))
+        rm -rf "$fresh"
+        { CERTDIALOG_FAULT_STEP=$step "$driver" -c "$work/fresh.json" \
+            ensure >"$work/drv" 2>&1; } 2>/dev/null
+        died "first start killed at $step" "$?"
+        if is_after_swap "$step"; then
+            check "first start killed at $step" "$fresh" ""
+        else
+            check_eq "first start killed at $step" "nothing is current" no \
+                "$([ -e "$fresh/current" ] || [ -L "$fresh/current" ] &&
+                    echo yes || echo no)"
+        fi
+        "$driver" -c "$work/fresh.json" ensure >"$work/drv" 2>&1
+        check_eq "first start killed at $step" "the next start installs" 0 \
+            "$?" "install_driver ensure: $(cat "$work/drv")"
+        check "first start killed at $step: the next start" "$fresh" "" &&
+            no_debris "first start killed at $step: the next start"
+    done
+else
+    echo "# fault hooks not compiled in (configure --enable-fault-hooks):" \
+        "the step-by-step kills are not run"
+fi
+
+# ---- 2. random kills during concurrent installs ----
+n_kills=0       # rounds
+n_landed=0      # installers that died by the kill (not finished first)
+n_done=0        # installers that finished
+stopped=
+t_loop=$SECONDS
+while [ $n_kills -lt "$kills_want" ]; do
+    if [ $((SECONDS - t_start)) -ge "$time_limit" ]; then
+        stopped=" (stopped at the ${time_limit}s limit)"
+        break
+    fi
+    n_kills=$((n_kills + 1))
+    pids=()
+    k=$((2 + RANDOM % 3))
+    for _ in $(seq 1 $k); do
+        p=${pairs[$((RANDOM % ${#pairs[@]}))]}
+        "$driver" -c "$settings" install "$(pair_key "$p")" \
+            "$(pair_crt "$p")" "$F/chain-int-only.pem" "kill-$p" \
+            >/dev/null 2>&1 &
+        pids+=($!)
+    done
+    sleep "$(printf '0.%03d' $((RANDOM % (kill_max_ms + 1))))"
+    if [ $((RANDOM % 2)) = 0 ]; then
+        kill -KILL "${pids[@]}" 2>/dev/null
+    else
+        kill -KILL "${pids[$((RANDOM % k))]}" 2>/dev/null
+    fi
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null
+        rc=$?
+        case $rc in
+        137) n_landed=$((n_landed + 1)) ;;
+        0) n_done=$((n_done + 1)) ;;
+        *) t_name="round $n_kills"
+           fail "an unkilled installer" "exit 0 or 137" "exit $rc" ;;
+        esac
+    done
+    if ! check "round $n_kills" >/dev/null; then
+        sed 's/^/     | /' "$check_out"
+        install_pair good >/dev/null 2>&1   # a whole state for what follows
+    fi
+done
+t_kill=$((SECONDS - t_loop))
+
+# one last normal install: the debris of the kills goes, nginx serves it
+recover "after the kills"
+
+if [ -s "$partials" ]; then
+    echo "# releases left partial (not current) by a kill:"
+    sed 's/^/#   /' "$partials"
+fi
+echo "crash: steps=$n_steps kills=$n_kills torn=$n_torn" \
+    "(installers killed $n_landed, finished $n_done; states with debris" \
+    "$n_debris, with partial releases $n_partial; kills took ${t_kill}s)$stopped"
+t_name="crash"
+check_eq crash "no torn state" 0 "$n_torn"
+finish
