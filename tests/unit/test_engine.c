@@ -36,6 +36,7 @@
 #include <openssl/x509.h>
 
 #include "cv.h"
+#define CD_FIXTURE_CMOCKA
 #include "fixture.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -45,84 +46,11 @@
 #define URL_ROOT "http://127.0.0.1:1/root.crl"
 #define OFF "int.crl root.crl"
 
-/* ---- fixtures, read once ---- */
+/* ---- fixtures: read once by fx() of tests/lib/fixture.h ---- */
 
-struct blob {
-    const char *name;
-    uint8_t *p;
-    size_t n;
-};
-
-static struct blob blobs[96];
-static size_t n_blobs;
 static struct cv_ctx *ctx;         /* the one run() uses */
 static struct cv_ctx *main_ctx;    /* root.pem only, made once */
 static time_t at;                   /* the validation time run() uses */
-
-static const struct blob *
-fx(const char *name)
-{
-    size_t i;
-    struct blob *b;
-
-    for (i = 0; i < n_blobs; i++)
-        if (strcmp(blobs[i].name, name) == 0)
-            return &blobs[i];
-    if (n_blobs == NELEM(blobs))
-        fail_msg("too many fixtures");
-    b = &blobs[n_blobs];
-    if ((b->p = cd_fixture_read(name, &b->n)) == NULL)
-        fail_msg("fixture %s missing (CD_FIXTURES=%s)", name,
-            cd_fixture_dir());
-    b->name = name;
-    n_blobs++;
-    return b;
-}
-
-static X509 *
-fx_x509(const char *name)
-{
-    const struct blob *b = fx(name);
-    BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
-    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-
-    BIO_free(bio);
-    if (x == NULL)
-        fail_msg("%s: not a PEM certificate", name);
-    return x;
-}
-
-static EVP_PKEY *
-fx_key(const char *name)
-{
-    const struct blob *b = fx(name);
-    BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-
-    BIO_free(bio);
-    if (k == NULL)
-        fail_msg("%s: not a PEM key", name);
-    return k;
-}
-
-/* A CRL fixture, DER or PEM.  Caller frees. */
-static X509_CRL *
-fx_crl(const char *name)
-{
-    const struct blob *b = fx(name);
-    const unsigned char *p = b->p;
-    X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)b->n);
-    BIO *bio;
-
-    if (c == NULL) {
-        bio = BIO_new_mem_buf(b->p, (int)b->n);
-        c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-    }
-    if (c == NULL)
-        fail_msg("%s: not a CRL", name);
-    return c;
-}
 
 /* The CRLs named in a space-separated list.  Caller pop_frees. */
 static STACK_OF(X509_CRL) *
@@ -134,36 +62,17 @@ crl_stack(const char *names)
     assert_non_null(sk);
     snprintf(buf, sizeof(buf), "%s", names);
     for (tok = strtok_r(buf, " ", &save); tok != NULL;
-        tok = strtok_r(NULL, " ", &save)) {
-        /* fx() keeps the name pointer: use the fixture's own copy */
-        static const char *const known[] = {
-            "int.crl", "root.crl", "int-stale.crl", "int-forged.crl",
-            "int.crl.pem",
-        };
-        size_t i;
-
-        for (i = 0; i < NELEM(known) && strcmp(known[i], tok) != 0; i++)
-            ;
-        if (i == NELEM(known))
-            fail_msg("unknown CRL fixture %s", tok);
-        assert_true(sk_X509_CRL_push(sk, fx_crl(known[i])) > 0);
-    }
+        tok = strtok_r(NULL, " ", &save))
+        assert_true(sk_X509_CRL_push(sk, fx_crl(tok)) > 0);
     return sk;
 }
 
 static int
 group_setup(void **state)
 {
-    struct cv_config cfg;
-    char *err = NULL;
-
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.ca_file = cd_fixture_path("root.pem");
-    cfg.no_default_ca = 1;
-    if ((main_ctx = cv_ctx_new(&cfg, &err)) == NULL) {
-        fprintf(stderr, "cv_ctx_new: %s\n", err ? err : "?");
-        free(err);
+    if ((main_ctx = cd_fixture_ctx()) == NULL) {
+        fprintf(stderr, "%s\n", cd_fixture_error());
         return -1;
     }
     ctx = main_ctx;
@@ -185,14 +94,10 @@ reset(void **state)
 static int
 group_teardown(void **state)
 {
-    size_t i;
-
     (void)state;
     cv_ctx_free(main_ctx);
     ctx = main_ctx = NULL;
-    for (i = 0; i < n_blobs; i++)
-        free(blobs[i].p);
-    n_blobs = 0;
+    cd_fixture_blobs_free();
     return 0;
 }
 
@@ -240,6 +145,15 @@ stub_fetch(const char *url, const struct cv_fetch_opts *fo, void *arg,
     return CV_FETCH_OK;
 }
 
+/* A stub answering result (and detail, when not NULL) to every fetch. */
+static void
+stub_init(struct stub *s, enum cv_fetch_result result, const char *detail)
+{
+    memset(s, 0, sizeof(*s));
+    s->result = result;
+    s->detail = detail;
+}
+
 static void
 stub_free(struct stub *s)
 {
@@ -261,32 +175,16 @@ struct run {
 
 static struct stub default_stub;
 
+/* Validates r with the offline CRLs crls (taken; NULL: none). */
 static struct cv_report *
-run(const struct run *r)
+run_with(const struct run *r, STACK_OF(X509_CRL) *crls)
 {
     struct cv_input in;
     struct cv_options opt;
     struct cv_report *rep;
-    STACK_OF(X509_CRL) *crls = NULL;
-    const struct blob *b;
+    const struct cd_blob *b;
 
-    memset(&in, 0, sizeof(in));
-    memset(&opt, 0, sizeof(opt));
-    if (r->crt != NULL) {
-        b = fx(r->crt);
-        in.crt = b->p;
-        in.crt_len = b->n;
-    }
-    if (r->key != NULL) {
-        b = fx(r->key);
-        in.key = b->p;
-        in.key_len = b->n;
-    }
-    if (r->chain != NULL) {
-        b = fx(r->chain);
-        in.chain = b->p;
-        in.chain_len = b->n;
-    }
+    input_fx(&in, r->key, r->crt, r->chain);
     if (r->pass != NULL) {
         if (strcmp(r->pass, "pass.txt") == 0 ||
             strcmp(r->pass, "wrongpass.txt") == 0 ||
@@ -300,8 +198,7 @@ run(const struct run *r)
         }
     }
     in.name = r->name;
-    if (r->crls != NULL)
-        crls = crl_stack(r->crls);
+    memset(&opt, 0, sizeof(opt));
     opt.at = at;
     opt.use_crl = r->use_crl;
     opt.validation = r->validation;
@@ -310,9 +207,8 @@ run(const struct run *r)
     if (r->stub != NULL)
         opt.fetch_arg = r->stub;
     else {
-        memset(&default_stub, 0, sizeof(default_stub));
-        default_stub.result = CV_FETCH_UNREACHABLE;
-        default_stub.detail = "stub: connection refused";
+        stub_init(&default_stub, CV_FETCH_UNREACHABLE,
+            "stub: connection refused");
         opt.fetch_arg = &default_stub;
     }
     opt.offline_crls = crls;
@@ -322,28 +218,11 @@ run(const struct run *r)
     return rep;
 }
 
-static void
-dump(const struct cv_report *rep, char *buf, size_t len)
+/* Validates r, with the offline CRL fixtures r->crls names. */
+static struct cv_report *
+run(const struct run *r)
 {
-    size_t i, off = 0;
-
-    buf[0] = '\0';
-    for (i = 0; i < rep->n_findings && off < len; i++)
-        off += snprintf(buf + off, len - off, "%s%s%s(%s: %s)",
-            i ? ", " : "", cv_code_name(rep->findings[i].code),
-            rep->findings[i].blocking ? "" : "[w]",
-            rep->findings[i].field ? rep->findings[i].field : "-",
-            rep->findings[i].detail ? rep->findings[i].detail : "");
-}
-
-static size_t
-ncodes(const enum cv_code *c)
-{
-    size_t n = 0;
-
-    while (c[n] != CV_OK)
-        n++;
-    return n;
+    return run_with(r, r->crls != NULL ? crl_stack(r->crls) : NULL);
 }
 
 /*
@@ -355,37 +234,20 @@ static void
 assert_report_(const struct cv_report *rep, const enum cv_code *errs,
     const enum cv_code *warns, const char *what, const char *file, int line)
 {
-    size_t ne = ncodes(errs), nw = ncodes(warns), i, j;
+    int none = errs[0] == CV_OK;
+    int bad = !cd_fixture_report_codes(rep, errs, warns);
     char got[4096];
-    int bad = 0;
+    size_t j;
 
-    for (i = 0; i < ne; i++)
-        if (!cv_report_has(rep, errs[i]))
+    /* every finding of an upload names its field */
+    for (j = 0; j < rep->n_findings; j++)
+        if (rep->findings[j].field == NULL)
             bad = 1;
-    for (i = 0; i < nw; i++)
-        if (!cv_report_has(rep, warns[i]))
-            bad = 1;
-    for (j = 0; j < rep->n_findings; j++) {
-        const struct cv_finding *f = &rep->findings[j];
-        int found = 0;
-
-        for (i = 0; i < ne; i++)
-            if (errs[i] == f->code && f->blocking)
-                found = 1;
-        for (i = 0; i < nw; i++)
-            if (warns[i] == f->code && !f->blocking)
-                found = 1;
-        if (!found)
-            bad = 1;
-        /* every finding of an upload names its field */
-        if (f->field == NULL)
-            bad = 1;
-    }
-    if (bad || cv_report_ok(rep) != (ne == 0)) {
-        dump(rep, got, sizeof(got));
+    if (bad || cv_report_ok(rep) != none) {
+        cd_fixture_report_text(rep, got, sizeof(got));
         fail_msg("%s:%d: %s: got [%s]", file, line, what, got);
     }
-    if (ne == 0) {
+    if (none) {
         assert_non_null(rep->key);
         assert_non_null(rep->leaf);
         assert_non_null(rep->path);
@@ -400,18 +262,6 @@ assert_report_(const struct cv_report *rep, const enum cv_code *errs,
 #define NONE E(CV_OK)
 #define ASSERT_REPORT(rep, errs, warns, what) \
     assert_report_((rep), (errs), (warns), (what), __FILE__, __LINE__)
-
-static const struct cv_finding *
-finding(const struct cv_report *rep, enum cv_code code)
-{
-    size_t i;
-
-    for (i = 0; i < rep->n_findings; i++)
-        if (rep->findings[i].code == code)
-            return &rep->findings[i];
-    fail_msg("no %s finding", cv_code_name(code));
-    return NULL;
-}
 
 static void
 assert_detail_has(const struct cv_report *rep, enum cv_code code,
@@ -1021,7 +871,7 @@ test_cv_cert_summary(void **state)
     struct run r = NOCRL("good.pem", G);
     struct cv_report *rep;
     struct cv_summary s;
-    const struct blob *b;
+    const struct cd_blob *b;
 
     (void)state;
     rep = run(&r);
@@ -1097,47 +947,18 @@ make_crl(const char *issuer, const char *key, long last, long next,
     return c;
 }
 
-/* Validates with the given offline CRLs (taken) and the stub. */
+/* Validates r with the given offline CRLs (taken; NULL: not there). */
 static struct cv_report *
-run_crls(struct run *r, X509_CRL *c1, X509_CRL *c2)
+run_crls(const struct run *r, X509_CRL *c1, X509_CRL *c2)
 {
-    struct cv_input in;
-    struct cv_options opt;
-    struct cv_report *rep;
     STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
-    const struct blob *b;
 
     assert_non_null(sk);
     if (c1 != NULL)
         assert_true(sk_X509_CRL_push(sk, c1) > 0);
     if (c2 != NULL)
         assert_true(sk_X509_CRL_push(sk, c2) > 0);
-    memset(&in, 0, sizeof(in));
-    memset(&opt, 0, sizeof(opt));
-    b = fx(r->crt);
-    in.crt = b->p;
-    in.crt_len = b->n;
-    b = fx(r->key);
-    in.key = b->p;
-    in.key_len = b->n;
-    if (r->chain != NULL) {
-        b = fx(r->chain);
-        in.chain = b->p;
-        in.chain_len = b->n;
-    }
-    opt.at = at;
-    opt.use_crl = 1;
-    opt.validation = r->validation;
-    opt.hostname = HOST;
-    opt.fetch_fn = stub_fetch;
-    memset(&default_stub, 0, sizeof(default_stub));
-    default_stub.result = CV_FETCH_UNREACHABLE;
-    opt.fetch_arg = r->stub != NULL ? (void *)r->stub : &default_stub;
-    opt.offline_crls = sk;
-    rep = cv_validate(ctx, &in, &opt);
-    assert_non_null(rep);
-    sk_X509_CRL_pop_free(sk, X509_CRL_free);
-    return rep;
+    return run_with(r, sk);
 }
 
 static void
@@ -1244,8 +1065,7 @@ test_engine_crl_invalid_made_here(void **state)
 static void
 stub_ok(struct stub *s)
 {
-    memset(s, 0, sizeof(*s));
-    s->result = CV_FETCH_OK;
+    stub_init(s, CV_FETCH_OK, NULL);
     s->crl_int = fx_crl("int.crl");
     s->crl_root = fx_crl("root.crl");
 }
@@ -1259,9 +1079,7 @@ test_engine_fetch_unreachable(void **state)
 
     (void)state;
     cv_ctx_crl_cache_clear(ctx);
-    memset(&s, 0, sizeof(s));
-    s.result = CV_FETCH_UNREACHABLE;
-    s.detail = "connect: Connection refused";
+    stub_init(&s, CV_FETCH_UNREACHABLE, "connect: Connection refused");
     r.stub = &s;
     rep = run(&r);
     /* both distribution points tried, in path order, one finding */
@@ -1290,9 +1108,7 @@ test_engine_fetch_not_crl(void **state)
 
     (void)state;
     cv_ctx_crl_cache_clear(ctx);
-    memset(&s, 0, sizeof(s));
-    s.result = CV_FETCH_NOT_CRL;
-    s.detail = "the answer is not a DER CRL";
+    stub_init(&s, CV_FETCH_NOT_CRL, "the answer is not a DER CRL");
     r.stub = &s;
     rep = run(&r);
     ASSERT_REPORT(rep, E(CV_CRL_UNREACHABLE), NONE, "not a CRL");
@@ -1301,8 +1117,7 @@ test_engine_fetch_not_crl(void **state)
     assert_detail_has(rep, CV_CRL_UNREACHABLE, "not a DER CRL");
     cv_report_free(rep);
     /* OK without a CRL is no CRL */
-    memset(&s, 0, sizeof(s));
-    s.result = CV_FETCH_OK;
+    stub_init(&s, CV_FETCH_OK, NULL);
     s.null_crl = 1;
     rep = run(&r);
     ASSERT_REPORT(rep, E(CV_CRL_UNREACHABLE), NONE, "OK, no CRL");
@@ -1320,13 +1135,7 @@ test_engine_fetch_ok_and_options(void **state)
     (void)state;
     cv_ctx_crl_cache_clear(ctx);
     stub_ok(&s);
-    memset(&in, 0, sizeof(in));
-    in.crt = fx("revoked.pem")->p;
-    in.crt_len = fx("revoked.pem")->n;
-    in.key = fx("good.key")->p;
-    in.key_len = fx("good.key")->n;
-    in.chain = fx("chain.pem")->p;
-    in.chain_len = fx("chain.pem")->n;
+    input_fx(&in, "good.key", "revoked.pem", "chain.pem");
     memset(&opt, 0, sizeof(opt));
     opt.at = at;
     opt.use_crl = 1;
@@ -1404,8 +1213,7 @@ test_engine_fetch_invalid(void **state)
 
     (void)state;
     cv_ctx_crl_cache_clear(ctx);
-    memset(&s, 0, sizeof(s));
-    s.result = CV_FETCH_OK;
+    stub_init(&s, CV_FETCH_OK, NULL);
     s.crl_int = fx_crl("int-stale.crl");
     s.crl_root = fx_crl("root.crl");
     r.stub = &s;
@@ -1539,7 +1347,7 @@ test_cv_ctx_reused(void **state)
     struct cv_config cfg;
     struct cv_ctx *saved = ctx, *c;
     struct cv_report *rep;
-    const struct blob *b = fx("root.pem");
+    const struct cd_blob *b = fx("root.pem");
     char *err = NULL;
     FILE *f;
     int round;
@@ -1592,7 +1400,7 @@ test_cv_ctx_configs(void **state)
     struct cv_report *rep;
     char *err = NULL;
     FILE *f;
-    const struct blob *b;
+    const struct cd_blob *b;
 
     (void)state;
     /* no anchors at all: only a self-signed CA of the upload is trusted */
@@ -1686,11 +1494,7 @@ test_engine_default_options(void **state)
     struct cv_report *rep;
 
     (void)state;
-    memset(&in, 0, sizeof(in));
-    in.crt = fx("good.pem")->p;
-    in.crt_len = fx("good.pem")->n;
-    in.key = fx("other.key")->p;
-    in.key_len = fx("other.key")->n;
+    input_fx(&in, "other.key", "good.pem", NULL);
     /* no chain: the path stops at the leaf, so nothing is fetched */
     rep = cv_validate(ctx, &in, NULL);
     assert_non_null(rep);

@@ -248,6 +248,16 @@ install_leaf(struct fx *fx, const char *name, struct cd_install_result *res)
     return install(fx, name, leaf_key, leaf_crt, path, res);
 }
 
+/* Installs the leaf as name, which must work; its release id into id. */
+static void
+install_ok(struct fx *fx, const char *name, char *id, size_t len)
+{
+    struct cd_install_result res;
+
+    assert_int_equal(install_leaf(fx, name, &res), 0);
+    snprintf(id, len, "%s", res.release);
+}
+
 /* The id "current" names, "" when none. */
 static void
 current_of(struct fx *fx, char *id, size_t len)
@@ -522,8 +532,7 @@ test_cd_install_release_twice(void **state)
     char first[64];
     size_t n = 0;
 
-    assert_int_equal(install_leaf(fx, "one", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "one", first, sizeof(first));
     assert_int_equal(install_leaf(fx, "two", &res), 0);
     assert_string_not_equal(first, res.release);
     assert_current_whole(fx, res.release);
@@ -550,8 +559,7 @@ test_cd_install_rollback_previous(void **state)
     X509 *other = mkcert(HOST, other_key, NULL, NULL, 0, 5);
     size_t n = 0;
 
-    assert_int_equal(install_leaf(fx, "one", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "one", first, sizeof(first));
     assert_int_equal(install(fx, "two", other_key, other, NULL, &res), 0);
     X509_free(other);
     snprintf(second, sizeof(second), "%s", res.release);
@@ -586,8 +594,7 @@ test_cd_install_rollback_none(void **state)
 
     assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
     assert_true(res.err[0] != '\0');
-    assert_int_equal(install_leaf(fx, "only", &res), 0);
-    snprintf(id, sizeof(id), "%s", res.release);
+    install_ok(fx, "only", id, sizeof(id));
     assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
     assert_non_null(strstr(res.err, "no earlier release"));
     assert_current_whole(fx, id);
@@ -628,8 +635,7 @@ test_cd_install_release_mismatch(void **state)
     struct cd_install_result res;
     char first[64];
 
-    assert_int_equal(install_leaf(fx, "good", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "good", first, sizeof(first));
     assert_int_equal(install(fx, "bad", other_key, leaf_crt, path, &res), -1);
     assert_non_null(strstr(res.err, "does not match"));
     assert_string_equal(res.release, "");
@@ -648,8 +654,7 @@ test_cd_install_release_check_command(void **state)
     struct cd_install_result res;
     char first[64], cmd[512], seen[256], *s;
 
-    assert_int_equal(install_leaf(fx, "good", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "good", first, sizeof(first));
 
     set(&fx->s.check_command, "false");
     assert_int_equal(install_leaf(fx, "checked", &res), -1);
@@ -710,7 +715,7 @@ test_cd_install_release_reload_command(void **state)
     assert_true(strlen(res.reload_detail) < sizeof(res.reload_detail));
 }
 
-enum stub_kind { NGINX_FORKS, NGINX_IGNORES, NGINX_DIES };
+enum stub_kind { NGINX_FORKS, NGINX_IGNORES, NGINX_DIES, NOT_NGINX };
 static volatile sig_atomic_t stub_hup;
 
 static void
@@ -722,8 +727,9 @@ stub_on_hup(int sig)
 
 /*
  * A process named "nginx": on SIGHUP it forks a "worker" (NGINX_FORKS),
- * ignores the signal (NGINX_IGNORES) or dies of it (NGINX_DIES).  Returns
- * once it is ready for the signal.
+ * ignores the signal (NGINX_IGNORES) or dies of it (NGINX_DIES); or one
+ * named "not-the-server" that only waits (NOT_NGINX).  Returns once it is
+ * ready for the signal.
  */
 static pid_t
 nginx_stub(enum stub_kind kind)
@@ -737,7 +743,7 @@ nginx_stub(enum stub_kind kind)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        prctl(PR_SET_NAME, "nginx");
+        prctl(PR_SET_NAME, kind == NOT_NGINX ? "not-the-server" : "nginx");
         if (kind == NGINX_FORKS)
             signal(SIGHUP, stub_on_hup);
         else if (kind == NGINX_IGNORES)
@@ -771,6 +777,22 @@ nginx_stub_stop(pid_t pid)
     assert_int_equal(waitpid(pid, &st, 0), pid);
 }
 
+/*
+ * Writes text to the nginx pid file (NULL: leaves the file as it is) and
+ * installs: the install works, the reload did (reloaded) or did not, and
+ * its detail says why.
+ */
+static void
+assert_pid_reload(struct fx *fx, const char *text, int reloaded,
+    const char *why, struct cd_install_result *res)
+{
+    if (text != NULL)
+        write_text(fx->s.nginx_pid_file, text);
+    assert_int_equal(install_leaf(fx, "pid", res), 0);
+    assert_int_equal(res->reloaded, reloaded);
+    assert_non_null(strstr(res->reload_detail, why));
+}
+
 static void
 test_cd_install_release_pid_file(void **state)
 {
@@ -779,19 +801,17 @@ test_cd_install_release_pid_file(void **state)
         "234567890123\n" };
     struct fx *fx = *state;
     struct cd_install_result res;
-    char pidfile[256], buf[64], c;
-    int fds[2], st;
+    char pidfile[256], buf[64];
     size_t i;
     pid_t pid;
+    int st;
 
     set(&fx->s.reload_command, NULL);
     snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", fx->dir);
     set(&fx->s.nginx_pid_file, pidfile);
 
     /* missing: a failed reload, not a failed install */
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 0);
-    assert_non_null(strstr(res.reload_detail, "no nginx pid file at"));
+    assert_pid_reload(fx, NULL, 0, "no nginx pid file at", &res);
     assert_non_null(strstr(res.reload_detail, pidfile));
     assert_current_whole(fx, res.release);
 
@@ -804,28 +824,11 @@ test_cd_install_release_pid_file(void **state)
     }
 
     /* a live process that is not nginx is left alone */
-    assert_int_equal(pipe(fds), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        prctl(PR_SET_NAME, "not-the-server");
-        if (write(fds[1], "x", 1) != 1)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    close(fds[1]);
-    assert_int_equal(read(fds[0], &c, 1), 1);
+    pid = nginx_stub(NOT_NGINX);
     snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-    write_text(pidfile, buf);
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 0);
-    assert_non_null(strstr(res.reload_detail, "not nginx"));
+    assert_pid_reload(fx, buf, 0, "not nginx", &res);
     assert_int_equal(kill(pid, 0), 0);
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    close(fds[0]);
+    nginx_stub_stop(pid);
 
     /*
      * A process called nginx gets SIGHUP, and the reload counts only once
@@ -834,38 +837,27 @@ test_cd_install_release_pid_file(void **state)
     fx->s.reload_timeout = 1;
     pid = nginx_stub(NGINX_FORKS);
     snprintf(buf, sizeof(buf), "%d", (int)pid);
-    write_text(pidfile, buf);
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 1);
-    assert_non_null(strstr(res.reload_detail, "sent SIGHUP"));
+    assert_pid_reload(fx, buf, 1, "sent SIGHUP", &res);
     assert_non_null(strstr(res.reload_detail, "reloaded in"));
     nginx_stub_stop(pid);
 
     /* an nginx that keeps its old workers refused the files */
     pid = nginx_stub(NGINX_IGNORES);
     snprintf(buf, sizeof(buf), "%d", (int)pid);
-    write_text(pidfile, buf);
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 0);
-    assert_non_null(strstr(res.reload_detail, "started no new workers"));
+    assert_pid_reload(fx, buf, 0, "started no new workers", &res);
     assert_current_whole(fx, res.release);
     nginx_stub_stop(pid);
 
     /* one that dies of the signal */
     pid = nginx_stub(NGINX_DIES);
     snprintf(buf, sizeof(buf), "%d", (int)pid);
-    write_text(pidfile, buf);
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 0);
-    assert_non_null(strstr(res.reload_detail, "exited after SIGHUP"));
+    assert_pid_reload(fx, buf, 0, "exited after SIGHUP", &res);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGHUP);
 
     /* ... and a pid that is gone is reported */
-    assert_int_equal(install_leaf(fx, "pid", &res), 0);
-    assert_int_equal(res.reloaded, 0);
-    assert_non_null(strstr(res.reload_detail, "not running"));
+    assert_pid_reload(fx, NULL, 0, "not running", &res);
 }
 
 static X509 *
@@ -994,8 +986,7 @@ test_cd_install_ensure_populated(void **state)
     struct cd_install_result res;
     char id[64];
 
-    assert_int_equal(install_leaf(fx, "mine", &res), 0);
-    snprintf(id, sizeof(id), "%s", res.release);
+    install_ok(fx, "mine", id, sizeof(id));
     assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
     assert_string_equal(res.release, id);
     assert_int_equal(count_releases(fx), 1);
@@ -1030,8 +1021,7 @@ fault_every_step(struct fx *fx, enum fault_fn fn)
     char first[64];
     int n, rc, fired;
 
-    assert_int_equal(install_leaf(fx, "first", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "first", first, sizeof(first));
     for (n = 1; n < 64; n++) {
         faults_clear();
         faults[fn].fail_at = n;
@@ -1139,8 +1129,7 @@ test_cd_install_release_crash(void **state)
     pid_t pid;
     int st;
 
-    assert_int_equal(install_leaf(fx, "first", &res), 0);
-    snprintf(first, sizeof(first), "%s", res.release);
+    install_ok(fx, "first", first, sizeof(first));
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {

@@ -30,82 +30,23 @@
 #include <openssl/x509.h>
 
 #include "cv.h"
+#define CD_FIXTURE_CMOCKA
 #include "fixture.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PASS "Secr3t!pass"
 
-/* ---- fixtures, read once ---- */
+/* ---- fixtures: read once by fx() of tests/lib/fixture.h ---- */
 
-struct blob {
-    const char *name;
-    uint8_t *p;
-    size_t n;
-};
-
-static struct blob blobs[64];
-static size_t n_blobs;
 static struct cv_ctx *ctx;
 static time_t at;
-
-/* A fixture's bytes; the test fails when it is missing. */
-static const struct blob *
-fx(const char *name)
-{
-    size_t i;
-    struct blob *b;
-
-    for (i = 0; i < n_blobs; i++)
-        if (strcmp(blobs[i].name, name) == 0)
-            return &blobs[i];
-    if (n_blobs == NELEM(blobs))
-        fail_msg("too many fixtures");
-    b = &blobs[n_blobs];
-    if ((b->p = cd_fixture_read(name, &b->n)) == NULL)
-        fail_msg("fixture %s missing (CD_FIXTURES=%s)", name,
-            cd_fixture_dir());
-    b->name = name;
-    n_blobs++;
-    return b;
-}
-
-static X509 *
-fx_x509(const char *name)
-{
-    const struct blob *b = fx(name);
-    BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
-    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-
-    BIO_free(bio);
-    assert_non_null(x);
-    return x;
-}
-
-static EVP_PKEY *
-fx_key(const char *name)
-{
-    const struct blob *b = fx(name);
-    BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-
-    BIO_free(bio);
-    assert_non_null(k);
-    return k;
-}
 
 static int
 group_setup(void **state)
 {
-    struct cv_config cfg;
-    char *err = NULL;
-
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.ca_file = cd_fixture_path("root.pem");
-    cfg.no_default_ca = 1;
-    if ((ctx = cv_ctx_new(&cfg, &err)) == NULL) {
-        fprintf(stderr, "cv_ctx_new: %s\n", err ? err : "?");
-        free(err);
+    if ((ctx = cd_fixture_ctx()) == NULL) {
+        fprintf(stderr, "%s\n", cd_fixture_error());
         return -1;
     }
     at = cd_fixture_time();
@@ -115,48 +56,29 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    size_t i;
-
     (void)state;
     cv_ctx_free(ctx);
     ctx = NULL;
-    for (i = 0; i < n_blobs; i++)
-        free(blobs[i].p);
-    n_blobs = 0;
+    cd_fixture_blobs_free();
     return 0;
 }
 
 /* ---- running the engine ---- */
 
-struct up {
-    const uint8_t *key;
-    size_t key_len;
-    const uint8_t *crt;
-    size_t crt_len;
-    const uint8_t *chain;
-    size_t chain_len;
-    const char *pass;
-    size_t pass_len;
-};
-
+/*
+ * Validates an upload (CRLs off, validation mandatory, at the fixtures'
+ * time).  A passphrase with passphrase_len 0 is a C string.
+ */
 static struct cv_report *
-validate(const struct up *u)
+validate(const struct cv_input *u)
 {
-    struct cv_input in;
+    struct cv_input in = *u;
     struct cv_options opt;
     struct cv_report *rep;
 
-    memset(&in, 0, sizeof(in));
+    if (in.passphrase != NULL && in.passphrase_len == 0)
+        in.passphrase_len = strlen(in.passphrase);
     memset(&opt, 0, sizeof(opt));
-    in.key = u->key;
-    in.key_len = u->key_len;
-    in.crt = u->crt;
-    in.crt_len = u->crt_len;
-    in.chain = u->chain;
-    in.chain_len = u->chain_len;
-    in.passphrase = u->pass;
-    in.passphrase_len = u->pass != NULL && u->pass_len == 0 ?
-        strlen(u->pass) : u->pass_len;
     opt.at = at;
     opt.use_crl = 0;
     opt.validation = CV_VALIDATION_MANDATORY;
@@ -170,41 +92,11 @@ static struct cv_report *
 validate_fx(const char *key, const char *crt, const char *chain,
     const char *pass)
 {
-    struct up u;
-    const struct blob *b;
+    struct cv_input u;
 
-    memset(&u, 0, sizeof(u));
-    if (key != NULL) {
-        b = fx(key);
-        u.key = b->p;
-        u.key_len = b->n;
-    }
-    if (crt != NULL) {
-        b = fx(crt);
-        u.crt = b->p;
-        u.crt_len = b->n;
-    }
-    if (chain != NULL) {
-        b = fx(chain);
-        u.chain = b->p;
-        u.chain_len = b->n;
-    }
-    u.pass = pass;
+    input_fx(&u, key, crt, chain);
+    u.passphrase = pass;
     return validate(&u);
-}
-
-static void
-dump(const struct cv_report *rep, char *buf, size_t len)
-{
-    size_t i, off = 0;
-
-    buf[0] = '\0';
-    for (i = 0; i < rep->n_findings && off < len; i++)
-        off += snprintf(buf + off, len - off, "%s%s%s(%s: %s)",
-            i ? ", " : "", cv_code_name(rep->findings[i].code),
-            rep->findings[i].blocking ? "" : "[w]",
-            rep->findings[i].field ? rep->findings[i].field : "-",
-            rep->findings[i].detail ? rep->findings[i].detail : "");
 }
 
 /* The report holds exactly the codes of want (CV_OK-terminated). */
@@ -212,23 +104,10 @@ static void
 assert_codes_(const struct cv_report *rep, const enum cv_code *want,
     const char *what, const char *file, int line)
 {
-    size_t i, j, n = 0;
     char got[4096];
-    int bad = 0;
 
-    while (want[n] != CV_OK)
-        n++;
-    for (i = 0; i < n; i++)
-        if (!cv_report_has(rep, want[i]))
-            bad = 1;
-    for (j = 0; j < rep->n_findings; j++) {
-        for (i = 0; i < n && want[i] != rep->findings[j].code; i++)
-            ;
-        if (i == n)
-            bad = 1;
-    }
-    if (bad) {
-        dump(rep, got, sizeof(got));
+    if (!cd_fixture_report_codes(rep, want, NULL)) {
+        cd_fixture_report_text(rep, got, sizeof(got));
         fail_msg("%s:%d: %s: got [%s]", file, line, what, got);
     }
 }
@@ -236,18 +115,6 @@ assert_codes_(const struct cv_report *rep, const enum cv_code *want,
 #define ASSERT_CODES(rep, what, ...) assert_codes_((rep), \
     (const enum cv_code[]){ __VA_ARGS__, CV_OK }, (what), __FILE__, __LINE__)
 #define ASSERT_NONE(rep, what) ASSERT_CODES(rep, what, CV_OK)
-
-static const struct cv_finding *
-finding(const struct cv_report *rep, enum cv_code code)
-{
-    size_t i;
-
-    for (i = 0; i < rep->n_findings; i++)
-        if (rep->findings[i].code == code)
-            return &rep->findings[i];
-    fail_msg("no %s finding", cv_code_name(code));
-    return NULL;
-}
 
 /* An accepted upload: nothing found, key, leaf and path [int, root]. */
 static void
@@ -274,6 +141,16 @@ assert_accepted(struct cv_report *rep, const char *what)
     X509_free(leaf);
     X509_free(intm);
     X509_free(root);
+}
+
+/* Validates u, which must be accepted (assert_accepted). */
+static void
+accepts(const struct cv_input *u, const char *what)
+{
+    struct cv_report *rep = validate(u);
+
+    assert_accepted(rep, what);
+    cv_report_free(rep);
 }
 
 /* A rejected upload: nothing handed over for an install. */
@@ -326,7 +203,7 @@ make_p7(const char *const *names, size_t n, int pem, size_t *lenp)
 static uint8_t *
 pem_body(const char *fname, const char *want_type, size_t *lenp)
 {
-    const struct blob *b = fx(fname);
+    const struct cd_blob *b = fx(fname);
     BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
@@ -350,7 +227,7 @@ pem_body(const char *fname, const char *want_type, size_t *lenp)
 static uint8_t *
 crlf(const char *fname, int bom, size_t *lenp)
 {
-    const struct blob *b = fx(fname);
+    const struct cd_blob *b = fx(fname);
     uint8_t *out = malloc(2 * b->n + 4);
     size_t i, o = 0;
 
@@ -373,7 +250,7 @@ crlf(const char *fname, int bom, size_t *lenp)
 static uint8_t *
 concat(const char *a, const char *b, size_t *lenp)
 {
-    const struct blob *x = fx(a), *y = fx(b);
+    const struct cd_blob *x = fx(a), *y = fx(b);
     uint8_t *out = malloc(x->n + y->n + 1);
 
     assert_non_null(out);
@@ -406,23 +283,16 @@ test_load_crt_formats(void **state)
 static void
 test_load_crt_crlf_bom_made_here(void **state)
 {
-    struct up u;
-    struct cv_report *rep;
+    struct cv_input u;
     uint8_t *crt;
     size_t n;
 
     (void)state;
     crt = crlf("good.pem", 1, &n);
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good.key")->p;
-    u.key_len = fx("good.key")->n;
+    input_fx(&u, "good.key", NULL, "chain.pem");
     u.crt = crt;
     u.crt_len = n;
-    u.chain = fx("chain.pem")->p;
-    u.chain_len = fx("chain.pem")->n;
-    rep = validate(&u);
-    assert_accepted(rep, "CRLF+BOM crt");
-    cv_report_free(rep);
+    accepts(&u, "CRLF+BOM crt");
     free(crt);
 }
 
@@ -430,21 +300,16 @@ test_load_crt_crlf_bom_made_here(void **state)
 static void
 test_load_crt_fullchain(void **state)
 {
-    struct up u;
-    struct cv_report *rep;
+    struct cv_input u;
     uint8_t *crt;
     size_t n;
 
     (void)state;
     crt = concat("good.pem", "chain.pem", &n);
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good.key")->p;
-    u.key_len = fx("good.key")->n;
+    input_fx(&u, "good.key", NULL, NULL);
     u.crt = crt;
     u.crt_len = n;
-    rep = validate(&u);
-    assert_accepted(rep, "full chain as crt");
-    cv_report_free(rep);
+    accepts(&u, "full chain as crt");
     free(crt);
 }
 
@@ -452,8 +317,7 @@ static void
 test_load_crt_pkcs7(void **state)
 {
     static const char *const certs[] = { "good.pem", "int.pem", "root.pem" };
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *p7;
     size_t n;
     int pem;
@@ -461,14 +325,10 @@ test_load_crt_pkcs7(void **state)
     (void)state;
     for (pem = 0; pem <= 1; pem++) {
         p7 = make_p7(certs, NELEM(certs), pem, &n);
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
+        input_fx(&u, "good.key", NULL, NULL);
         u.crt = p7;
         u.crt_len = n;
-        rep = validate(&u);
-        assert_accepted(rep, pem ? "PEM PKCS#7 crt" : "DER PKCS#7 crt");
-        cv_report_free(rep);
+        accepts(&u, pem ? "PEM PKCS#7 crt" : "DER PKCS#7 crt");
         free(p7);
     }
 }
@@ -504,24 +364,19 @@ test_load_combined_pem(void **state)
         { "good.pem", "good.key" }, { "good.key", "good.pem" },
         { "good.pem", "good-pkcs1.key" },
     };
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *both;
     size_t i, n;
 
     (void)state;
     for (i = 0; i < NELEM(order); i++) {
         both = concat(order[i][0], order[i][1], &n);
-        memset(&u, 0, sizeof(u));
+        input_fx(&u, NULL, NULL, "chain.pem");
         u.key = both;
         u.key_len = n;
         u.crt = both;
         u.crt_len = n;
-        u.chain = fx("chain.pem")->p;
-        u.chain_len = fx("chain.pem")->n;
-        rep = validate(&u);
-        assert_accepted(rep, order[i][0]);
-        cv_report_free(rep);
+        accepts(&u, order[i][0]);
         free(both);
     }
 }
@@ -579,25 +434,19 @@ static void
 test_load_key_der_encrypted(void **state)
 {
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *der;
     size_t n;
 
     (void)state;
     der = pem_body("good-pbes2.key", "ENCRYPTED PRIVATE KEY", &n);
-    memset(&u, 0, sizeof(u));
+    input_fx(&u, NULL, "good.pem", "chain.pem");
     u.key = der;
     u.key_len = n;
-    u.crt = fx("good.pem")->p;
-    u.crt_len = fx("good.pem")->n;
-    u.chain = fx("chain.pem")->p;
-    u.chain_len = fx("chain.pem")->n;
-    u.pass = PASS;
-    rep = validate(&u);
-    assert_accepted(rep, "DER PBES2 key");
-    cv_report_free(rep);
+    u.passphrase = PASS;
+    accepts(&u, "DER PBES2 key");
 
-    u.pass = "Wrong!pass1";
+    u.passphrase = "Wrong!pass1";
     rep = validate(&u);
     ASSERT_CODES(rep, "DER PBES2 key, wrong passphrase",
         CV_PASSPHRASE_MISMATCH);
@@ -606,7 +455,7 @@ test_load_key_der_encrypted(void **state)
     assert_blocked(rep);
     cv_report_free(rep);
 
-    u.pass = NULL;
+    u.passphrase = NULL;
     rep = validate(&u);
     ASSERT_CODES(rep, "DER PBES2 key, no passphrase",
         CV_PASSPHRASE_MISMATCH);
@@ -619,23 +468,16 @@ test_load_key_der_encrypted(void **state)
 static void
 test_load_key_der_pkcs1(void **state)
 {
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *der;
     size_t n;
 
     (void)state;
     der = pem_body("good-pkcs1.key", "RSA PRIVATE KEY", &n);
-    memset(&u, 0, sizeof(u));
+    input_fx(&u, NULL, "good.der", "chain.pem");
     u.key = der;
     u.key_len = n;
-    u.crt = fx("good.der")->p;
-    u.crt_len = fx("good.der")->n;
-    u.chain = fx("chain.pem")->p;
-    u.chain_len = fx("chain.pem")->n;
-    rep = validate(&u);
-    assert_accepted(rep, "DER PKCS#1 key");
-    cv_report_free(rep);
+    accepts(&u, "DER PKCS#1 key");
     free(der);
 }
 
@@ -649,8 +491,7 @@ test_load_key_crlf_bom(void **state)
         { "good.key", NULL }, { "good-pkcs1.key", NULL },
         { "good-legacy.key", PASS }, { "good-pbes2.key", PASS },
     };
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *key;
     size_t i, n;
     int bom;
@@ -659,17 +500,11 @@ test_load_key_crlf_bom(void **state)
     for (i = 0; i < NELEM(keys); i++) {
         for (bom = 0; bom <= 1; bom++) {
             key = crlf(keys[i].key, bom, &n);
-            memset(&u, 0, sizeof(u));
+            input_fx(&u, NULL, "good.pem", "chain.pem");
             u.key = key;
             u.key_len = n;
-            u.crt = fx("good.pem")->p;
-            u.crt_len = fx("good.pem")->n;
-            u.chain = fx("chain.pem")->p;
-            u.chain_len = fx("chain.pem")->n;
-            u.pass = keys[i].pass;
-            rep = validate(&u);
-            assert_accepted(rep, keys[i].key);
-            cv_report_free(rep);
+            u.passphrase = keys[i].pass;
+            accepts(&u, keys[i].key);
             free(key);
         }
     }
@@ -681,22 +516,14 @@ test_load_passphrase_not_terminated(void **state)
 {
     static const char buf[] = PASS "XYZ";
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
 
     (void)state;
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good-pbes2.key")->p;
-    u.key_len = fx("good-pbes2.key")->n;
-    u.crt = fx("good.pem")->p;
-    u.crt_len = fx("good.pem")->n;
-    u.chain = fx("chain.pem")->p;
-    u.chain_len = fx("chain.pem")->n;
-    u.pass = buf;
-    u.pass_len = strlen(PASS);
-    rep = validate(&u);
-    assert_accepted(rep, "passphrase given by length");
-    cv_report_free(rep);
-    u.pass_len = strlen(buf);   /* the whole buffer: wrong */
+    input_fx(&u, "good-pbes2.key", "good.pem", "chain.pem");
+    u.passphrase = buf;
+    u.passphrase_len = strlen(PASS);
+    accepts(&u, "passphrase given by length");
+    u.passphrase_len = strlen(buf);   /* the whole buffer: wrong */
     rep = validate(&u);
     ASSERT_CODES(rep, "passphrase too long by 3", CV_PASSPHRASE_MISMATCH);
     cv_report_free(rep);
@@ -728,8 +555,7 @@ static void
 test_load_chain_made_here(void **state)
 {
     static const char *const certs[] = { "root.pem", "int.pem" };
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *chain;
     size_t n;
     int kind;
@@ -752,18 +578,12 @@ test_load_chain_made_here(void **state)
             chain = concat("good.pem", "chain.pem", &n);
             break;
         }
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
-        u.crt = fx("good.pem")->p;
-        u.crt_len = fx("good.pem")->n;
+        input_fx(&u, "good.key", "good.pem", NULL);
         u.chain = chain;
         u.chain_len = n;
-        rep = validate(&u);
-        assert_accepted(rep, kind == 0 ? "DER PKCS#7 chain" :
+        accepts(&u, kind == 0 ? "DER PKCS#7 chain" :
             kind == 1 ? "PEM PKCS#7 chain" : kind == 2 ? "DER int chain" :
             kind == 3 ? "CRLF reversed chain" : "leaf + int + root chain");
-        cv_report_free(rep);
         free(chain);
     }
 }
@@ -772,7 +592,7 @@ test_load_chain_made_here(void **state)
 static void
 test_load_chain_text_around(void **state)
 {
-    const struct blob *i = fx("int.pem"), *r = fx("root.pem");
+    const struct cd_blob *i = fx("int.pem"), *r = fx("root.pem");
     static const char pre[] = "Bag Attributes\n    localKeyID: 01 02 03\n"
         "subject=/C=US/O=Contoso Ltd/CN=Contoso Test Intermediate\n"
         "issuer=/C=US/O=Contoso Ltd/CN=Contoso Test Root\n";
@@ -781,8 +601,7 @@ test_load_chain_text_around(void **state)
     static const char post[] = "\nsome trailing words\n";
     size_t n = strlen(pre) + i->n + strlen(mid) + r->n + strlen(post);
     uint8_t *chain = malloc(n), *p;
-    struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
 
     (void)state;
     assert_non_null(chain);
@@ -796,16 +615,10 @@ test_load_chain_text_around(void **state)
     memcpy(p, i->p, i->n);
     p += i->n;
     memcpy(p, post, strlen(post));
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good.key")->p;
-    u.key_len = fx("good.key")->n;
-    u.crt = fx("good.pem")->p;
-    u.crt_len = fx("good.pem")->n;
+    input_fx(&u, "good.key", "good.pem", NULL);
     u.chain = chain;
     u.chain_len = n;
-    rep = validate(&u);
-    assert_accepted(rep, "chain with text around the blocks");
-    cv_report_free(rep);
+    accepts(&u, "chain with text around the blocks");
     free(chain);
 }
 
@@ -931,14 +744,12 @@ test_load_bad_pem_bodies(void **state)
         "PRIVATE KEY-----\n",
     };
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     size_t i;
 
     (void)state;
     for (i = 0; i < NELEM(crts); i++) {
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
+        input_fx(&u, "good.key", NULL, NULL);
         u.crt = (const uint8_t *)crts[i];
         u.crt_len = strlen(crts[i]);
         rep = validate(&u);
@@ -946,13 +757,9 @@ test_load_bad_pem_bodies(void **state)
         cv_report_free(rep);
     }
     for (i = 0; i < NELEM(keys); i++) {
-        memset(&u, 0, sizeof(u));
+        input_fx(&u, NULL, "good.pem", "chain.pem");
         u.key = (const uint8_t *)keys[i];
         u.key_len = strlen(keys[i]);
-        u.crt = fx("good.pem")->p;
-        u.crt_len = fx("good.pem")->n;
-        u.chain = fx("chain.pem")->p;
-        u.chain_len = fx("chain.pem")->n;
         rep = validate(&u);
         ASSERT_CODES(rep, keys[i], CV_UNREADABLE_KEY);
         cv_report_free(rep);
@@ -963,18 +770,16 @@ test_load_bad_pem_bodies(void **state)
 static void
 test_load_embedded_nul(void **state)
 {
-    const struct blob *g = fx("good.pem");
+    const struct cd_blob *g = fx("good.pem");
     uint8_t *crt = malloc(g->n);
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
 
     (void)state;
     assert_non_null(crt);
     memcpy(crt, g->p, g->n);
     crt[g->n / 2] = '\0';
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good.key")->p;
-    u.key_len = fx("good.key")->n;
+    input_fx(&u, "good.key", NULL, NULL);
     u.crt = crt;
     u.crt_len = g->n;
     rep = validate(&u);
@@ -989,7 +794,7 @@ test_load_empty(void **state)
     static const uint8_t none[1] = { 0 };
     static const uint8_t bom[3] = { 0xef, 0xbb, 0xbf };
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     int i;
 
     (void)state;
@@ -997,21 +802,15 @@ test_load_empty(void **state)
         const uint8_t *e = i ? bom : none;
         size_t elen = i ? sizeof(bom) : 0;
 
-        memset(&u, 0, sizeof(u));
+        input_fx(&u, NULL, "good.pem", "chain.pem");
         u.key = e;
         u.key_len = elen;
-        u.crt = fx("good.pem")->p;
-        u.crt_len = fx("good.pem")->n;
-        u.chain = fx("chain.pem")->p;
-        u.chain_len = fx("chain.pem")->n;
         rep = validate(&u);
         ASSERT_CODES(rep, "empty key", CV_UNREADABLE_KEY);
         assert_string_equal(finding(rep, CV_UNREADABLE_KEY)->field, "key");
         cv_report_free(rep);
 
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
+        input_fx(&u, "good.key", NULL, NULL);
         u.crt = e;
         u.crt_len = elen;
         rep = validate(&u);
@@ -1020,11 +819,7 @@ test_load_empty(void **state)
         assert_false(rep->summary.valid);
         cv_report_free(rep);
 
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
-        u.crt = fx("good.pem")->p;
-        u.crt_len = fx("good.pem")->n;
+        input_fx(&u, "good.key", "good.pem", NULL);
         u.chain = e;
         u.chain_len = elen;
         rep = validate(&u);
@@ -1137,7 +932,7 @@ test_load_passphrase_charset(void **state)
     };
     char longpass[2048];
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     size_t i;
 
     (void)state;
@@ -1155,22 +950,16 @@ test_load_passphrase_charset(void **state)
     ASSERT_CODES(rep, "badchars.txt", CV_PASSPHRASE_CHARSET);
     cv_report_free(rep);
     /* a NUL inside */
-    memset(&u, 0, sizeof(u));
-    u.key = fx("good-pbes2.key")->p;
-    u.key_len = fx("good-pbes2.key")->n;
-    u.crt = fx("good.pem")->p;
-    u.crt_len = fx("good.pem")->n;
-    u.chain = fx("chain.pem")->p;
-    u.chain_len = fx("chain.pem")->n;
-    u.pass = "Secr3t!pass\0x";
-    u.pass_len = 13;
+    input_fx(&u, "good-pbes2.key", "good.pem", "chain.pem");
+    u.passphrase = "Secr3t!pass\0x";
+    u.passphrase_len = 13;
     rep = validate(&u);
     ASSERT_CODES(rep, "NUL in passphrase", CV_PASSPHRASE_CHARSET);
     cv_report_free(rep);
     /* far too long, allowed characters only */
     memset(longpass, 'a', sizeof(longpass));
-    u.pass = longpass;
-    u.pass_len = sizeof(longpass);
+    u.passphrase = longpass;
+    u.passphrase_len = sizeof(longpass);
     rep = validate(&u);
     ASSERT_CODES(rep, "2048-character passphrase", CV_PASSPHRASE_CHARSET);
     cv_report_free(rep);
@@ -1183,9 +972,23 @@ test_load_passphrase_charset(void **state)
 
 /* ---- every truncation, every bit flip: the right code, never a crash ---- */
 
+/*
+ * The first len bytes of b in a buffer of exactly that size, so ASan sees
+ * any read past the end.  Caller frees.
+ */
+static uint8_t *
+head_copy(const struct cd_blob *b, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+
+    assert_non_null(copy);
+    memcpy(copy, b->p, len);
+    return copy;
+}
+
 /* Offset just past the n-th (1-based) occurrence of s, or 0. */
 static size_t
-after_nth(const struct blob *b, const char *s, int n)
+after_nth(const struct cd_blob *b, const char *s, int n)
 {
     const uint8_t *p = b->p, *q;
     size_t left = b->n;
@@ -1202,24 +1005,20 @@ after_nth(const struct blob *b, const char *s, int n)
 static void
 test_load_truncated_pem_crt(void **state)
 {
-    const struct blob *g = fx("good.pem");
+    const struct cd_blob *g = fx("good.pem");
     size_t len, end = after_nth(g, "-----END CERTIFICATE-----", 1);
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *copy;
 
     (void)state;
     assert_true(end > 0);
     for (len = 0; len <= g->n; len++) {
-        /* an exact-size copy, so ASan sees any read past the end */
-        copy = malloc(len ? len : 1);
-        assert_non_null(copy);
-        memcpy(copy, g->p, len);
-        memset(&u, 0, sizeof(u));      /* no key: the loader alone */
+        copy = head_copy(g, len);
+        /* no key: the loader alone */
+        input_fx(&u, NULL, NULL, "chain.pem");
         u.crt = copy;
         u.crt_len = len;
-        u.chain = fx("chain.pem")->p;
-        u.chain_len = fx("chain.pem")->n;
         rep = validate(&u);
         if (len >= end) {
             ASSERT_CODES(rep, "whole PEM certificate", CV_MISSING_FIELD);
@@ -1239,22 +1038,18 @@ test_load_truncated_pem_crt(void **state)
 static void
 test_load_truncated_der_crt(void **state)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *copy;
     size_t len;
 
     (void)state;
     for (len = 0; len <= g->n; len++) {
-        copy = malloc(len ? len : 1);
-        assert_non_null(copy);
-        memcpy(copy, g->p, len);
-        memset(&u, 0, sizeof(u));
+        copy = head_copy(g, len);
+        input_fx(&u, NULL, NULL, "chain.pem");
         u.crt = copy;
         u.crt_len = len;
-        u.chain = fx("chain.pem")->p;
-        u.chain_len = fx("chain.pem")->n;
         rep = validate(&u);
         if (len == g->n)
             ASSERT_CODES(rep, "whole DER certificate", CV_MISSING_FIELD);
@@ -1269,21 +1064,19 @@ test_load_truncated_der_crt(void **state)
 static void
 test_load_truncated_p12(void **state)
 {
-    const struct blob *g = fx("good.p12");
+    const struct cd_blob *g = fx("good.p12");
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *copy;
     size_t len;
 
     (void)state;
     for (len = 0; len < g->n; len++) {
-        copy = malloc(len ? len : 1);
-        assert_non_null(copy);
-        memcpy(copy, g->p, len);
-        memset(&u, 0, sizeof(u));
+        copy = head_copy(g, len);
+        input_fx(&u, NULL, NULL, NULL);
         u.crt = copy;
         u.crt_len = len;
-        u.pass = PASS;
+        u.passphrase = PASS;
         rep = validate(&u);
         ASSERT_CODES(rep, "truncated PKCS#12", CV_UNREADABLE_CRT,
             CV_MISSING_FIELD);
@@ -1300,8 +1093,8 @@ test_load_truncated_plain_key(void **state)
         "good.key", "good-pkcs1.key", "good-key.der",
     };
     struct cv_report *rep;
-    struct up u;
-    const struct blob *g;
+    struct cv_input u;
+    const struct cd_blob *g;
     uint8_t *copy;
     size_t i, len, end;
 
@@ -1312,10 +1105,9 @@ test_load_truncated_plain_key(void **state)
         if (end == 0)
             end = g->n;         /* DER: only the whole file */
         for (len = 0; len <= g->n; len++) {
-            copy = malloc(len ? len : 1);
-            assert_non_null(copy);
-            memcpy(copy, g->p, len);
-            memset(&u, 0, sizeof(u));      /* no crt: the loader alone */
+            copy = head_copy(g, len);
+            /* no crt: the loader alone */
+            input_fx(&u, NULL, NULL, NULL);
             u.key = copy;
             u.key_len = len;
             rep = validate(&u);
@@ -1343,8 +1135,8 @@ test_load_truncated_encrypted_key(void **state)
 {
     static const char *const keys[] = { "good-legacy.key", "good-pbes2.key" };
     struct cv_report *rep;
-    struct up u;
-    const struct blob *g;
+    struct cv_input u;
+    const struct cd_blob *g;
     uint8_t *copy;
     size_t i, len, end;
 
@@ -1354,13 +1146,11 @@ test_load_truncated_encrypted_key(void **state)
         end = after_nth(g, "PRIVATE KEY-----", 2);
         assert_true(end > 0);
         for (len = 0; len <= g->n; len++) {
-            copy = malloc(len ? len : 1);
-            assert_non_null(copy);
-            memcpy(copy, g->p, len);
-            memset(&u, 0, sizeof(u));
+            copy = head_copy(g, len);
+            input_fx(&u, NULL, NULL, NULL);
             u.key = copy;
             u.key_len = len;
-            u.pass = PASS;
+            u.passphrase = PASS;
             rep = validate(&u);
             if (len >= end)
                 ASSERT_CODES(rep, keys[i], CV_MISSING_FIELD);
@@ -1391,8 +1181,8 @@ test_bug_truncated_encrypted_key(void **state)
 {
     static const char *const keys[] = { "good-legacy.key", "good-pbes2.key" };
     struct cv_report *rep;
-    struct up u;
-    const struct blob *g;
+    struct cv_input u;
+    const struct cd_blob *g;
     uint8_t *copy;
     size_t i, len, cut;
     char what[128], got[1024];
@@ -1404,23 +1194,17 @@ test_bug_truncated_encrypted_key(void **state)
         /* cut in the middle of the base64 body, and drop the END line */
         cut = g->n / 2;
         for (len = cut; len < cut + 8; len++) {
-            copy = malloc(len);
-            assert_non_null(copy);
-            memcpy(copy, g->p, len);
-            memset(&u, 0, sizeof(u));
+            copy = head_copy(g, len);
+            input_fx(&u, NULL, "good.pem", "chain.pem");
             u.key = copy;
             u.key_len = len;
-            u.crt = fx("good.pem")->p;
-            u.crt_len = fx("good.pem")->n;
-            u.chain = fx("chain.pem")->p;
-            u.chain_len = fx("chain.pem")->n;
-            u.pass = PASS;
+            u.passphrase = PASS;
             rep = validate(&u);
             snprintf(what, sizeof(what), "%s cut at %zu of %zu, right "
                 "passphrase", keys[i], len, g->n);
             ok = rep->n_findings == 1 &&
                 cv_report_has(rep, CV_UNREADABLE_KEY);
-            dump(rep, got, sizeof(got));
+            cd_fixture_report_text(rep, got, sizeof(got));
             cv_report_free(rep);
             free(copy);
             if (!ok)
@@ -1432,24 +1216,18 @@ test_bug_truncated_encrypted_key(void **state)
 static void
 test_load_truncated_chain(void **state)
 {
-    const struct blob *g = fx("chain.pem");
+    const struct cd_blob *g = fx("chain.pem");
     size_t len, end1 = after_nth(g, "-----END CERTIFICATE-----", 1);
     size_t end2 = after_nth(g, "-----END CERTIFICATE-----", 2);
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
     uint8_t *copy;
 
     (void)state;
     assert_true(end1 > 0 && end2 > end1);
     for (len = 0; len < g->n; len++) {
-        copy = malloc(len ? len : 1);
-        assert_non_null(copy);
-        memcpy(copy, g->p, len);
-        memset(&u, 0, sizeof(u));
-        u.key = fx("good.key")->p;
-        u.key_len = fx("good.key")->n;
-        u.crt = fx("good.pem")->p;
-        u.crt_len = fx("good.pem")->n;
+        copy = head_copy(g, len);
+        input_fx(&u, "good.key", "good.pem", NULL);
         u.chain = copy;
         u.chain_len = len;
         rep = validate(&u);
@@ -1489,7 +1267,7 @@ child_defaults(void)
  * test failure that names the input instead of ending the test program.
  */
 static int
-validate_in_child(const struct up *u)
+validate_in_child(const struct cv_input *u)
 {
     struct cv_report *rep;
     pid_t pid;
@@ -1513,19 +1291,15 @@ validate_in_child(const struct up *u)
 
 /* A copy of good.der with one bit flipped, as a crt upload. */
 static void
-flipped_upload(struct up *u, uint8_t *copy, size_t i, int bit)
+flipped_upload(struct cv_input *u, uint8_t *copy, size_t i, int bit)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
 
     memcpy(copy, g->p, g->n);
     copy[i] ^= (uint8_t)(1u << bit);
-    memset(u, 0, sizeof(*u));
-    u->key = fx("good.key")->p;
-    u->key_len = fx("good.key")->n;
+    input_fx(u, "good.key", NULL, "chain.pem");
     u->crt = copy;
     u->crt_len = g->n;
-    u->chain = fx("chain.pem")->p;
-    u->chain_len = fx("chain.pem")->n;
 }
 
 /* What a bit-flip child tells its parent, one record per input. */
@@ -1541,11 +1315,11 @@ struct flip_rec {
 static void
 flip_child(int fd, size_t first)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
     uint8_t *copy = malloc(g->n);
     struct cv_report *rep;
     struct flip_rec rec;
-    struct up u;
+    struct cv_input u;
     size_t i;
 
     if (copy == NULL)
@@ -1576,7 +1350,7 @@ flip_child(int fd, size_t first)
 static void
 test_load_bitflip_der_crt(void **state)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
     char crashed[512] = "", accepted[512] = "";
     size_t next = 0, oc = 0, oa = 0, cur;
     struct flip_rec rec;
@@ -1624,7 +1398,7 @@ test_load_bitflip_der_crt(void **state)
 
 /* The offset of the first byte of the rsaEncryption OID's value in DER. */
 static size_t
-rsa_oid_offset(const struct blob *g)
+rsa_oid_offset(const struct cd_blob *g)
 {
     static const uint8_t oid[] = {
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01
@@ -1647,9 +1421,9 @@ rsa_oid_offset(const struct blob *g)
 static void
 test_bug_undecodable_public_key_crash(void **state)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
     uint8_t *copy = malloc(g->n);
-    struct up u;
+    struct cv_input u;
     size_t off = rsa_oid_offset(g);
 
     (void)state;
@@ -1669,10 +1443,10 @@ test_bug_undecodable_public_key_crash(void **state)
 static void
 test_load_undecodable_public_key_no_key(void **state)
 {
-    const struct blob *g = fx("good.der");
+    const struct cd_blob *g = fx("good.der");
     uint8_t *copy = malloc(g->n);
     struct cv_report *rep;
-    struct up u;
+    struct cv_input u;
 
     (void)state;
     assert_non_null(copy);
