@@ -53,13 +53,19 @@ json_ok() {
     fi
 }
 
-# whole DIR: prints what DIR lacks to be a release (nothing: whole)
+# whole DIR: sets lacks to what DIR lacks to be a release ("": whole)
+# (no subshell: this runs after every kill of test_crash.sh)
 whole() {
     local f
+    lacks=
     for f in $files; do
-        [ -f "$1/$f" ] && [ ! -L "$1/$f" ] || { echo "no $f"; continue; }
-        [ -s "$1/$f" ] || [ "$f" = chain.pem ] || echo "$f is empty"
+        if [ ! -f "$1/$f" ] || [ -L "$1/$f" ]; then
+            lacks="$lacks, no $f"
+        elif [ ! -s "$1/$f" ] && [ "$f" != chain.pem ]; then
+            lacks="$lacks, $f is empty"
+        fi
     done
+    lacks=${lacks#, }
 }
 
 # ---- current ----
@@ -81,9 +87,8 @@ if [ -n "$target" ]; then
 fi
 if [ $bad = 0 ]; then
     d=$state/$target
-    while IFS= read -r why; do
-        [ -n "$why" ] && torn "release $id: $why"
-    done <<<"$(whole "$d")"
+    whole "$d"
+    [ -z "$lacks" ] || torn "release $id: $lacks"
 fi
 if [ $bad = 0 ]; then
     mode=$(stat -c %a "$d/privkey.pem" 2>/dev/null)
@@ -127,8 +132,8 @@ for r in "$state"/releases/*; do
     [ -d "$r" ] || continue
     rid=${r##*/}
     [[ $rid =~ $id_re ]] && [ "$rid" != "$id" ] || continue
-    why=$(whole "$r" | tr '\n' ',')
-    [ -z "$why" ] || note "partial releases/$rid: ${why%,}"
+    whole "$r"
+    [ -z "$lacks" ] || note "partial releases/$rid: $lacks"
 done
 
 if [ $bad = 0 ]; then
