@@ -603,6 +603,10 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     opt.fetch.timeout = app->settings->crl_timeout;
     opt.fetch.max_size = app->settings->crl_max_size;
     opt.fetch.proxy = app->settings->crl_proxy;
+    if (app->crl_slots != NULL) {
+        opt.fetch_fn = cd_crl_slots_fetch;
+        opt.fetch_arg = app->crl_slots;
+    }
 
     if ((rep = cv_validate(app->cv, &in, &opt)) == NULL) {
         fail(resp, 503, CV_VALIDATION_FAILED, NULL, "out of memory");

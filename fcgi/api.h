@@ -10,12 +10,14 @@
 
 #include <jansson.h>
 
+#include "crlslots.h"
 #include "cv.h"
 #include "settings.h"
 
 struct cd_app {
     struct cd_settings *settings;
     struct cv_ctx *cv;
+    struct cd_crl_slots *crl_slots;     /* NULL: no limit */
 };
 
 /* One request; every string may be NULL (absent). */

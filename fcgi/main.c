@@ -200,6 +200,7 @@ main(int argc, char **argv)
     };
     struct cd_settings s;
     struct cd_app app;
+    static struct cd_crl_slots slots;
     struct cv_config cvc;
     struct cd_install_result res;
     const char *cfgpath = NULL, *sock = NULL, *workers = NULL;
@@ -243,6 +244,10 @@ main(int argc, char **argv)
         }
         s.workers = n;
     }
+    /* one worker always stays free of CRL servers that hang */
+    cd_crl_slots_init(&slots, s.state_dir, s.crl_fetch_slots > 0 ?
+        s.crl_fetch_slots : s.workers - 1);
+    app.crl_slots = &slots;
     memset(&cvc, 0, sizeof(cvc));
     cvc.ca_file = s.ca_file;
     cvc.ca_dir = s.ca_dir;

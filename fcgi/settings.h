@@ -22,6 +22,7 @@ struct cd_settings {
     int crl_timeout;
     size_t crl_max_size;
     char *crl_proxy;
+    int crl_fetch_slots;        /* CRL downloads at once; 0: workers - 1 */
     size_t max_body;
     size_t max_file;
     char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */
