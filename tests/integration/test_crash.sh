@@ -50,7 +50,7 @@ check() {
     local name=$1 st=${2:-$CD_STATE} cf=${3-$conf} rc
     t_name=$name
     last="check_state.sh $st $cf"
-    bash "$checker" "$st" $cf >"$check_out" 2>&1
+    bash "$checker" "$st" ${cf:+"$cf"} >"$check_out" 2>&1
     rc=$?
     grep -q ': note: leftover' "$check_out" && n_debris=$((n_debris + 1))
     if grep -q ': note: partial' "$check_out"; then
@@ -71,7 +71,7 @@ check() {
     return 1
 }
 
-# no_debris NAME [STATE]: the checker noted no leftovers or partial releases
+# no_debris NAME: the last check noted no leftovers or partial releases
 no_debris() {
     t_name=$1
     if grep -q ': note:' "$check_out"; then
@@ -83,7 +83,7 @@ no_debris() {
 }
 
 cur_fp() {
-    openssl x509 -in "${1:-$CD_STATE}/current/cert.pem" -noout \
+    openssl x509 -in "$CD_STATE/current/cert.pem" -noout \
         -fingerprint -sha256 2>/dev/null | sed 's/^.*=//'
 }
 

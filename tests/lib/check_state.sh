@@ -24,8 +24,10 @@ set -u
 me=check_state
 state=${1:-}
 conf=${2:-}
-[ -n "$state" ] && [ $# -le 2 ] ||
-    { echo "usage: $me.sh STATE_DIR [NGINX_CONF]" >&2; exit 2; }
+if [ -z "$state" ] || [ $# -gt 2 ]; then
+    echo "usage: $me.sh STATE_DIR [NGINX_CONF]" >&2
+    exit 2
+fi
 [ -d "$state" ] || { echo "$me: TORN: no state directory $state"; exit 1; }
 OPENSSL=${OPENSSL:-openssl}
 NGINX=${NGINX:-nginx}
@@ -131,7 +133,7 @@ done
 for r in "$state"/releases/*; do
     [ -d "$r" ] || continue
     rid=${r##*/}
-    [[ $rid =~ $id_re ]] && [ "$rid" != "$id" ] || continue
+    if ! [[ $rid =~ $id_re ]] || [ "$rid" = "$id" ]; then continue; fi
     whole "$r"
     [ -z "$lacks" ] || note "partial releases/$rid: $lacks"
 done
