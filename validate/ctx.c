@@ -147,6 +147,8 @@ cv_ctx_free(struct cv_ctx *ctx)
     if (ctx == NULL)
         return;
     cv_ctx_crl_cache_clear(ctx);
+    OSSL_DECODER_CTX_free(ctx->key_dec);
+    EVP_PKEY_free(ctx->key_dec_out);
     X509_STORE_free(ctx->store);
     sk_X509_pop_free(ctx->anchors, X509_free);
     free(ctx);

@@ -190,9 +190,42 @@ pem_block_sound(const uint8_t *buf, size_t len, enum cv_code *itercode,
     return ok;
 }
 
+/*
+ * A PEM key through ctx's decoder, made on first use and kept; NULL when
+ * it cannot read it (the caller then asks PEM_read_bio_PrivateKey(),
+ * which also looks past other PEM blocks and knows legacy formats).  The
+ * password callback is dropped after each use, with any cached copy.
+ */
+static EVP_PKEY *
+pem_key_reused_decoder(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
+    struct pw *pw)
+{
+    EVP_PKEY *k = NULL;
+    BIO *bio;
+
+    if (ctx->key_dec == NULL && (ctx->key_dec =
+        OSSL_DECODER_CTX_new_for_pkey(&ctx->key_dec_out, "PEM", NULL, NULL,
+        EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL)
+        goto out;
+    if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+        goto out;
+    ctx->key_dec_out = NULL;
+    if (OSSL_DECODER_CTX_set_pem_password_cb(ctx->key_dec, pw_cb, pw) &&
+        OSSL_DECODER_from_bio(ctx->key_dec, bio))
+        k = ctx->key_dec_out;
+    else
+        EVP_PKEY_free(ctx->key_dec_out);
+    ctx->key_dec_out = NULL;
+    OSSL_DECODER_CTX_set_pem_password_cb(ctx->key_dec, NULL, NULL);
+    BIO_free(bio);
+out:
+    ERR_clear_error();
+    return k;
+}
+
 enum cv_code
-cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
-    char *detail, size_t dlen)
+cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
+    const char *pass, EVP_PKEY **keyp, char *detail, size_t dlen)
 {
     enum cv_code rc = CV_UNREADABLE_KEY, itercode = CV_OK;
     struct pw pw = { pass };
@@ -226,6 +259,9 @@ cv_key_load(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
         if (itercode != CV_OK)
             return itercode;
     }
+    if (ctx != NULL &&
+        (*keyp = pem_key_reused_decoder(ctx, buf, len, &pw)) != NULL)
+        return CV_OK;
     if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
         return CV_VALIDATION_FAILED;
     *keyp = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &pw);

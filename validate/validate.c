@@ -123,7 +123,7 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
         crc = cv_crt_load(in->crt, in->crt_len, pass, &leaf, &extra,
             &p12key, cdet, sizeof(cdet));
     if (in->key != NULL && pass_ok)
-        krc = cv_key_load(in->key, in->key_len, pass, &key, kdet,
+        krc = cv_key_load(ctx, in->key, in->key_len, pass, &key, kdet,
             sizeof(kdet));
     if (in->chain != NULL)
         hrc = cv_chain_load(in->chain, in->chain_len, &chain, hdet,

@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pw = pass[0] != '\0' ? pass : NULL;
 
     memset(det, 'Z', sizeof(det));
-    rc = cv_key_load(pc[0].p, pc[0].len, pw, &key, det, sizeof(det));
+    rc = cv_key_load(NULL, pc[0].p, pc[0].len, pw, &key, det, sizeof(det));
     FUZZ_CHECK(rc == CV_OK || rc == CV_UNREADABLE_KEY ||
         rc == CV_PASSPHRASE_MISMATCH);
     FUZZ_CHECK((rc == CV_OK) == (key != NULL));

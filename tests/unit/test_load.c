@@ -511,6 +511,39 @@ test_load_key_crlf_bom(void **state)
 }
 
 /* The passphrase is a (pointer, length) pair, not a C string. */
+/*
+ * One context decodes many keys with one kept decoder: a passphrase that
+ * worked must not open the same key for the next upload's wrong one.
+ */
+static void
+test_load_passphrase_not_remembered(void **state)
+{
+    static const struct {
+        const char *pass;
+        int ok;
+    } seq[] = {
+        { "Secr3t!pass", 1 }, { "wrong", 0 }, { "Secr3t!pass", 1 },
+        { NULL, 0 }, { "Secr3t!pasS", 0 }, { "Secr3t!pass", 1 },
+    };
+    const char *keys[] = { "good-pbes2.key", "good-legacy.key" };
+    struct cv_report *rep;
+    size_t i, k;
+
+    (void)state;
+    for (k = 0; k < NELEM(keys); k++) {
+        for (i = 0; i < NELEM(seq); i++) {
+            rep = validate_fx(keys[k], "good.pem", "chain.pem", seq[i].pass);
+            if (seq[i].ok)
+                assert_accepted(rep, keys[k]);
+            else {
+                assert_blocked(rep);
+                assert_non_null(finding(rep, CV_PASSPHRASE_MISMATCH));
+            }
+            cv_report_free(rep);
+        }
+    }
+}
+
 static void
 test_load_passphrase_not_terminated(void **state)
 {
@@ -1499,6 +1532,7 @@ main(void)
         cmocka_unit_test(test_load_key_der_pkcs1),
         cmocka_unit_test(test_load_key_crlf_bom),
         cmocka_unit_test(test_load_passphrase_not_terminated),
+        cmocka_unit_test(test_load_passphrase_not_remembered),
         cmocka_unit_test(test_load_chain_formats),
         cmocka_unit_test(test_load_chain_made_here),
         cmocka_unit_test(test_load_chain_text_around),
