@@ -49,8 +49,10 @@ cd_build() {
     local dir=$1
     shift
     [ -x "$CD_TOP/configure" ] || (cd "$CD_TOP" && autoreconf -fi) || return 1
+    # configure again when the directory was configured otherwise
     mkdir -p "$CD_TOP/$dir" &&
         (cd "$CD_TOP/$dir" &&
-            { [ -f Makefile ] || ../configure -q "$@"; } &&
+            { { [ -f Makefile ] && [ "$(./config.status --config 2>/dev/null |
+                tr -d "'")" = "$*" ]; } || ../configure -q "$@"; } &&
             make -j"$(nproc)" >/dev/null)
 }

@@ -418,7 +418,11 @@ check_eq "soak" "the same worker PIDs" "$workers0" \
 check_eq "soak" "no worker respawned" "$respawn0" "$(respawns)"
 t_name="soak"
 last="worker VmRSS sum, after the first quarter and at the end"
-if [ "$rss_b" -le $((rss_a + rss_a * RSS_SLACK_PCT / 100)) ]; then
+if ldd "$CD_TOP_BUILDDIR/certdialog-fcgi" 2>/dev/null | grep -q libasan; then
+    # ASan's quarantine holds freed memory on purpose: RSS is not the
+    # service's here; the plain build's run of this test measures it
+    echo "note soak: worker RSS $rss_a kB -> $rss_b kB, not judged under ASan"
+elif [ "$rss_b" -le $((rss_a + rss_a * RSS_SLACK_PCT / 100)) ]; then
     pass "worker RSS flat: $rss_a kB -> $rss_b kB"
 else
     fail "worker RSS" "at most +$RSS_SLACK_PCT% of $rss_a kB" "$rss_b kB"
