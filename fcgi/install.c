@@ -1683,6 +1683,30 @@ cd_install_ensure(const struct cd_settings *s, struct cd_install_result *res)
 }
 
 int
+cd_install_reload(const struct cd_settings *s, struct cd_install_result *res)
+{
+    struct cd_install_result dummy;
+    char id[ID_LEN + 1], dir[PATH_MAX];
+    int lock;
+
+    if (res == NULL)
+        res = &dummy;
+    memset(res, 0, sizeof(*res));
+    if ((lock = take_lock(s, res)) < 0)
+        return -1;
+    if (current_id(s->state_dir, id) != 0 ||
+        pjoin(dir, "%s/releases/%s", s->state_dir, id) != 0) {
+        seterr(res, "no certificate is installed");
+        drop_lock(lock);
+        return -1;
+    }
+    snprintf(res->release, sizeof(res->release), "%s", id);
+    reload(s, dir, res);
+    drop_lock(lock);
+    return 0;
+}
+
+int
 cd_install_list(const struct cd_settings *s, struct cd_release *out,
     size_t max, size_t *n)
 {

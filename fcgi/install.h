@@ -70,6 +70,12 @@ int cd_install_self_signed(const struct cd_settings *s,
 int cd_install_ensure(const struct cd_settings *s,
     struct cd_install_result *res);
 /* The kept releases, newest first; *n set.  Returns 0 or -1. */
+/*
+ * Reloads nginx on the current release (the lock held): at start, for an
+ * installer that died between its swap and its reload.
+ */
+int cd_install_reload(const struct cd_settings *s,
+    struct cd_install_result *res);
 int cd_install_list(const struct cd_settings *s, struct cd_release *out,
     size_t max, size_t *n);
 /*

@@ -273,6 +273,10 @@ main(int argc, char **argv)
         rc = 0;
         goto out;
     }
+    /* an installer killed after its swap left nginx on the old files */
+    if (cd_install_reload(&s, &res) == 0)
+        fprintf(stderr, "certdialog-fcgi: release %s: %s\n", res.release,
+            res.reload_detail);
     if ((fd = listen_fd(&s)) < 0)
         goto out;
     rc = run(&app, fd, s.workers);

@@ -858,6 +858,28 @@ test_cd_install_release_pid_file(void **state)
 
     /* ... and a pid that is gone is reported */
     assert_pid_reload(fx, NULL, 0, "not running", &res);
+
+    /* at start: the current release is reloaded as it is */
+    pid = nginx_stub(NGINX_FORKS);
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    write_text(pidfile, buf);
+    assert_int_equal(cd_install_reload(&fx->s, &res), 0);
+    assert_int_equal(res.reloaded, 1);
+    assert_non_null(strstr(res.reload_detail, "reloaded in"));
+    assert_current_whole(fx, res.release);
+    nginx_stub_stop(pid);
+}
+
+/* Reloading with nothing installed is an error, not a crash. */
+static void
+test_cd_install_reload_empty(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+
+    assert_int_equal(cd_install_reload(&fx->s, &res), -1);
+    assert_non_null(strstr(res.err, "no certificate is installed"));
+    assert_int_equal(res.reloaded, 0);
 }
 
 static X509 *
@@ -1233,6 +1255,7 @@ main(void)
         T(test_cd_install_release_check_command),
         T(test_cd_install_release_reload_command),
         T(test_cd_install_release_pid_file),
+        T(test_cd_install_reload_empty),
         T(test_cd_install_ensure_empty),
         T(test_cd_install_ensure_ip),
         T(test_cd_install_self_signed_long_name),
