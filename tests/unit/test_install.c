@@ -742,16 +742,23 @@ nginx_stub(enum stub_kind kind)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        sigset_t hup, none;
+
         close(fds[0]);
         prctl(PR_SET_NAME, kind == NOT_NGINX ? "not-the-server" : "nginx");
-        if (kind == NGINX_FORKS)
+        /* SIGHUP stays blocked but in sigsuspend(): none is missed */
+        sigemptyset(&hup);
+        sigaddset(&hup, SIGHUP);
+        sigemptyset(&none);
+        if (kind == NGINX_FORKS) {
             signal(SIGHUP, stub_on_hup);
-        else if (kind == NGINX_IGNORES)
+            sigprocmask(SIG_BLOCK, &hup, NULL);
+        } else if (kind == NGINX_IGNORES)
             signal(SIGHUP, SIG_IGN);
         if (write(fds[1], "x", 1) != 1)
             _exit(1);
         for (;;) {
-            pause();
+            sigsuspend(&none);
             if (stub_hup) {
                 stub_hup = 0;
                 if (fork() == 0) {
