@@ -24,6 +24,8 @@ CHECK=$top/certdialog-check
 SRV=${CD_CRL_SERVER:-$top/tests/lib/crl_server}
 MKF=$src/tests/data/mkfixtures.sh
 O=${OPENSSL:-openssl}
+# shellcheck source=tests/lib/leaf.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/leaf.sh"
 read -r -a WRAP <<<"${CD_CHECK_WRAPPER:-}"
 [ -x "$CHECK" ] || { echo "FAIL: no $CHECK"; exit 1; }
 [ -x "$SRV" ] || { echo "FAIL: no $SRV (build tests/lib/crl_server)"; exit 1; }
@@ -130,18 +132,7 @@ stop_server() {
 # leaf (mkfixtures.sh --leaf-with-cdp makes the same with four, too slow
 # for eighteen leaves on a busy machine).
 leaf() {
-    cat >"$2.ext" <<EOF
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid
-basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=DNS:sensor.contoso.com,IP:127.0.0.1
-crlDistributionPoints=URI:$1
-EOF
-    "$O" x509 -req -in "$tmp/leaf.csr" -CA "$F/int.pem" -CAkey "$F/int.key" \
-        -days 365 -sha256 -extfile "$2.ext" -out "$2" 2>"$2.err" ||
-        { echo "FAIL: openssl x509 -req"; cat "$2.err"; exit 1; }
+    cd_leaf_with_cdp "$tmp/leaf.csr" "$F/int.pem" "$F/int.key" "$1" "$2"
 }
 
 # The verdict and the codes of an answer as "OK|ERRORS|WARNINGS", e.g.

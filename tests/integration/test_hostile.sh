@@ -24,6 +24,8 @@
 
 SRV=${CD_CRL_SERVER:-$CD_TOP_BUILDDIR/tests/lib/crl_server}
 O=${OPENSSL:-openssl}
+# shellcheck source=tests/lib/leaf.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/leaf.sh"
 V=/api/certificate/validate
 SOAK=${CD_SOAK_SECONDS:-20}
 GET_MAX_MS=${CD_HOSTILE_GET_MAX_MS:-2000}   # a stall would be crl_timeout
@@ -191,18 +193,7 @@ start_server() {
     -subj "/C=US/ST=Illinois/L=Springfield/O=Contoso Ltd/OU=Contoso Labs/CN=sensor.contoso.com" \
     2>"$work/req.err" || { echo "FAIL: openssl req"; cat "$work/req.err"; exit 1; }
 leaf() {
-    cat >"$2.ext" <<EOF
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid
-basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=DNS:sensor.contoso.com,IP:127.0.0.1
-crlDistributionPoints=URI:$1
-EOF
-    "$O" x509 -req -in "$work/leaf.csr" -CA "$F/root.pem" -CAkey "$F/root.key" \
-        -days 365 -sha256 -extfile "$2.ext" -out "$2" 2>"$2.err" ||
-        { echo "FAIL: openssl x509 -req"; cat "$2.err"; exit 1; }
+    cd_leaf_with_cdp "$work/leaf.csr" "$F/root.pem" "$F/root.key" "$1" "$2"
 }
 
 # the control: a good CRL from the same kind of server is accepted
@@ -281,29 +272,10 @@ check_eq "$workers hanging uploads" "each answered 422" \
 stop_pid "$spid"
 
 # ---- 2. slow clients ----
-mkbody() {      # OUT BOUNDARY PART... (name=value or name=@file)
-    local out=$1 b=$2 p n v
-    shift 2
-    : >"$out"
-    for p in "$@"; do
-        n=${p%%=*}
-        v=${p#*=}
-        if [ "${v#@}" != "$v" ]; then
-            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' \
-                "$b" "$n" "$(basename "${v#@}")" >>"$out"
-            cat "${v#@}" >>"$out"
-        else
-            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s' \
-                "$b" "$n" "$v" >>"$out"
-        fi
-        printf '\r\n' >>"$out"
-    done
-    printf -- '--%s--\r\n' "$b" >>"$out"
-}
 B=hostile0boundary0x
-mkbody "$work/good.body" $B name=sensor key=@"$F/good.key" \
+mkbody "$work/good.body" $B 1 name=sensor key=@"$F/good.key" \
     crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" use_crl=off
-mkbody "$work/bad.body" $B name=sensor key=@"$F/good.key" \
+mkbody "$work/bad.body" $B 1 name=sensor key=@"$F/good.key" \
     crt=@"$F/expired.pem" chain=@"$F/chain-int-only.pem" use_crl=off
 blen=$(wc -c <"$work/good.body")
 auth=$(printf '%s:%s' "$CD_USER" "$CD_PASS" | "$O" base64 -A)

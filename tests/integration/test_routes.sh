@@ -20,29 +20,6 @@ handled() {
     grep -c "^certdialog: user=" "$CD_RUN/logs/fcgi.log" 2>/dev/null || echo 0
 }
 
-# mkbody FILE BOUNDARY CLOSE PART...: a multipart body by hand; PART is
-# name=value or name=@file; CLOSE=0 leaves out the closing delimiter.
-mkbody() {
-    local out=$1 b=$2 close=$3 p n v
-    shift 3
-    : >"$out"
-    for p in "$@"; do
-        n=${p%%=*}
-        v=${p#*=}
-        if [ "${v#@}" != "$v" ]; then
-            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' \
-                "$b" "$n" "$(basename "${v#@}")" >>"$out"
-            cat "${v#@}" >>"$out"
-        else
-            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s' \
-                "$b" "$n" "$v" >>"$out"
-        fi
-        printf '\r\n' >>"$out"
-    done
-    [ "$close" = 1 ] && printf -- '--%s--\r\n' "$b" >>"$out"
-    return 0
-}
-
 # ---- GET: the first, self-signed certificate ----
 req "GET current" GET /api/certificate
 expect_status 200

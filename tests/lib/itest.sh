@@ -11,6 +11,7 @@
 #   expect_json LINE_REGEX                 grep -E on the body
 #   expect_no_json LINE_REGEX
 #   expect_header REGEX                    grep -Ei on the headers
+#   mkbody FILE BOUNDARY CLOSE PART...     a multipart body by hand
 #   finish                                 prints the tally, exits
 set -u
 
@@ -202,4 +203,27 @@ finish() {
     echo "# $n_ok passed, $n_fail failed"
     [ "$n_fail" = 0 ]
     exit $?
+}
+
+# mkbody FILE BOUNDARY CLOSE PART...: a multipart body by hand; PART is
+# name=value or name=@file; CLOSE=0 leaves out the closing delimiter.
+mkbody() {
+    local out=$1 b=$2 close=$3 p n v
+    shift 3
+    : >"$out"
+    for p in "$@"; do
+        n=${p%%=*}
+        v=${p#*=}
+        if [ "${v#@}" != "$v" ]; then
+            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' \
+                "$b" "$n" "$(basename "${v#@}")" >>"$out"
+            cat "${v#@}" >>"$out"
+        else
+            printf -- '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s' \
+                "$b" "$n" "$v" >>"$out"
+        fi
+        printf '\r\n' >>"$out"
+    done
+    [ "$close" = 1 ] && printf -- '--%s--\r\n' "$b" >>"$out"
+    return 0
 }
