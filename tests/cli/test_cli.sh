@@ -20,26 +20,13 @@ read -r -a WRAP <<<"${CD_CHECK_WRAPPER:-}"
 at=$(($(cat "$F/made_at") + 60))
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-npass=0
-nfail=0
 
 check() {
     "${WRAP[@]}" "$CHECK" "$@"
 }
 
-pass() {
-    npass=$((npass + 1))
-    echo "ok   $1"
-}
-
-# fail NAME WHY [FILE...]: FILEs are shown indented.
-fail() {
-    local name=$1 why=$2
-    shift 2
-    nfail=$((nfail + 1))
-    echo "FAIL $name: $why"
-    [ $# -eq 0 ] || sed 's/^/     | /' "$@" | head -60
-}
+# shellcheck source=tests/lib/tally.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tally.sh"
 
 # The codes of one top-level list ("errors" or "warnings") of an
 # answer, space separated; relies on the two-space indentation of the

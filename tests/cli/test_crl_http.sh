@@ -52,23 +52,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-npass=0
-nfail=0
 n=0
 
-pass() {
-    npass=$((npass + 1))
-    echo "ok   $1"
-}
-
-# fail NAME WHY [FILE...]: FILEs are shown indented.
-fail() {
-    local name=$1 why=$2
-    shift 2
-    nfail=$((nfail + 1))
-    echo "FAIL $name: $why"
-    [ $# -eq 0 ] || sed 's/^/     | /' "$@" | head -60
-}
+# shellcheck source=tests/lib/tally.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tally.sh"
 
 # milliseconds of the wall clock, without a process (bash 5)
 ms() {
