@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,7 +29,7 @@
 #include <openssl/x509.h>
 
 #include "cv.h"
-#include "reply.h"
+#include "cvjson.h"
 
 #define PROG            "certdialog-check"
 #define MAX_FILE        (16u * 1024 * 1024)     /* per input file */
@@ -39,9 +38,8 @@
 
 /* The whole contents of one input file; wiped before it is freed. */
 struct file {
-    uint8_t *p;
+    uint8_t *p;                 /* len bytes and a NUL */
     size_t len;
-    size_t cap;                 /* bytes allocated, all wiped */
 };
 
 static void
@@ -82,135 +80,31 @@ say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/*
- * Parses a decimal number: digits only (no sign, space or prefix), at most
- * max.  Returns 0, or -1 with *out untouched.
- */
-static int
-parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    unsigned long long v = 0;
-    unsigned d;
-    size_t i;
-
-    if (s == NULL || s[0] == '\0')
-        return -1;
-    for (i = 0; s[i] != '\0'; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
+/* Wipes and frees what f holds. */
 static void
 file_wipe(struct file *f)
 {
-    if (f->p != NULL) {
-        OPENSSL_cleanse(f->p, f->cap);
-        free(f->p);
-    }
+    cv_free_secret(f->p, f->p != NULL ? f->len + 1 : 0);
     f->p = NULL;
-    f->len = f->cap = 0;
-}
-
-/* Grows f to hold need bytes; the old copy is wiped, never left behind. */
-static int
-file_grow(struct file *f, size_t need)
-{
-    uint8_t *np = NULL;
-
-    if (need <= f->cap)
-        return 0;
-    if ((np = malloc(need)) == NULL)
-        return -1;
-    if (f->len > 0)
-        memcpy(np, f->p, f->len);
-    if (f->p != NULL) {
-        OPENSSL_cleanse(f->p, f->cap);
-        free(f->p);
-    }
-    f->p = np;
-    f->cap = need;
-    return 0;
+    f->len = 0;
 }
 
 /*
- * Reads the file at path whole into f (read(2), so no stdio buffer keeps
- * a copy of a key), at most MAX_FILE bytes.  Returns 0, or -1 after saying
+ * Reads the file at path whole into f, at most MAX_FILE bytes (pipes and
+ * devices too, for <(...) and /dev/stdin).  Returns 0, or -1 after saying
  * why on stderr.  Caller wipes f with file_wipe() either way.
  */
 static int
 file_read(const char *path, struct file *f)
 {
-    struct stat st;
-    size_t want;
-    ssize_t n;
-    int fd = -1, rc = -1, err = 0;
-
-    f->p = NULL;
-    f->len = f->cap = 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-        fstat(fd, &st) == -1) {
-        err = errno;
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err = EISDIR;
-        goto out;
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > (off_t)MAX_FILE) {
-        err = EFBIG;
-        goto out;
-    }
-    /* regular files: one allocation of the right size (+1 to see EOF) */
-    want = 65536;
-    if (S_ISREG(st.st_mode) && st.st_size > 0)
-        want = (size_t)st.st_size + 1;
-    if (file_grow(f, want) != 0) {
-        err = ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        if (f->len == f->cap) {
-            if (f->len > MAX_FILE) {
-                err = EFBIG;
-                goto out;
-            }
-            if (file_grow(f, f->cap * 2 > MAX_FILE + 1 ?
-                MAX_FILE + 1 : f->cap * 2) != 0) {
-                err = ENOMEM;
-                goto out;
-            }
-        }
-        n = read(fd, f->p + f->len, f->cap - f->len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1) {
-            err = errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        f->len += (size_t)n;
-    }
-    if (f->len > MAX_FILE) {
-        err = EFBIG;
-        goto out;
-    }
-    rc = 0;
-out:
-    if (rc != 0 && err == EFBIG)
+    f->p = (uint8_t *)cv_read_file(path, MAX_FILE, 0, &f->len);
+    if (f->p != NULL)
+        return 0;
+    if (errno == EFBIG)
         say("%s: larger than the %u MiB limit", path, MAX_FILE >> 20);
-    else if (rc != 0)
-        say("cannot read %s: %s", path, strerror(err));
-    if (fd != -1)
-        close(fd);
-    return rc;
+    else
+        say("cannot read %s: %s", path, strerror(errno));
+    return -1;
 }
 
 /*
@@ -220,7 +114,7 @@ out:
 static int
 load_crls(const char *path, STACK_OF(X509_CRL) *crls)
 {
-    struct file f = { NULL, 0, 0 };
+    struct file f = { NULL, 0 };
     const unsigned char *p = NULL;
     X509_CRL *crl = NULL;
     BIO *bio = NULL;
@@ -259,15 +153,6 @@ out:
     return rc;
 }
 
-/* 1 when s is an IPv4 or IPv6 address. */
-static int
-is_ip(const char *s)
-{
-    unsigned char b[16];
-
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
 /*
  * --print-hosts-line: "ip name\n" for each certificate file, all on
  * stdout once every file gave one.  Returns the exit status (0 or 2).
@@ -275,7 +160,7 @@ is_ip(const char *s)
 static int
 hosts_lines(const char *ip, const char *const *paths, size_t n)
 {
-    struct file f = { NULL, 0, 0 };
+    struct file f = { NULL, 0 };
     struct cv_summary sum;
     char name[256], *out = NULL, *tmp;
     size_t i, len = 0, add;
@@ -346,8 +231,8 @@ main(int argc, char **argv)
     };
     const char *crt = NULL, *key = NULL, *chain = NULL, *passfile = NULL;
     const char *hosts_ip = NULL, **paths = NULL;
-    struct file fcrt = { NULL, 0, 0 }, fkey = { NULL, 0, 0 };
-    struct file fchain = { NULL, 0, 0 }, fpass = { NULL, 0, 0 };
+    struct file fcrt = { NULL, 0 }, fkey = { NULL, 0 };
+    struct file fchain = { NULL, 0 }, fpass = { NULL, 0 };
     struct cv_config cfg;
     struct cv_options opt;
     struct cv_input in;
@@ -356,7 +241,7 @@ main(int argc, char **argv)
     STACK_OF(X509_CRL) *crls = NULL;
     json_t *j = NULL;
     char *cverr = NULL, *text = NULL;
-    unsigned long long num = 0;
+    uint64_t num = 0;
     size_t pl = 0;
     int c, rc = 2, show_usage = 0;
 
@@ -403,7 +288,8 @@ main(int argc, char **argv)
             }
             break;
         case 'a':
-            if (parse_uint(optarg, MAX_AT, &num) != 0 || num == 0) {
+            if (cv_parse_uint(optarg, strlen(optarg), MAX_AT, &num) != 0 ||
+                num == 0) {
                 say("--at takes unix seconds (1 to %llu), not '%s'",
                     MAX_AT, optarg);
                 show_usage = 1;
@@ -426,8 +312,8 @@ main(int argc, char **argv)
             cfg.extra_ca_dir = optarg;
             break;
         case 't':
-            if (parse_uint(optarg, MAX_CRL_TIMEOUT, &num) != 0 ||
-                num == 0) {
+            if (cv_parse_uint(optarg, strlen(optarg), MAX_CRL_TIMEOUT,
+                &num) != 0 || num == 0) {
                 say("--crl-timeout takes 1 to %d seconds, not '%s'",
                     MAX_CRL_TIMEOUT, optarg);
                 show_usage = 1;
@@ -442,7 +328,7 @@ main(int argc, char **argv)
             in.name = optarg;
             break;
         case 'L':
-            if (!is_ip(optarg)) {
+            if (!cv_is_ip(optarg)) {
                 say("--print-hosts-line takes an IPv4 or IPv6 address, not "
                     "'%s'", optarg);
                 show_usage = 1;
@@ -523,8 +409,8 @@ main(int argc, char **argv)
         goto out;
     }
     if ((rep = cv_validate(ctx, &in, &opt)) == NULL ||
-        (j = cd_reply_report(rep)) == NULL ||
-        (text = cd_reply_dumps(j)) == NULL) {
+        (j = cvjson_report(rep)) == NULL ||
+        (text = cvjson_dumps(j)) == NULL) {
         say("out of memory");
         goto out;
     }

@@ -26,7 +26,8 @@
 #include "api.h"
 #include "install.h"
 #include "multipart.h"
-#include "reply.h"
+#include "cvjson.h"
+#include "errors.h"
 
 enum route {
     R_NONE = 0,
@@ -76,15 +77,15 @@ set_codes(struct cd_response *resp, const char *codes)
     snprintf(resp->codes, sizeof(resp->codes), "%s", codes);
 }
 
-/* An error answer with one finding; code decides the log line too. */
-static void
-fail(struct cd_response *resp, int status, enum cv_code code,
-    const char *field, const char *detail)
+/* An error answer; its code decides the status and the log line. */
+void
+cd_api_fail(struct cd_response *resp, enum cd_err e, const char *field,
+    const char *detail)
 {
     json_decref(resp->body);
-    resp->status = status;
-    resp->body = cd_reply_error(code, field, detail);
-    set_codes(resp, cv_code_name(code));
+    resp->status = cd_err_status(e);
+    resp->body = cd_err_json(e, field, detail);
+    set_codes(resp, cd_err_name(e));
 }
 
 /*
@@ -128,28 +129,28 @@ cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
     *body_len = 0;
     set_codes(resp, "-");
     if (r == R_NONE) {
-        fail(resp, 404, CV_NOT_FOUND, NULL, rq->path);
+        cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL, rq->path);
         return -1;
     }
     if (rq->remote_user == NULL || rq->remote_user[0] == '\0') {
-        fail(resp, 401, CV_NOT_SIGNED_IN, NULL, NULL);
+        cd_api_fail(resp, CD_ERR_NOT_SIGNED_IN, NULL, NULL);
         return -1;
     }
     if (!cd_settings_is_admin(app->settings, rq->remote_user)) {
-        fail(resp, 403, CV_FORBIDDEN, NULL, "not an administrator");
+        cd_api_fail(resp, CD_ERR_FORBIDDEN, NULL, "not an administrator");
         return -1;
     }
     is_get = rq->method != NULL && (strcmp(rq->method, "GET") == 0 ||
         strcmp(rq->method, "HEAD") == 0);
     is_post = rq->method != NULL && strcmp(rq->method, "POST") == 0;
     if (r == R_DOWNLOAD && !is_get) {
-        fail(resp, 405, CV_METHOD_NOT_ALLOWED, NULL, rq->method);
+        cd_api_fail(resp, CD_ERR_METHOD_NOT_ALLOWED, NULL, rq->method);
         resp->allow = "GET, HEAD";
         return -1;
     }
     if ((r == R_CERT && !is_get && !is_post) ||
         (r != R_CERT && r != R_DOWNLOAD && !is_post)) {
-        fail(resp, 405, CV_METHOD_NOT_ALLOWED, NULL, rq->method);
+        cd_api_fail(resp, CD_ERR_METHOD_NOT_ALLOWED, NULL, rq->method);
         resp->allow = r == R_CERT ? "GET, HEAD, POST" : "POST";
         return -1;
     }
@@ -157,28 +158,28 @@ cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
     if (is_get && r != R_DOWNLOAD)
         return 0;
     if (cross_site(rq)) {
-        fail(resp, 403, CV_FORBIDDEN, NULL, "cross-site request refused");
+        cd_api_fail(resp, CD_ERR_FORBIDDEN, NULL, "cross-site request refused");
         return -1;
     }
     if (r == R_ROLLBACK || r == R_DOWNLOAD)
         return 0;
     st = cd_multipart_boundary(rq->content_type, boundary, sizeof(boundary));
     if (st == CD_MP_NOT_MULTIPART) {
-        fail(resp, 415, CV_UNSUPPORTED_MEDIA, NULL, rq->content_type);
+        cd_api_fail(resp, CD_ERR_UNSUPPORTED_MEDIA, NULL, rq->content_type);
         return -1;
     }
     if (st != CD_MP_OK) {
-        fail(resp, 400, CV_BAD_REQUEST, NULL,
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, NULL,
             "the multipart boundary is missing or not valid");
         return -1;
     }
     if (rq->content_length == NULL || rq->content_length[0] == '\0') {
-        fail(resp, 411, CV_BAD_REQUEST, NULL, "Content-Length is required");
+        cd_api_fail(resp, CD_ERR_LENGTH_REQUIRED, NULL, "Content-Length is required");
         return -1;
     }
-    if (cd_parse_uint(rq->content_length, strlen(rq->content_length),
+    if (cv_parse_uint(rq->content_length, strlen(rq->content_length),
         UINT64_MAX, &len) != 0) {
-        fail(resp, 400, CV_BAD_REQUEST, NULL, "Content-Length is not a "
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, NULL, "Content-Length is not a "
             "number");
         return -1;
     }
@@ -187,7 +188,7 @@ cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
 
         snprintf(d, sizeof(d), "the limit is %zu bytes",
             app->settings->max_body);
-        fail(resp, 413, CV_TOO_LARGE, NULL, d);
+        cd_api_fail(resp, CD_ERR_TOO_LARGE, NULL, d);
         return -1;
     }
     *need = CD_BODY_READ;
@@ -400,7 +401,7 @@ current_json(struct cd_app *app, const struct cd_request *rq,
     if (pem != NULL && cv_cert_summary((const uint8_t *)pem, len, 0,
         &sum) == 0) {
         have = 1;
-        cert = cd_reply_summary(&sum);
+        cert = cvjson_summary(&sum);
         snprintf(resp->sha256, sizeof(resp->sha256), "%s", sum.sha256);
         if (cert != NULL) {
             names_of(&sum, &nm);
@@ -492,8 +493,8 @@ self_signed(struct cd_app *app, const char *confirm, int install,
     struct cd_install_result res;
 
     if (confirm == NULL || strcmp(confirm, "yes") != 0) {
-        resp->status = 422;
-        resp->body = cd_reply_error(CV_MISSING_FIELD, "confirm",
+        resp->status = CD_FINDING_STATUS;
+        resp->body = cd_err_finding_json(CV_MISSING_FIELD, "confirm",
             "a self-signed certificate must be confirmed (confirm=yes)");
         set_codes(resp, "missing_field");
         return;
@@ -506,7 +507,7 @@ self_signed(struct cd_app *app, const char *confirm, int install,
     }
     memset(&res, 0, sizeof(res));
     if (cd_install_self_signed(app->settings, &res) != 0) {
-        fail(resp, 500, CV_VALIDATION_FAILED, NULL, res.err);
+        cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
         return;
     }
     resp->status = 200;
@@ -534,17 +535,17 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     lim.max_file = app->settings->max_file;
     if (cd_multipart_boundary(rq->content_type, boundary,
         sizeof(boundary)) != CD_MP_OK) {
-        fail(resp, 400, CV_BAD_REQUEST, NULL, "bad boundary");
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, NULL, "bad boundary");
         return;
     }
     st = cd_multipart_parse(rq->body, rq->body_len, boundary, &lim, fields,
         parts, &n, err, sizeof(err));
     if (st == CD_MP_TOO_LARGE) {
-        fail(resp, 413, CV_TOO_LARGE, NULL, err);
+        cd_api_fail(resp, CD_ERR_TOO_LARGE, NULL, err);
         return;
     }
     if (st != CD_MP_OK) {
-        fail(resp, 400, CV_BAD_REQUEST, NULL, err);
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, NULL, err);
         return;
     }
     m = text(parts, n, "mode", mode, sizeof(mode));
@@ -554,20 +555,20 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         return;
     }
     if (m != NULL && strcmp(m, "ca-signed") != 0) {
-        fail(resp, 400, CV_BAD_REQUEST, "mode",
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, "mode",
             "mode must be ca-signed or self-signed");
         return;
     }
     uc = text(parts, n, "use_crl", use_crl, sizeof(use_crl));
     va = text(parts, n, "validation", validation, sizeof(validation));
     if (uc != NULL && strcmp(uc, "on") != 0 && strcmp(uc, "off") != 0) {
-        fail(resp, 400, CV_BAD_REQUEST, "use_crl", "use_crl must be on or "
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, "use_crl", "use_crl must be on or "
             "off");
         return;
     }
     if (va != NULL && strcmp(va, "mandatory") != 0 &&
         strcmp(va, "none") != 0) {
-        fail(resp, 400, CV_BAD_REQUEST, "validation",
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, "validation",
             "validation must be mandatory or none");
         return;
     }
@@ -609,20 +610,20 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     }
 
     if ((rep = cv_validate(app->cv, &in, &opt)) == NULL) {
-        fail(resp, 503, CV_VALIDATION_FAILED, NULL, "out of memory");
+        cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
         return;
     }
     if (nm == NULL || nm[0] == '\0')
         cv_report_add(rep, CV_MISSING_FIELD, "name",
             "the Certificate Name is required");
     log_codes(resp, rep);
-    resp->body = cd_reply_report(rep);
+    resp->body = cvjson_report(rep);
     if (resp->body == NULL) {
-        fail(resp, 503, CV_VALIDATION_FAILED, NULL, "out of memory");
+        cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
         goto out;
     }
     if (!cv_report_ok(rep)) {
-        resp->status = 422;
+        resp->status = CD_FINDING_STATUS;
         goto out;
     }
     resp->status = 200;
@@ -639,7 +640,7 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         };
 
         if (cd_install_release(app->settings, &f, &res) != 0) {
-            fail(resp, 500, CV_VALIDATION_FAILED, NULL, res.err);
+            cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
             goto out;
         }
     }
@@ -727,7 +728,7 @@ download_query(const char *q, int *der, enum dl_part *part,
             snprintf(d, sizeof(d), "unknown parameter '%.*s': the "
                 "parameters are format (pem or der) and part (leaf, chain "
                 "or root)", (int)((eq - p) > 40 ? 40 : eq - p), p);
-            fail(resp, 400, CV_BAD_REQUEST, NULL, d);
+            cd_api_fail(resp, CD_ERR_BAD_REQUEST, NULL, d);
             return -1;
         }
         if (eq == end || unescape(eq + 1, (size_t)(end - eq - 1), val,
@@ -735,7 +736,7 @@ download_query(const char *q, int *der, enum dl_part *part,
             val[0] = '\0';
         if (strcmp(key, "format") == 0) {
             if (seen_format++) {
-                fail(resp, 400, CV_BAD_REQUEST, "format",
+                cd_api_fail(resp, CD_ERR_BAD_REQUEST, "format",
                     "format is given more than once");
                 return -1;
             }
@@ -744,13 +745,13 @@ download_query(const char *q, int *der, enum dl_part *part,
             else if (strcmp(val, "der") == 0)
                 *der = 1;
             else {
-                fail(resp, 400, CV_BAD_REQUEST, "format",
+                cd_api_fail(resp, CD_ERR_BAD_REQUEST, "format",
                     "format must be pem or der");
                 return -1;
             }
         } else {
             if (seen_part++) {
-                fail(resp, 400, CV_BAD_REQUEST, "part",
+                cd_api_fail(resp, CD_ERR_BAD_REQUEST, "part",
                     "part is given more than once");
                 return -1;
             }
@@ -761,7 +762,7 @@ download_query(const char *q, int *der, enum dl_part *part,
             else if (strcmp(val, "root") == 0)
                 *part = DL_ROOT;
             else {
-                fail(resp, 400, CV_BAD_REQUEST, "part",
+                cd_api_fail(resp, CD_ERR_BAD_REQUEST, "part",
                     "part must be leaf, chain or root");
                 return -1;
             }
@@ -923,7 +924,7 @@ download(struct cd_app *app, const struct cd_request *rq,
     if (download_query(rq->query, &der, &part, resp) != 0)
         return;
     if (der && part == DL_CHAIN) {
-        fail(resp, 400, CV_BAD_REQUEST, "format", "a DER file holds one "
+        cd_api_fail(resp, CD_ERR_BAD_REQUEST, "format", "a DER file holds one "
             "certificate: use format=pem for the chain, or part=leaf or "
             "part=root with format=der");
         return;
@@ -931,7 +932,7 @@ download(struct cd_app *app, const struct cd_request *rq,
     pem = cd_install_current_cert(app->settings, &len);
     if (pem == NULL || cv_cert_summary((const uint8_t *)pem, len, 0,
         &sum) != 0) {
-        fail(resp, 404, CV_NOT_FOUND, NULL, "no certificate is installed");
+        cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL, "no certificate is installed");
         goto out;
     }
     snprintf(resp->sha256, sizeof(resp->sha256), "%s", sum.sha256);
@@ -939,7 +940,7 @@ download(struct cd_app *app, const struct cd_request *rq,
         add_pem_certs(certs, pem, len) != 0)
         goto oom;
     if (sk_X509_num(certs) < 1) {
-        fail(resp, 404, CV_NOT_FOUND, NULL, "no certificate is installed");
+        cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL, "no certificate is installed");
         goto out;
     }
     while (sk_X509_num(certs) > 1)      /* cert.pem holds the leaf only */
@@ -971,7 +972,7 @@ download(struct cd_app *app, const struct cd_request *rq,
         snprintf(d, sizeof(d), "the installed chain ends below its root, "
             "and no trust anchor of this appliance issued its last "
             "certificate (issuer %s)", label);
-        fail(resp, 404, CV_NOT_FOUND, "part", d);
+        cd_api_fail(resp, CD_ERR_NOT_FOUND, "part", d);
         goto out;
     }
     first = part == DL_ROOT ? last : 0;
@@ -996,7 +997,7 @@ download(struct cd_app *app, const struct cd_request *rq,
     resp->status = 200;
     goto out;
 oom:
-    fail(resp, 503, CV_VALIDATION_FAILED, NULL, "out of memory");
+    cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
 out:
     ERR_clear_error();
     X509_free(x);
@@ -1031,7 +1032,7 @@ cd_api_handle(struct cd_app *app, const struct cd_request *rq,
     case R_ROLLBACK:
         memset(&res, 0, sizeof(res));
         if (cd_install_rollback(app->settings, &res) != 0) {
-            fail(resp, 409, CV_NO_PREVIOUS, NULL, res.err);
+            cd_api_fail(resp, CD_ERR_NO_PREVIOUS, NULL, res.err);
             return;
         }
         resp->status = 200;
@@ -1042,7 +1043,7 @@ cd_api_handle(struct cd_app *app, const struct cd_request *rq,
     case R_NONE:
         break;
     }
-    fail(resp, 404, CV_NOT_FOUND, NULL, rq->path);
+    cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL, rq->path);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "crlslots.h"
 #include "cv.h"
+#include "errors.h"
 #include "settings.h"
 
 struct cd_app {
@@ -70,6 +71,12 @@ int cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
 /* Handles a request that passed cd_api_precheck (body read, if needed). */
 void cd_api_handle(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
+/*
+ * Makes resp the error answer of e (its status from fcgi/errors.def, its
+ * code for the log line), replacing any body.  field, detail may be NULL.
+ */
+void cd_api_fail(struct cd_response *resp, enum cd_err e, const char *field,
+    const char *detail);
 /* Frees the response body. */
 void cd_api_response_clear(struct cd_response *resp);
 

@@ -13,29 +13,6 @@
 
 #include "multipart.h"
 
-int
-cd_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i;
-    unsigned d;
-
-    if (p == NULL || len == 0 || len > 20)
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int
 is_bchar(char c)
 {

@@ -37,12 +37,6 @@ struct cd_multipart_limits {
 #define CD_BOUNDARY_MAX 70
 
 /*
- * Parses a decimal number: 1-20 digits, no sign or space, at most max.
- * Returns 0 and *out, or -1.
- */
-int cd_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out);
-
-/*
  * The boundary of a CONTENT_TYPE value into out (NUL-terminated; outlen
  * at least CD_BOUNDARY_MAX + 1).  CD_MP_NOT_MULTIPART when the type is not
  * multipart/form-data, CD_MP_BAD when the boundary is missing or invalid.

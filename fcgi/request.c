@@ -14,18 +14,8 @@
 #include <openssl/crypto.h>
 
 #include "api.h"
-#include "reply.h"
+#include "cvjson.h"
 #include "request.h"
-
-/* OPENSSL_cleanse then free, for buffers that held secrets. */
-static void
-free_secret(void *p, size_t len)
-{
-    if (p == NULL)
-        return;
-    OPENSSL_cleanse(p, len);
-    free(p);
-}
 
 /* Reads exactly len bytes; -1 on a short body. */
 static int
@@ -77,7 +67,7 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
                 fr->out);
         return;
     }
-    text = resp->body != NULL ? cd_reply_dumps(resp->body) : NULL;
+    text = resp->body != NULL ? cvjson_dumps(resp->body) : NULL;
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
         "Content-Type: application/json; charset=utf-8\r\n"
         "Cache-Control: no-store\r\n"
@@ -160,12 +150,9 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
         if (need == CD_BODY_READ &&
             ((body = malloc(blen ? blen : 1)) == NULL ||
             read_body(fr->in, body, blen) != 0)) {
-            resp.status = body == NULL ? 503 : 400;
-            resp.body = cd_reply_error(body == NULL ? CV_VALIDATION_FAILED :
-                CV_BAD_REQUEST, NULL, body == NULL ? "out of memory" :
+            cd_api_fail(&resp, body == NULL ? CD_ERR_UNAVAILABLE :
+                CD_ERR_BAD_REQUEST, NULL, body == NULL ? "out of memory" :
                 "the body is shorter than Content-Length");
-            snprintf(resp.codes, sizeof(resp.codes), "%s",
-                body == NULL ? "validation_failed" : "bad_request");
         } else {
             rq.body = body;
             rq.body_len = blen;
@@ -173,7 +160,7 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
         }
     }
     respond(fr, &rq, &resp);
-    free_secret(body, blen);
+    cv_free_secret(body, blen);
     fprintf(stderr, "certdialog: user=%s %s %s %d codes=%s sha256=%s "
         "%.1fms\n", clean(rq.remote_user, ub, sizeof(ub)),
         clean(rq.method, pb, 16), clean(rq.path, pb + 16, sizeof(pb) - 16),

@@ -14,14 +14,6 @@
 #include "cv.h"
 #include "cv_int.h"
 
-static int
-is_ip(const char *s)
-{
-    unsigned char b[16];
-
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
 static void
 check_time(X509 *leaf, time_t at, struct cv_report *rep)
 {
@@ -83,8 +75,7 @@ check_subject(X509 *leaf, struct cv_report *rep)
     if (missing[0] != '\0')
         cv_report_add(rep, CV_SUBJECT_INCOMPLETE, "crt", "missing: %s",
             missing);
-    if (X509_NAME_get_text_by_NID((X509_NAME *)nm, NID_commonName, cn,
-        sizeof(cn)) > 0 && strchr(cn, '*') != NULL)
+    if (cv_cert_cn(leaf, cn, sizeof(cn)) == 0 && strchr(cn, '*') != NULL)
         cv_report_add(rep, CV_WILDCARD_CN, "crt", "CN is %s", cn);
 }
 
@@ -116,7 +107,7 @@ cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     check_subject(leaf, rep);
     check_usage(leaf, rep);
     if (h != NULL && *h != '\0') {
-        r = is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
+        r = cv_is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
             X509_check_host(leaf, h, strlen(h),
             X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL);
         if (r != 1)
@@ -157,53 +148,17 @@ fill_san(X509 *leaf, struct cv_summary *s)
     GENERAL_NAMES_free(gens);
 }
 
-static void
-fill_crl_dp(X509 *leaf, struct cv_summary *s)
+/* cv_crl_dp_each() callback: one URI into the summary's list. */
+static int
+add_crl_dp(const char *uri, size_t len, void *arg)
 {
-    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(leaf,
-        NID_crl_distribution_points, NULL, NULL);
-    int i, j;
+    struct cv_summary *s = arg;
 
-    for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
-        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-        GENERAL_NAMES *gens;
-
-        if (dp->distpoint == NULL || dp->distpoint->type != 0)
-            continue;
-        gens = dp->distpoint->name.fullname;
-        for (j = 0; j < sk_GENERAL_NAME_num(gens) &&
-            s->n_crl_dp < CV_MAX_LIST; j++) {
-            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
-
-            if (g->type != GEN_URI)
-                continue;
-            snprintf(s->crl_dp[s->n_crl_dp++], sizeof(s->crl_dp[0]),
-                "%.*s", ASN1_STRING_length(g->d.ia5),
-                (const char *)ASN1_STRING_get0_data(g->d.ia5));
-        }
-    }
-    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-}
-
-/* The last CN of the subject, converted to UTF-8, into buf. */
-static void
-cn_utf8(X509 *x, char *buf, size_t len)
-{
-    const X509_NAME *nm = X509_get_subject_name(x);
-    X509_NAME_ENTRY *e;
-    unsigned char *u = NULL;
-    int i, n;
-
-    buf[0] = '\0';
-    if ((i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1)) < 0)
-        return;
-    while ((n = X509_NAME_get_index_by_NID(nm, NID_commonName, i)) >= 0)
-        i = n;
-    e = X509_NAME_get_entry(nm, i);
-    if ((n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e))) < 0)
-        return;
-    snprintf(buf, len, "%.*s", n, (const char *)u);
-    OPENSSL_free(u);
+    if (s->n_crl_dp >= CV_MAX_LIST)
+        return 1;
+    snprintf(s->crl_dp[s->n_crl_dp++], sizeof(s->crl_dp[0]), "%.*s",
+        (int)len, uri);
+    return 0;
 }
 
 void
@@ -220,7 +175,7 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
     s->valid = 1;
     cv_name_text(X509_get_subject_name(leaf), s->subject, sizeof(s->subject));
     cv_name_text(X509_get_issuer_name(leaf), s->issuer, sizeof(s->issuer));
-    cn_utf8(leaf, s->subject_cn, sizeof(s->subject_cn));
+    cv_cert_cn(leaf, s->subject_cn, sizeof(s->subject_cn));
     for (off = 0, i = 0; sn != NULL && i < (unsigned)sn->length &&
         off + 4 < sizeof(s->serial); i++)
         off += snprintf(s->serial + off, sizeof(s->serial) - off, "%s%02X",
@@ -242,7 +197,7 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
                 "%s%02X", i ? ":" : "", md[i]);
     s->self_signed = X509_self_signed(leaf, 0) == 1;
     fill_san(leaf, s);
-    fill_crl_dp(leaf, s);
+    cv_crl_dp_each(leaf, add_crl_dp, s, NULL);
 }
 
 int
@@ -274,7 +229,7 @@ is_host_name(const char *s)
 {
     size_t i, label = 0;
 
-    if (s == NULL || s[0] == '\0' || is_ip(s))
+    if (s == NULL || s[0] == '\0' || cv_is_ip(s))
         return 0;
     for (i = 0; s[i] != '\0'; i++) {
         if (s[i] == '.') {

@@ -184,45 +184,32 @@ cv_crl_entry_clear(struct cv_crl_entry *e)
  * into buf.  Returns 1 when found; *has_dpp says whether the certificate
  * names any distribution point at all.
  */
+struct dp_http {
+    char *buf;
+    size_t len;
+};
+
+/* cv_crl_dp_each() callback: stops at the first usable http:// URL. */
+static int
+first_http(const char *u, size_t ulen, void *arg)
+{
+    struct dp_http *d = arg;
+
+    if (ulen > 7 && strncasecmp(u, "http://", 7) == 0 && ulen < d->len &&
+        memchr(u, '\0', ulen) == NULL) {
+        memcpy(d->buf, u, ulen);
+        d->buf[ulen] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
 int
 cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
 {
-    STACK_OF(DIST_POINT) *dps;
-    int i, j, found = 0;
+    struct dp_http d = { buf, len };
 
-    *has_dpp = 0;
-    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
-    if (dps == NULL)
-        return 0;
-    for (i = 0; i < sk_DIST_POINT_num(dps) && !found; i++) {
-        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-        GENERAL_NAMES *gens;
-
-        if (dp->distpoint == NULL || dp->distpoint->type != 0)
-            continue;
-        gens = dp->distpoint->name.fullname;
-        for (j = 0; j < sk_GENERAL_NAME_num(gens) && !found; j++) {
-            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
-            const char *u;
-            int ulen;
-
-            if (g->type != GEN_URI)
-                continue;
-            *has_dpp = 1;
-            u = (const char *)ASN1_STRING_get0_data(g->d.ia5);
-            ulen = ASN1_STRING_length(g->d.ia5);
-            if (ulen > 7 && strncasecmp(u, "http://", 7) == 0 &&
-                (size_t)ulen < len && memchr(u, '\0', ulen) == NULL) {
-                memcpy(buf, u, ulen);
-                buf[ulen] = '\0';
-                found = 1;
-            }
-        }
-    }
-    if (sk_DIST_POINT_num(dps) > 0)
-        *has_dpp = 1;
-    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-    return found;
+    return cv_crl_dp_each(x, first_http, &d, has_dpp);
 }
 
 /* An offline CRL issued by the certificate's issuer, or NULL. */

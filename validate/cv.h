@@ -25,6 +25,8 @@
 
 #include <openssl/x509.h>
 
+#include "cv_util.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -221,8 +223,6 @@ int cv_name_is_valid(const char *name, size_t len);
 /* Checks a passphrase's characters against SPEC §1. */
 int cv_passphrase_is_valid(const char *pass, size_t len);
 
-/* Formats a time as "2026-11-22T16:20:00Z" into buf (at least 21 bytes). */
-void cv_time_iso(time_t t, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

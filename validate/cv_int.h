@@ -28,11 +28,6 @@ struct cv_report *cv_report_new(void);
 void cv_report_relax(struct cv_report *rep);
 
 /* util.c */
-/*
- * Drains OpenSSL's error queue into buf as "reason; reason" (the last few
- * reasons, no file/line).  buf is always NUL-terminated.
- */
-void cv_ossl_detail(char *buf, size_t len);
 /* 1 when buf holds a PEM "-----BEGIN " line. */
 int cv_is_pem(const uint8_t *buf, size_t len);
 /* Skips a UTF-8 byte order mark. */

@@ -1,18 +1,28 @@
 /*
- * util.c - small helpers: OpenSSL error text, PEM detection, names, time.
+ * util.c - small helpers: OpenSSL error text, PEM detection, names, time,
+ * and the ones all of certdialog shares (cv_util.h).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cv.h"
 #include "cv_int.h"
+#include "cv_util.h"
 
 void
 cv_ossl_detail(char *buf, size_t len)
@@ -83,18 +93,12 @@ cv_name_text(const X509_NAME *name, char *buf, size_t len)
 void
 cv_cert_label(const X509 *x, char *buf, size_t len)
 {
-    const X509_NAME *nm = X509_get_subject_name(x);
+    char cn[256];
 
-    buf[0] = '\0';
-    if (X509_NAME_get_text_by_NID((X509_NAME *)nm, NID_commonName, buf,
-        (int)len) <= 0)
-        cv_name_text(nm, buf, len);
-    else {
-        char cn[256];
-
-        snprintf(cn, sizeof(cn), "%s", buf);
+    if (cv_cert_cn((X509 *)x, cn, sizeof(cn)) == 0)
         snprintf(buf, len, "CN=%s", cn);
-    }
+    else
+        cv_name_text(X509_get_subject_name(x), buf, len);
 }
 
 time_t
@@ -153,4 +157,211 @@ cv_passphrase_is_valid(const char *pass, size_t len)
             return 0;
     }
     return 1;
+}
+
+/* ---- shared with fcgi/ and cli/ (cv_util.h) ---- */
+
+int
+cv_is_ip(const char *s)
+{
+    unsigned char b[16];
+
+    return s != NULL && (inet_pton(AF_INET, s, b) == 1 ||
+        inet_pton(AF_INET6, s, b) == 1);
+}
+
+int
+cv_ip_equal(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+
+    if (a == NULL || b == NULL)
+        return 0;
+    if (inet_pton(AF_INET, a, x) == 1)
+        return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+    if (inet_pton(AF_INET6, a, x) == 1)
+        return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+    return 0;
+}
+
+int
+cv_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+    unsigned d;
+
+    if (p == NULL || len == 0 || len > 20)
+        return -1;
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        d = (unsigned)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void
+cv_free_secret(void *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, len);
+    free(p);
+}
+
+/* A new buffer of cap bytes holding the len bytes of *bufp; old one wiped. */
+static int
+regrow(char **bufp, size_t len, size_t oldcap, size_t cap)
+{
+    char *nb;
+
+    if ((nb = malloc(cap)) == NULL)
+        return -1;
+    if (len > 0)
+        memcpy(nb, *bufp, len);
+    cv_free_secret(*bufp, oldcap);
+    *bufp = nb;
+    return 0;
+}
+
+char *
+cv_read_file(const char *path, size_t max, int flags, size_t *lenp)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0, cap;
+    ssize_t n;
+    int fd, e;
+
+    *lenp = 0;
+    if (path == NULL || max >= SIZE_MAX / 2) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* only a regular file will do: a FIFO must not make us wait */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+        ((flags & CV_READ_REGULAR) ? O_NONBLOCK : 0))) == -1)
+        return NULL;
+    if (fstat(fd, &st) == -1)
+        goto fail;
+    if (S_ISDIR(st.st_mode) || ((flags & CV_READ_REGULAR) &&
+        !S_ISREG(st.st_mode))) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        errno = EFBIG;
+        goto fail;
+    }
+    /* regular files: one buffer of the right size, +1 to see the end */
+    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+    if (cap > max + 1)
+        cap = max + 1;
+    if ((buf = malloc(cap)) == NULL)
+        goto fail;
+    for (;;) {
+        if (len == cap) {
+            if (len > max) {
+                errno = EFBIG;
+                goto fail;
+            }
+            if (regrow(&buf, len, cap, cap * 2 > max + 1 ? max + 1 :
+                cap * 2) != 0)
+                goto fail;
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+        }
+        n = read(fd, buf + len, cap - len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            goto fail;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        errno = EFBIG;
+        goto fail;
+    }
+    /* the caller wipes len + 1 bytes: give it exactly that many */
+    if (len + 1 != cap && regrow(&buf, len, cap, len + 1) != 0)
+        goto fail;
+    close(fd);
+    buf[len] = '\0';
+    *lenp = len;
+    return buf;
+fail:
+    e = errno;
+    cv_free_secret(buf, buf != NULL ? cap : 0);
+    close(fd);
+    errno = e;
+    return NULL;
+}
+
+int
+cv_cert_cn(X509 *x, char *buf, size_t len)
+{
+    const X509_NAME *nm;
+    unsigned char *u = NULL;
+    int i, n;
+
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    if (x == NULL || (nm = X509_get_subject_name(x)) == NULL ||
+        (i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1)) < 0)
+        return -1;
+    while ((n = X509_NAME_get_index_by_NID(nm, NID_commonName, i)) >= 0)
+        i = n;
+    if ((n = ASN1_STRING_to_UTF8(&u,
+        X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)))) < 0) {
+        ERR_clear_error();
+        return -1;
+    }
+    snprintf(buf, len, "%.*s", n, (const char *)u);
+    OPENSSL_free(u);
+    return 0;
+}
+
+int
+cv_crl_dp_each(X509 *x, int (*fn)(const char *uri, size_t len, void *arg),
+    void *arg, int *has_dpp)
+{
+    STACK_OF(DIST_POINT) *dps;
+    int i, j, rc = 0;
+
+    if (has_dpp != NULL)
+        *has_dpp = 0;
+    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    if (dps == NULL) {
+        ERR_clear_error();
+        return 0;
+    }
+    if (has_dpp != NULL)
+        *has_dpp = sk_DIST_POINT_num(dps) > 0;
+    for (i = 0; i < sk_DIST_POINT_num(dps) && rc == 0; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        GENERAL_NAMES *gens;
+
+        if (dp->distpoint == NULL || dp->distpoint->type != 0)
+            continue;
+        gens = dp->distpoint->name.fullname;
+        for (j = 0; j < sk_GENERAL_NAME_num(gens) && rc == 0; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
+
+            if (g->type != GEN_URI)
+                continue;
+            rc = fn((const char *)ASN1_STRING_get0_data(g->d.ia5),
+                (size_t)ASN1_STRING_length(g->d.ia5), arg);
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    return rc;
 }

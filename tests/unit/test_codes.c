@@ -84,14 +84,6 @@ static const struct {
     { CV_NO_CRL_DP, "no_crl_dp", CV_WARNING },
     { CV_EXPIRES_SOON, "expires_soon", CV_WARNING },
     { CV_CHAIN_EXTRA, "chain_extra", CV_WARNING },
-    { CV_BAD_REQUEST, "bad_request", CV_HARD },
-    { CV_TOO_LARGE, "too_large", CV_HARD },
-    { CV_UNSUPPORTED_MEDIA, "unsupported_media_type", CV_HARD },
-    { CV_NOT_SIGNED_IN, "not_signed_in", CV_HARD },
-    { CV_FORBIDDEN, "forbidden", CV_HARD },
-    { CV_NOT_FOUND, "not_found", CV_HARD },
-    { CV_METHOD_NOT_ALLOWED, "method_not_allowed", CV_HARD },
-    { CV_NO_PREVIOUS, "no_previous_release", CV_HARD },
 };
 
 /* ---- the table as a whole ---- */

@@ -1,7 +1,7 @@
 /*
  * test_multipart.c - fcgi/multipart.c: the bounded, zero-copy
- * multipart/form-data parser, its Content-Type boundary parser and
- * cd_parse_uint, against valid bodies, every truncation of a valid body,
+ * multipart/form-data parser and its Content-Type boundary parser,
+ * against valid bodies, every truncation of a valid body,
  * every single-byte corruption of its delimiters and hostile lengths.
  *
  * Every body is handed to the parser in a heap buffer of exactly its
@@ -565,43 +565,6 @@ test_cd_multipart_boundary_outlen(void **state)
         "boundary=a", out, 1), CD_MP_BAD);
 }
 
-/* ---- cd_parse_uint ---- */
-
-static void
-test_cd_parse_uint_cases(void **state)
-{
-    uint64_t v;
-
-    (void)state;
-    v = 7;
-    assert_int_equal(cd_parse_uint("0", 1, 10, &v), 0);
-    assert_int_equal(v, 0);
-    assert_int_equal(cd_parse_uint("1048576", 7, 1048576, &v), 0);
-    assert_int_equal(v, 1048576);
-    assert_int_equal(cd_parse_uint("1048577", 7, 1048576, &v), -1);
-    assert_int_equal(cd_parse_uint("007", 3, 10, &v), 0);
-    assert_int_equal(v, 7);
-    assert_int_equal(cd_parse_uint("18446744073709551615", 20, UINT64_MAX,
-        &v), 0);
-    assert_true(v == UINT64_MAX);
-    assert_int_equal(cd_parse_uint("18446744073709551616", 20, UINT64_MAX,
-        &v), -1);
-    assert_int_equal(cd_parse_uint("99999999999999999999", 20, UINT64_MAX,
-        &v), -1);
-    assert_int_equal(cd_parse_uint("000000000000000000001", 21, UINT64_MAX,
-        &v), -1);
-    assert_int_equal(cd_parse_uint("", 0, 10, &v), -1);
-    assert_int_equal(cd_parse_uint(NULL, 1, 10, &v), -1);
-    assert_int_equal(cd_parse_uint("-1", 2, 10, &v), -1);
-    assert_int_equal(cd_parse_uint("+1", 2, 10, &v), -1);
-    assert_int_equal(cd_parse_uint(" 1", 2, 10, &v), -1);
-    assert_int_equal(cd_parse_uint("1 ", 2, 10, &v), -1);
-    assert_int_equal(cd_parse_uint("0x10", 4, 100, &v), -1);
-    assert_int_equal(cd_parse_uint("1\0" "2", 3, 100, &v), -1);
-    /* len limits what is read: "12" of "123" */
-    assert_int_equal(cd_parse_uint("123", 2, 100, &v), 0);
-    assert_int_equal(v, 12);
-}
 
 /* ---- every truncation ---- */
 
@@ -1642,7 +1605,6 @@ main(void)
         cmocka_unit_test(test_cd_multipart_parse_curl_layout),
         cmocka_unit_test(test_cd_multipart_boundary_cases),
         cmocka_unit_test(test_cd_multipart_boundary_outlen),
-        cmocka_unit_test(test_cd_parse_uint_cases),
         cmocka_unit_test(test_cd_multipart_parse_every_truncation),
         cmocka_unit_test(test_cd_multipart_parse_every_truncation_preamble),
         cmocka_unit_test(test_cd_multipart_parse_delimiter_corruption),

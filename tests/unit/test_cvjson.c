@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "cv.h"
-#include "reply.h"
+#include "cvjson.h"
 
 /* 2023-11-14T22:13:20Z and 2024-11-13T22:13:20Z */
 #define T_NB 1700000000
@@ -53,7 +53,7 @@ assert_keys(const json_t *obj, const char *const *keys, size_t n)
     assert_non_null(obj);
     assert_true(json_is_object(obj));
     assert_int_equal(json_object_size(obj), n);
-    text = cd_reply_dumps(obj);
+    text = cvjson_dumps(obj);
     assert_non_null(text);
     p = text;
     for (i = 0; i < n; i++) {
@@ -138,14 +138,14 @@ summary_fill(struct cv_summary *s)
     snprintf(s->crl_dp[0], sizeof(s->crl_dp[0]), "http://127.0.0.1:1/int.crl");
 }
 
-/* ---- cd_reply_finding ---- */
+/* ---- cvjson_finding ---- */
 
 static void
-test_cd_reply_finding_fields(void **state)
+test_cvjson_finding_fields(void **state)
 {
     char detail[] = "modulus differs";
     struct cv_finding f = { CV_KEY_MISMATCH, 1, "key", detail };
-    json_t *j = cd_reply_finding(&f);
+    json_t *j = cvjson_finding(&f);
 
     (void)state;
     assert_finding(j, CV_KEY_MISMATCH, "key", "modulus differs");
@@ -154,10 +154,10 @@ test_cd_reply_finding_fields(void **state)
 }
 
 static void
-test_cd_reply_finding_null_field_and_detail(void **state)
+test_cvjson_finding_null_field_and_detail(void **state)
 {
     struct cv_finding f = { CV_EXPIRED, 1, NULL, NULL };
-    json_t *j = cd_reply_finding(&f);
+    json_t *j = cvjson_finding(&f);
 
     (void)state;
     assert_finding(j, CV_EXPIRED, NULL, NULL);
@@ -165,15 +165,15 @@ test_cd_reply_finding_null_field_and_detail(void **state)
 }
 
 static void
-test_cd_reply_finding_null(void **state)
+test_cvjson_finding_null(void **state)
 {
     (void)state;
-    assert_null(cd_reply_finding(NULL));
+    assert_null(cvjson_finding(NULL));
 }
 
 /* The six documented strings, byte for byte (SPEC §2). */
 static void
-test_cd_reply_finding_documented_messages(void **state)
+test_cvjson_finding_documented_messages(void **state)
 {
     static const struct {
         enum cv_code code;
@@ -204,12 +204,12 @@ test_cd_reply_finding_documented_messages(void **state)
     (void)state;
     for (i = 0; i < NKEYS(six); i++) {
         f.code = six[i].code;
-        j = cd_reply_finding(&f);
+        j = cvjson_finding(&f);
         assert_non_null(j);
         assert_str(j, "code", six[i].name);
         assert_str(j, "message", six[i].message);
         /* and in the text as sent: no escaping of ' or . or () */
-        text = cd_reply_dumps(j);
+        text = cvjson_dumps(j);
         assert_non_null(text);
         snprintf(want, sizeof(want), "\"message\": \"%s\"", six[i].message);
         assert_non_null(strstr(text, want));
@@ -220,10 +220,10 @@ test_cd_reply_finding_documented_messages(void **state)
 
 /* An unknown code is never a crash: validation_failed's words. */
 static void
-test_cd_reply_finding_out_of_range_code(void **state)
+test_cvjson_finding_out_of_range_code(void **state)
 {
     struct cv_finding f = { (enum cv_code)9999, 1, NULL, NULL };
-    json_t *j = cd_reply_finding(&f);
+    json_t *j = cvjson_finding(&f);
 
     (void)state;
     assert_non_null(j);
@@ -234,11 +234,11 @@ test_cd_reply_finding_out_of_range_code(void **state)
 
 /* OpenSSL or a certificate may hand over bytes that are not UTF-8. */
 static void
-test_cd_reply_finding_invalid_utf8(void **state)
+test_cvjson_finding_invalid_utf8(void **state)
 {
     char detail[] = "caf\xe9 \xc3\xa9 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf";
     struct cv_finding f = { CV_UNREADABLE_CRT, 1, "crt", detail };
-    json_t *j = cd_reply_finding(&f);
+    json_t *j = cvjson_finding(&f);
 
     (void)state;
     assert_non_null(j);
@@ -250,10 +250,10 @@ test_cd_reply_finding_invalid_utf8(void **state)
     json_decref(j);
 }
 
-/* ---- cd_reply_summary ---- */
+/* ---- cvjson_summary ---- */
 
 static void
-test_cd_reply_summary_fields(void **state)
+test_cvjson_summary_fields(void **state)
 {
     struct cv_summary s;
     const json_t *a;
@@ -261,7 +261,7 @@ test_cd_reply_summary_fields(void **state)
 
     (void)state;
     summary_fill(&s);
-    j = cd_reply_summary(&s);
+    j = cvjson_summary(&s);
     assert_keys(j, summary_keys, NKEYS(summary_keys));
     assert_str(j, "subject",
         "C = US, O = Contoso Ltd, OU = Contoso Labs, CN = sensor.contoso.com");
@@ -294,7 +294,7 @@ test_cd_reply_summary_fields(void **state)
 }
 
 static void
-test_cd_reply_summary_self_signed_expired(void **state)
+test_cvjson_summary_self_signed_expired(void **state)
 {
     struct cv_summary s;
     json_t *j = NULL;
@@ -305,7 +305,7 @@ test_cd_reply_summary_self_signed_expired(void **state)
     s.days_left = -30;
     s.n_san = 0;
     s.n_crl_dp = 0;
-    j = cd_reply_summary(&s);
+    j = cvjson_summary(&s);
     assert_non_null(j);
     assert_true(json_is_true(json_object_get(j, "self_signed")));
     assert_int_equal(json_integer_value(json_object_get(j, "days_left")),
@@ -317,20 +317,20 @@ test_cd_reply_summary_self_signed_expired(void **state)
 }
 
 static void
-test_cd_reply_summary_not_valid(void **state)
+test_cvjson_summary_not_valid(void **state)
 {
     struct cv_summary s;
 
     (void)state;
     summary_fill(&s);
     s.valid = 0;
-    assert_null(cd_reply_summary(&s));
-    assert_null(cd_reply_summary(NULL));
+    assert_null(cvjson_summary(&s));
+    assert_null(cvjson_summary(NULL));
 }
 
 /* Counts past CV_MAX_LIST and unterminated arrays stay inside the struct. */
 static void
-test_cd_reply_summary_bounds(void **state)
+test_cvjson_summary_bounds(void **state)
 {
     struct cv_summary s;
     json_t *j = NULL;
@@ -343,7 +343,7 @@ test_cd_reply_summary_bounds(void **state)
         snprintf(s.san[i], sizeof(s.san[i]), "DNS:h%zu.example.com", i);
     s.n_san = CV_MAX_LIST + 5;
     memset(s.subject_cn, 'a', sizeof(s.subject_cn));    /* no NUL */
-    j = cd_reply_summary(&s);
+    j = cvjson_summary(&s);
     assert_non_null(j);
     assert_int_equal(json_array_size(json_object_get(j, "san")),
         CV_MAX_LIST);
@@ -355,7 +355,7 @@ test_cd_reply_summary_bounds(void **state)
 
 /* A T61String CN copied raw (Latin-1) must not lose the whole answer. */
 static void
-test_cd_reply_summary_latin1(void **state)
+test_cvjson_summary_latin1(void **state)
 {
     struct cv_summary s;
     json_t *j = NULL;
@@ -364,7 +364,7 @@ test_cd_reply_summary_latin1(void **state)
     summary_fill(&s);
     snprintf(s.subject_cn, sizeof(s.subject_cn), "caf\xe9.example.com");
     snprintf(s.san[0], sizeof(s.san[0]), "DNS:\xff");
-    j = cd_reply_summary(&s);
+    j = cvjson_summary(&s);
     assert_non_null(j);
     assert_str(j, "subject_cn", "caf\xef\xbf\xbd.example.com");
     assert_string_equal(json_string_value(json_array_get(json_object_get(j,
@@ -372,16 +372,16 @@ test_cd_reply_summary_latin1(void **state)
     json_decref(j);
 }
 
-/* ---- cd_reply_report ---- */
+/* ---- cvjson_report ---- */
 
 static void
-test_cd_reply_report_empty_ok(void **state)
+test_cvjson_report_empty_ok(void **state)
 {
     struct cv_report *rep = report_new();
     json_t *j = NULL;
 
     (void)state;
-    j = cd_reply_report(rep);
+    j = cvjson_report(rep);
     assert_keys(j, report_keys, NKEYS(report_keys));
     assert_true(json_is_true(json_object_get(j, "ok")));
     assert_json_null(j, "certificate");
@@ -393,7 +393,7 @@ test_cd_reply_report_empty_ok(void **state)
 
 /* Errors and warnings split by blocking, each in report order. */
 static void
-test_cd_reply_report_split(void **state)
+test_cvjson_report_split(void **state)
 {
     struct cv_report *rep = report_new();
     const json_t *errs, *warns;
@@ -406,7 +406,7 @@ test_cd_reply_report_split(void **state)
     cv_report_add(rep, CV_WEAK_KEY, "crt", "RSA %d bits", 1024);
     cv_report_add(rep, CV_SUBJECT_INCOMPLETE, "crt", "missing: OU");
     assert_int_equal(rep->n_findings, 5);
-    j = cd_reply_report(rep);
+    j = cvjson_report(rep);
     assert_keys(j, report_keys, NKEYS(report_keys));
     assert_true(json_is_false(json_object_get(j, "ok")));
     errs = json_object_get(j, "errors");
@@ -428,7 +428,7 @@ test_cd_reply_report_split(void **state)
 
 /* The split follows the finding's blocking flag (validation=none). */
 static void
-test_cd_reply_report_blocking_flag(void **state)
+test_cvjson_report_blocking_flag(void **state)
 {
     struct cv_report *rep = report_new();
     json_t *j = NULL;
@@ -438,7 +438,7 @@ test_cd_reply_report_blocking_flag(void **state)
     cv_report_add(rep, CV_CHAIN_UNTRUSTED, "chain", NULL);
     rep->findings[0].blocking = 0;
     rep->findings[1].blocking = 0;
-    j = cd_reply_report(rep);
+    j = cvjson_report(rep);
     assert_non_null(j);
     assert_true(json_is_true(json_object_get(j, "ok")));
     assert_int_equal(json_array_size(json_object_get(j, "errors")), 0);
@@ -450,7 +450,7 @@ test_cd_reply_report_blocking_flag(void **state)
     json_decref(j);
 
     rep->findings[1].blocking = 1;
-    j = cd_reply_report(rep);
+    j = cvjson_report(rep);
     assert_true(json_is_false(json_object_get(j, "ok")));
     assert_int_equal(json_array_size(json_object_get(j, "errors")), 1);
     assert_str(json_array_get(json_object_get(j, "errors"), 0), "code",
@@ -460,7 +460,7 @@ test_cd_reply_report_blocking_flag(void **state)
 }
 
 static void
-test_cd_reply_report_certificate(void **state)
+test_cvjson_report_certificate(void **state)
 {
     struct cv_report *rep = report_new();
     const json_t *cert;
@@ -469,7 +469,7 @@ test_cd_reply_report_certificate(void **state)
     (void)state;
     summary_fill(&rep->summary);
     cv_report_add(rep, CV_EXPIRES_SOON, "crt", NULL);
-    j = cd_reply_report(rep);
+    j = cvjson_report(rep);
     assert_keys(j, report_keys, NKEYS(report_keys));
     assert_true(json_is_true(json_object_get(j, "ok")));
     cert = json_object_get(j, "certificate");
@@ -481,15 +481,15 @@ test_cd_reply_report_certificate(void **state)
 }
 
 static void
-test_cd_reply_report_null(void **state)
+test_cvjson_report_null(void **state)
 {
     (void)state;
-    assert_null(cd_reply_report(NULL));
+    assert_null(cvjson_report(NULL));
 }
 
 /* The whole text as certdialog-check prints it. */
 static void
-test_cd_reply_report_text(void **state)
+test_cvjson_report_text(void **state)
 {
     struct cv_report *rep = report_new();
     json_t *j = NULL;
@@ -497,8 +497,8 @@ test_cd_reply_report_text(void **state)
 
     (void)state;
     cv_report_add(rep, CV_PASSPHRASE_MISMATCH, "passphrase", NULL);
-    j = cd_reply_report(rep);
-    text = cd_reply_dumps(j);
+    j = cvjson_report(rep);
+    text = cvjson_dumps(j);
     assert_non_null(text);
     assert_string_equal(text,
         "{\n"
@@ -519,13 +519,15 @@ test_cd_reply_report_text(void **state)
     cv_report_free(rep);
 }
 
-/* ---- cd_reply_error ---- */
+/* ---- cvjson_error ---- */
+
+#define ERR(c) cv_code_name(c), cv_code_message(c)
 
 static void
-test_cd_reply_error_shape(void **state)
+test_cvjson_error_shape(void **state)
 {
     const json_t *errs;
-    json_t *j = cd_reply_error(CV_TOO_LARGE, "crt", "300000 bytes");
+    json_t *j = cvjson_error(ERR(CV_UNREADABLE_CRT), "crt", "300000 bytes");
 
     (void)state;
     assert_keys(j, error_keys, NKEYS(error_keys));
@@ -533,7 +535,7 @@ test_cd_reply_error_shape(void **state)
     errs = json_object_get(j, "errors");
     assert_true(json_is_array(errs));
     assert_int_equal(json_array_size(errs), 1);
-    assert_finding(json_array_get(errs, 0), CV_TOO_LARGE, "crt",
+    assert_finding(json_array_get(errs, 0), CV_UNREADABLE_CRT, "crt",
         "300000 bytes");
     assert_true(json_is_array(json_object_get(j, "warnings")));
     assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
@@ -541,9 +543,9 @@ test_cd_reply_error_shape(void **state)
 }
 
 static void
-test_cd_reply_error_nulls(void **state)
+test_cvjson_error_nulls(void **state)
 {
-    json_t *j = cd_reply_error(CV_VALIDATION_FAILED, NULL, NULL);
+    json_t *j = cvjson_error(ERR(CV_VALIDATION_FAILED), NULL, NULL);
 
     (void)state;
     assert_non_null(j);
@@ -552,16 +554,16 @@ test_cd_reply_error_nulls(void **state)
     json_decref(j);
 }
 
-/* ---- cd_reply_dumps ---- */
+/* ---- cvjson_dumps ---- */
 
 static void
-test_cd_reply_dumps_text(void **state)
+test_cvjson_dumps_text(void **state)
 {
-    json_t *j = cd_reply_error(CV_MISSING_FIELD, "key", NULL);
+    json_t *j = cvjson_error(ERR(CV_MISSING_FIELD), "key", NULL);
     char *text = NULL, want[1024];
 
     (void)state;
-    text = cd_reply_dumps(j);
+    text = cvjson_dumps(j);
     assert_non_null(text);
     snprintf(want, sizeof(want),
         "{\n"
@@ -582,37 +584,37 @@ test_cd_reply_dumps_text(void **state)
 }
 
 static void
-test_cd_reply_dumps_null(void **state)
+test_cvjson_dumps_null(void **state)
 {
     (void)state;
-    assert_null(cd_reply_dumps(NULL));
+    assert_null(cvjson_dumps(NULL));
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cd_reply_finding_fields),
-        cmocka_unit_test(test_cd_reply_finding_null_field_and_detail),
-        cmocka_unit_test(test_cd_reply_finding_null),
-        cmocka_unit_test(test_cd_reply_finding_documented_messages),
-        cmocka_unit_test(test_cd_reply_finding_out_of_range_code),
-        cmocka_unit_test(test_cd_reply_finding_invalid_utf8),
-        cmocka_unit_test(test_cd_reply_summary_fields),
-        cmocka_unit_test(test_cd_reply_summary_self_signed_expired),
-        cmocka_unit_test(test_cd_reply_summary_not_valid),
-        cmocka_unit_test(test_cd_reply_summary_bounds),
-        cmocka_unit_test(test_cd_reply_summary_latin1),
-        cmocka_unit_test(test_cd_reply_report_empty_ok),
-        cmocka_unit_test(test_cd_reply_report_split),
-        cmocka_unit_test(test_cd_reply_report_blocking_flag),
-        cmocka_unit_test(test_cd_reply_report_certificate),
-        cmocka_unit_test(test_cd_reply_report_null),
-        cmocka_unit_test(test_cd_reply_report_text),
-        cmocka_unit_test(test_cd_reply_error_shape),
-        cmocka_unit_test(test_cd_reply_error_nulls),
-        cmocka_unit_test(test_cd_reply_dumps_text),
-        cmocka_unit_test(test_cd_reply_dumps_null),
+        cmocka_unit_test(test_cvjson_finding_fields),
+        cmocka_unit_test(test_cvjson_finding_null_field_and_detail),
+        cmocka_unit_test(test_cvjson_finding_null),
+        cmocka_unit_test(test_cvjson_finding_documented_messages),
+        cmocka_unit_test(test_cvjson_finding_out_of_range_code),
+        cmocka_unit_test(test_cvjson_finding_invalid_utf8),
+        cmocka_unit_test(test_cvjson_summary_fields),
+        cmocka_unit_test(test_cvjson_summary_self_signed_expired),
+        cmocka_unit_test(test_cvjson_summary_not_valid),
+        cmocka_unit_test(test_cvjson_summary_bounds),
+        cmocka_unit_test(test_cvjson_summary_latin1),
+        cmocka_unit_test(test_cvjson_report_empty_ok),
+        cmocka_unit_test(test_cvjson_report_split),
+        cmocka_unit_test(test_cvjson_report_blocking_flag),
+        cmocka_unit_test(test_cvjson_report_certificate),
+        cmocka_unit_test(test_cvjson_report_null),
+        cmocka_unit_test(test_cvjson_report_text),
+        cmocka_unit_test(test_cvjson_error_shape),
+        cmocka_unit_test(test_cvjson_error_nulls),
+        cmocka_unit_test(test_cvjson_dumps_text),
+        cmocka_unit_test(test_cvjson_dumps_null),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

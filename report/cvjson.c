@@ -1,6 +1,7 @@
 /*
- * reply.c - the JSON form of the engine's answers.  Messages come only from
- * cv_code_message(): validate/cv_codes.def is the one table.
+ * cvjson.c - the JSON form of the engine's answers.  Messages come only
+ * from the callers' tables: cv_code_message() (validate/cv_codes.def) for
+ * findings, the service's own table for its errors.
  */
 #include "config.h"
 
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reply.h"
+#include "cvjson.h"
 
 /* Room for "9999-12-31T23:59:59Z" and then some. */
 #define ISO_LEN 32
@@ -105,13 +106,14 @@ put(json_t *obj, const char *key, json_t *value)
 }
 
 static json_t *
-finding(enum cv_code code, const char *field, const char *detail)
+finding_text(const char *code, const char *message, const char *field,
+    const char *detail)
 {
     json_t *j = NULL, *ret = NULL;
 
     if ((j = json_object()) == NULL ||
-        put(j, "code", text(cv_code_name(code))) != 0 ||
-        put(j, "message", text(cv_code_message(code))) != 0 ||
+        put(j, "code", text(code)) != 0 ||
+        put(j, "message", text(message)) != 0 ||
         put(j, "field", text(field)) != 0 ||
         put(j, "detail", text(detail)) != 0)
         goto out;
@@ -127,11 +129,12 @@ out:
  * Caller releases with json_decref().
  */
 json_t *
-cd_reply_finding(const struct cv_finding *f)
+cvjson_finding(const struct cv_finding *f)
 {
     if (f == NULL)
         return NULL;
-    return finding(f->code, f->field, f->detail);
+    return finding_text(cv_code_name(f->code), cv_code_message(f->code),
+        f->field, f->detail);
 }
 
 /* An array of the first n strings of a summary list (at most CV_MAX_LIST). */
@@ -163,7 +166,7 @@ out:
  * Caller releases with json_decref().
  */
 json_t *
-cd_reply_summary(const struct cv_summary *s)
+cvjson_summary(const struct cv_summary *s)
 {
     json_t *j = NULL, *ret = NULL;
     char nb[ISO_LEN], na[ISO_LEN];
@@ -201,7 +204,7 @@ out:
  * Caller releases with json_decref().
  */
 json_t *
-cd_reply_report(const struct cv_report *rep)
+cvjson_report(const struct cv_report *rep)
 {
     json_t *j = NULL, *ret = NULL, *errs = NULL, *warns = NULL;
     json_t *cert = NULL, *f = NULL;
@@ -213,13 +216,13 @@ cd_reply_report(const struct cv_report *rep)
     if ((errs = json_array()) == NULL || (warns = json_array()) == NULL)
         goto out;
     for (i = 0; i < n; i++) {
-        if ((f = cd_reply_finding(&rep->findings[i])) == NULL ||
+        if ((f = cvjson_finding(&rep->findings[i])) == NULL ||
             json_array_append_new(rep->findings[i].blocking ? errs : warns,
             f) != 0)
             goto out;
     }
     if (rep->summary.valid) {
-        if ((cert = cd_reply_summary(&rep->summary)) == NULL)
+        if ((cert = cvjson_summary(&rep->summary)) == NULL)
             goto out;
     } else if ((cert = json_null()) == NULL)
         goto out;
@@ -257,14 +260,16 @@ out:
  * Caller releases with json_decref().
  */
 json_t *
-cd_reply_error(enum cv_code code, const char *field, const char *detail)
+cvjson_error(const char *code, const char *message, const char *field,
+    const char *detail)
 {
     json_t *j = NULL, *ret = NULL, *errs = NULL;
 
     if ((j = json_object()) == NULL ||
         put(j, "ok", json_false()) != 0 ||
         (errs = json_array()) == NULL ||
-        json_array_append_new(errs, finding(code, field, detail)) != 0)
+        json_array_append_new(errs, finding_text(code, message, field,
+        detail)) != 0)
         goto out;
     if (put(j, "errors", errs) != 0) {
         errs = NULL;
@@ -285,7 +290,7 @@ out:
  * Indented text of j with a final newline.  Caller frees with free().
  */
 char *
-cd_reply_dumps(const json_t *j)
+cvjson_dumps(const json_t *j)
 {
     char *s = NULL, *t = NULL, *ret = NULL;
     size_t n;
