@@ -180,19 +180,18 @@
     const names = certNames(c);
     /* null when the Host header had no usable host: say what the browser has */
     const address = access.address || location.hostname.replace(/^\[|\]$/g, '');
-    const dnsNames = names.filter((n) => !isIp(n) && !n.startsWith('*'));
-    const target = dnsNames[0] || names[0] || c.subject_cn || '';
+    const target = names.find((n) => !isIp(n) && !n.startsWith('*'));
     $('name-text').replaceChildren(
       el('strong', {}, 'The certificate does not match the address you typed.'), ' ',
       'You opened this page as ', el('strong', { id: 'name-address' }, address),
       ', but the certificate is issued for ',
-      el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : (c.subject_cn || 'no name')),
+      el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : 'no name'),
       '. That is why browsers show NET::ERR_CERT_COMMON_NAME_INVALID ("Your connection isn\'t private").');
     const fix = $('name-fix');
     fix.replaceChildren();
     const port = location.port ? ':' + location.port : '';
     const ways = el('ol', { class: 'ways' });
-    if (target && !isIp(target) && !target.startsWith('*')) {
+    if (target) {
       const line = access.hosts_line;
       const li = el('li', {}, 'Open the dialog by its name: ',
         el('a', { href: 'https://' + target + port + '/' }, 'https://' + target + port + '/'), '.');
@@ -224,12 +223,12 @@
   function showTrust(c) {
     const t = $('trust');
     const ss = isSelfSigned(c);
-    $('trust-fp').textContent = c.sha256_fingerprint || '';
+    $('trust-fp').textContent = c.sha256_fingerprint;
     $('dl-der').href = API + '/download?format=der&part=leaf';
     $('dl-pem').href = API + '/download?format=pem&part=leaf';
     $('dl-chain').href = API + '/download?format=pem&part=chain';
     $('dl-chain').hidden = ss;
-    const base = ((c.subject_cn || 'appliance').replace(/[^A-Za-z0-9._-]/g, '_')) || 'appliance';
+    const base = c.subject_cn.replace(/[^A-Za-z0-9._-]/g, '_') || 'appliance';
     $('lin-path').textContent = '/usr/local/share/ca-certificates/' + base + '.crt';
     $('trust-what').textContent = ss
       ? 'This certificate is self-signed: trust the certificate itself, on each computer that opens this dialog.'
@@ -274,7 +273,7 @@
     hist.forEach((h, i) => {
       if (h.current) cur = i;
       tb.append(el('tr', { class: h.current ? 'current' : null },
-        el('td', {}, h.name || ''),
+        el('td', {}, h.name),
         el('td', {}, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
         el('td', {}, h.validation === 'none' ? 'None' : 'Mandatory'),
         el('td', {}, fmtDate(h.installed_at)),
