@@ -49,13 +49,15 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
     const char *r = resp->status > 0 && resp->status < 600 &&
         reason[resp->status] != NULL ? reason[resp->status] : "Error";
 
-    /* FCGX_FPrintF knows no %zu: sizes go as unsigned long */
+    /*
+     * Cache-Control and X-Content-Type-Options are nginx's business: its
+     * /api/ location adds them to every answer (written here too, they
+     * came twice).  FCGX_FPrintF knows no %zu: sizes go as unsigned long.
+     */
     if (resp->raw != NULL) {
         FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
             "Content-Type: %s\r\n"
-            "Content-Length: %lu\r\n"
-            "Cache-Control: no-store\r\n"
-            "X-Content-Type-Options: nosniff\r\n", resp->status, r,
+            "Content-Length: %lu\r\n", resp->status, r,
             resp->content_type != NULL ? resp->content_type :
             "application/octet-stream", (unsigned long)resp->raw_len);
         if (resp->filename[0] != '\0')
@@ -69,9 +71,8 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
     }
     text = resp->body != NULL ? cvjson_dumps(resp->body) : NULL;
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
-        "Content-Type: application/json; charset=utf-8\r\n"
-        "Cache-Control: no-store\r\n"
-        "X-Content-Type-Options: nosniff\r\n", resp->status, r);
+        "Content-Type: application/json; charset=utf-8\r\n", resp->status,
+        r);
     if (resp->allow != NULL)
         FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow);
     if (resp->status == 401)

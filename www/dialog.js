@@ -45,10 +45,18 @@
     no_previous_release: 'Only certificates installed earlier on this appliance can be restored.'
   };
 
+  /* The form's labels, the one copy: the page's [data-label] elements get
+   * them at start, and the result's links to a field say the same. */
   const FIELD_LABEL = {
-    name: 'Certificate Name', passphrase: 'Passphrase', key: 'Private Key', crt: 'Certificate',
-    chain: 'Certificate Chain', use_crl: 'Use CRL', validation: 'Validation of certificate',
-    confirm: 'Confirm', mode: 'Certificate source'
+    mode: 'Certificate source',
+    name: 'Certificate Name',
+    passphrase: 'Passphrase (optional)',
+    key: 'Private Key (KEY file)',
+    crt: 'Certificate (CRT file)',
+    chain: 'Certificate Chain (PEM file, optional)',
+    use_crl: 'Use CRL (Certificate Revocation List) to check certificate status',
+    validation: 'Validation of certificate',
+    confirm: 'Confirm: replace the current certificate with a self-signed one'
   };
 
   const $ = (id) => document.getElementById(id);
@@ -57,6 +65,8 @@
   const resultBody = $('result-body');
   let busy = false;
   let current = null;          /* last GET /api/certificate answer */
+
+  for (const n of document.querySelectorAll('[data-label]')) n.textContent = FIELD_LABEL[n.dataset.label];
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -94,32 +104,22 @@
     return n + (n === 1 ? ' day' : ' days');
   }
 
-  /* The names a certificate is valid for: certificate.names when the
-   * service sends it (array, or object of arrays), else SAN + CN. */
+  /* The names a certificate is valid for.  The status answer sends them
+   * (certificate.names); a POST's certificate is the bare summary, whose
+   * "san" holds "DNS:x" and "IP:y": the same list, made as api.c makes it
+   * (SAN DNS, then SAN IP, then the CN when it is not one of them). */
   function certNames(c) {
+    if (c.names) return c.names;
     const out = [];
-    const add = (s) => {
-      if (typeof s !== 'string' || !s) return;
-      const v = s.replace(/^(DNS|IP|IP Address|CN):/i, '').trim();
-      if (v && !out.includes(v)) out.push(v);
-    };
-    const n = c && c.names;
-    if (Array.isArray(n)) n.forEach(add);
-    else if (n && typeof n === 'object') {
-      for (const v of Object.values(n)) (Array.isArray(v) ? v : [v]).forEach(add);
+    for (const kind of ['DNS:', 'IP:']) {
+      for (const s of c.san) if (s.startsWith(kind) && s.length > kind.length) out.push(s.slice(kind.length));
     }
-    if (!out.length) {
-      (c.san || []).forEach(add);
-      add(c.subject_cn);
-    }
+    const cn = c.subject_cn;
+    if (cn && !out.some((n) => n.toLowerCase() === cn.toLowerCase())) out.push(cn);
     return out;
   }
 
-  function isSelfSigned(c) {
-    if (typeof c.self_signed === 'boolean') return c.self_signed;
-    if (c.mode) return c.mode === 'self-signed';
-    return c.subject && c.subject === c.issuer;
-  }
+  function isSelfSigned(c) { return c.self_signed; }
 
   function details(dl, c) {
     dl.replaceChildren();
@@ -176,41 +176,27 @@
    * (NET::ERR_CERT_COMMON_NAME_INVALID), with the hosts-file way out. */
   function nameCheck(c, access) {
     const w = $('name-warning');
-    const host = location.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (access.matches) { w.hidden = true; return; }
     const names = certNames(c);
-    let matches;
-    if (access && typeof access.matches === 'boolean') matches = access.matches;
-    else {
-      matches = names.some((n) => {
-        n = n.toLowerCase();
-        return n === host || (n.startsWith('*.') && host.endsWith(n.slice(1)) &&
-          host.split('.').length === n.split('.').length);
-      });
-    }
-    if (matches) { w.hidden = true; return; }
-    const address = (access && access.address) || host;
-    const dnsNames = names.filter((n) => !isIp(n) && !n.startsWith('*'));
-    const target = dnsNames[0] || names[0] || c.subject_cn || '';
+    /* null when the Host header had no usable host: say what the browser has */
+    const address = access.address || location.hostname.replace(/^\[|\]$/g, '');
+    const target = names.find((n) => !isIp(n) && !n.startsWith('*'));
     $('name-text').replaceChildren(
       el('strong', {}, 'The certificate does not match the address you typed.'), ' ',
       'You opened this page as ', el('strong', { id: 'name-address' }, address),
       ', but the certificate is issued for ',
-      el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : (c.subject_cn || 'no name')),
+      el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : 'no name'),
       '. That is why browsers show NET::ERR_CERT_COMMON_NAME_INVALID ("Your connection isn\'t private").');
     const fix = $('name-fix');
     fix.replaceChildren();
     const port = location.port ? ':' + location.port : '';
     const ways = el('ol', { class: 'ways' });
-    if (target && !isIp(target) && !target.startsWith('*')) {
-      let line = access && typeof access.hosts_line === 'string' && access.hosts_line ? access.hosts_line : null;
-      if (!line) {
-        const ip = (access && access.server_addr) || (isIp(host) ? host : '');
-        if (ip) line = ip + ' ' + target;
-      }
+    if (target) {
+      const line = access.hosts_line;
       const li = el('li', {}, 'Open the dialog by its name: ',
         el('a', { href: 'https://' + target + port + '/' }, 'https://' + target + port + '/'), '.');
       if (line) {
-        const files = (access && access.hosts_files) || {};
+        const files = access.hosts_files;
         const input = el('input', { type: 'text', id: 'hosts-line', readonly: true, value: line,
           class: 'mono', 'aria-label': 'Line for the hosts file', size: Math.max(line.length, 10) });
         const status = el('span', { class: 'copy-status', id: 'copy-status' });
@@ -219,10 +205,10 @@
         li.append(' If that name is not in your DNS, add this line at the end of your computer\'s hosts file:',
           el('span', { class: 'copy-row' }, input, btn, status),
           el('ul', { class: 'files' },
-            el('li', {}, 'Windows: ', el('code', {}, files.windows || 'C:\\Windows\\System32\\drivers\\etc\\hosts'),
+            el('li', {}, 'Windows: ', el('code', { id: 'hosts-windows' }, files.windows),
               ' (open Notepad as administrator)'),
-            el('li', {}, 'Linux: ', el('code', {}, files.linux || '/etc/hosts')),
-            el('li', {}, 'macOS: ', el('code', {}, files.macos || '/private/etc/hosts'))));
+            el('li', {}, 'Linux: ', el('code', { id: 'hosts-linux' }, files.linux)),
+            el('li', {}, 'macOS: ', el('code', { id: 'hosts-macos' }, files.macos))));
       }
       ways.append(li);
     }
@@ -232,40 +218,22 @@
     w.hidden = false;
   }
 
-  let downloadsProbed = null;
-  async function probeDownloads() {
-    if (downloadsProbed === null) {
-      downloadsProbed = (async () => {
-        try {
-          const r = await fetch(API + '/download?format=pem&part=leaf',
-            { credentials: 'same-origin', cache: 'no-store' });
-          const ct = r.headers.get('content-type') || '';
-          return r.ok && !ct.includes('json');
-        } catch (e) {
-          return false;
-        }
-      })();
-    }
-    return downloadsProbed;
-  }
-
-  async function showTrust(c) {
+  /* The download route serves the leaf (and its chain) whenever the status
+   * answer has a certificate: both read the same cert.pem. */
+  function showTrust(c) {
     const t = $('trust');
     const ss = isSelfSigned(c);
-    $('trust-fp').textContent = c.sha256_fingerprint || '';
+    $('trust-fp').textContent = c.sha256_fingerprint;
     $('dl-der').href = API + '/download?format=der&part=leaf';
     $('dl-pem').href = API + '/download?format=pem&part=leaf';
     $('dl-chain').href = API + '/download?format=pem&part=chain';
     $('dl-chain').hidden = ss;
-    const base = ((c.subject_cn || 'appliance').replace(/[^A-Za-z0-9._-]/g, '_')) || 'appliance';
+    const base = c.subject_cn.replace(/[^A-Za-z0-9._-]/g, '_') || 'appliance';
     $('lin-path').textContent = '/usr/local/share/ca-certificates/' + base + '.crt';
     $('trust-what').textContent = ss
       ? 'This certificate is self-signed: trust the certificate itself, on each computer that opens this dialog.'
       : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust the root CA from the chain file, not the appliance certificate.';
     t.hidden = false;
-    const ok = await probeDownloads();
-    $('downloads').hidden = !ok;
-    $('downloads-missing').hidden = ok;
   }
 
   function showCurrent(data) {
@@ -295,7 +263,7 @@
       $('current-details').hidden = true;
       $('trust').hidden = true;
     }
-    showHistory((data && data.history) || []);
+    showHistory(data.history);
   }
 
   function showHistory(hist) {
@@ -305,7 +273,7 @@
     hist.forEach((h, i) => {
       if (h.current) cur = i;
       tb.append(el('tr', { class: h.current ? 'current' : null },
-        el('td', {}, h.name || ''),
+        el('td', {}, h.name),
         el('td', {}, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
         el('td', {}, h.validation === 'none' ? 'None' : 'Mandatory'),
         el('td', {}, fmtDate(h.installed_at)),
@@ -327,7 +295,7 @@
     try {
       const r = await fetch(API, { credentials: 'same-origin', cache: 'no-store' });
       const data = await r.json();
-      if (!r.ok && !data.certificate) throw new Error(firstMessage(data) || 'HTTP ' + r.status);
+      if (!r.ok) throw new Error(firstMessage(data) || 'HTTP ' + r.status);
       showCurrent(data);
     } catch (e) {
       $('current-empty').hidden = false;
@@ -367,7 +335,7 @@
   function finding(f, kind) {
     const li = el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field || '' });
     li.append(el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
-      el('span', { class: 'msg' }, f.message || f.code));
+      el('span', { class: 'msg' }, f.message));
     if (f.detail) li.append(el('span', { class: 'detail' }, 'Details: ' + f.detail));
     const rec = recommendation(f);
     if (rec) li.append(el('span', { class: 'rec' }, 'What to do: ' + rec));
@@ -412,7 +380,7 @@
     for (const f of list) {
       if (placed.includes(f)) {
         const input = form.querySelector('[data-field="' + f.field + '"] input');
-        const a = el('a', { href: '#' + (input ? input.id : 'upload') }, FIELD_LABEL[f.field] || f.field);
+        const a = el('a', { href: '#' + (input ? input.id : 'upload') }, FIELD_LABEL[f.field]);
         a.addEventListener('click', (e) => {
           if (!input) return;
           e.preventDefault();
@@ -421,7 +389,7 @@
         });
         ul.append(el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field },
           el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
-          el('span', { class: 'msg' }, f.message || f.code), ' (', a, ')'));
+          el('span', { class: 'msg' }, f.message), ' (', a, ')'));
       } else ul.append(finding(f, kind));
     }
     return ul;
@@ -453,12 +421,17 @@
     return list.filter((f) => !(f.code === 'bad_name' && missing.has(f.field)));
   }
 
+  /* data: a report {ok, certificate, errors, warnings} (with release and
+   * reload after an install), an error {ok: false, errors, warnings}, or,
+   * after a roll back or a self-signed install, the status answer with
+   * release and reload (no errors, no warnings). */
   function showAnswer(data, status, action) {
-    const errs = dedupe(Array.isArray(data.errors) ? data.errors : []);
-    const warns = Array.isArray(data.warnings) ? data.warnings : [];
+    const errs = dedupe(data.errors || []);
+    const warns = data.warnings || [];
     const ok = data.ok === true && status >= 200 && status < 300;
     const installed = ok && action === 'save';
     const formName = $('f-name').value.trim();
+    const sentMode = mode();
     if (installed) {
       /* the form is done with: no passphrase or files left lying around */
       form.reset();
@@ -479,13 +452,13 @@
         box.append(el('p', {}, el('strong', {}, 'Rolled back: the previous certificate is active again.')));
         say = 'Rolled back.';
       } else {
-        const ss = data.certificate && data.certificate.mode === 'self-signed' ||
-          (data.certificate && !formName && data.certificate.self_signed);
-        const nm = (data.certificate && data.certificate.name) || formName;
-        if (data.certificate && !data.certificate.name && nm) data.certificate.name = nm;
+        const ss = sentMode === 'self-signed';
+        /* a CA-signed install answers with the report: its certificate is
+         * the summary, without the name it was installed under */
+        if (!ss && data.certificate) data.certificate.name = formName;
         box.append(el('p', {}, el('strong', {}, ss
           ? 'A new self-signed certificate was installed.'
-          : 'The certificate' + (nm ? ' "' + nm + '"' : '') + ' was installed' +
+          : 'The certificate "' + formName + '" was installed' +
             (warns.length ? ', with ' + plural(warns.length, 'warning', 'warnings') + ' (below).' : '.'))));
         say = 'The certificate was installed.';
       }

@@ -127,17 +127,26 @@ async function installGood(name = 'api-good') {
   return current();
 }
 
-// The page, with a watch on CSP reports and script errors.
+// The page, with a watch on CSP reports and script errors, and on any
+// answer >= 400 while it loads (the dialog's own 422s come later, from
+// the tests' clicks: the console's "status of 4xx" lines are theirs).
+const IDLE_TIMEOUT = 5_000;
 async function openDialog(ctx, problems) {
   const page = await ctx.newPage();
   page.on('console', (m) => {
     const t = m.text();
     if (/Content Security Policy|Refused to/i.test(t)) problems.push('CSP: ' + t);
-    else if (m.type() === 'error' && !/favicon|status of 4\d\d|status of 5\d\d/.test(t)) problems.push('console: ' + t);
+    else if (m.type() === 'error' && !/status of 4\d\d|status of 5\d\d/.test(t)) problems.push('console: ' + t);
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  const refused = (r) => { if (r.status() >= 400) problems.push(`loading the page: ${r.status()} for ${r.url()}`); };
+  page.on('response', refused);
   await page.goto(URL0 + '/', { waitUntil: 'load' });
   await page.waitForSelector('#current-details:not([hidden])');
+  await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT }).catch(() => {
+    throw new Failure(`the page did not reach network idle within ${IDLE_TIMEOUT / 1000}s`);
+  });
+  page.off('response', refused);
   return page;
 }
 
@@ -181,6 +190,75 @@ async function servedFp(ctx, page) {
 // ------------------------------------------------------------------ tests
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
+
+// Every request of the page ends: network idle comes at once (no fetch
+// left with its body unread), nothing is refused (no 404 for a favicon).
+test('page-load', async (ctx, problems) => {
+  await ensureSelfSigned();
+  const page = await ctx.newPage();
+  const pending = new Map();
+  const refused = [];
+  const seen = [];
+  page.on('request', (r) => { pending.set(r, r.method() + ' ' + r.url()); seen.push(r.url()); });
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => { pending.delete(r); refused.push(`${r.url()} failed: ${r.failure()?.errorText}`); });
+  page.on('response', (r) => { if (r.status() >= 400) refused.push(`${r.status()} for ${r.url()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  const t0 = Date.now();
+  await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#current-details:not([hidden])');
+  try {
+    await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT });
+  } catch (e) {
+    throw new Failure(`no network idle within ${IDLE_TIMEOUT / 1000}s; still open: ${[...pending.values()].join(', ')}`);
+  }
+  const ms = Date.now() - t0;
+  eq([...pending.values()].join(', '), '', 'requests left pending at network idle');
+  eq(refused.join(', '), '', 'answers >= 400 while the page loads');
+  check(ms < IDLE_TIMEOUT, `network idle after ${ms} ms`);
+  eq(seen.filter((u) => u.includes('/api/certificate/download')).join(', '), '', 'downloads fetched at load');
+  // the icon the page names is there, and it is the SVG
+  const icon = await page.$eval('link[rel=icon]', (l) => l.href);
+  const r = await apiCtx.fetch(icon, { timeout: STEP_TIMEOUT, failOnStatusCode: false });
+  eq(r.status(), 200, 'GET ' + icon);
+  has(r.headers()['content-type'], 'image/svg+xml', 'favicon type');
+  // each label of the form comes from dialog.js's one table: none is empty
+  const empty = await page.$$eval('[data-label]', (l) => l.filter((e) => !e.textContent.trim()).map((e) => e.dataset.label));
+  eq(empty.join(','), '', 'form labels left empty');
+  for (const id of ['f-name', 'f-passphrase', 'f-key', 'f-crt', 'f-chain', 'f-use-crl', 'f-confirm']) {
+    check(await page.$eval('#' + id, (i) => i.labels.length > 0 && i.labels[0].textContent.trim() !== ''),
+      `#${id} has no label text`);
+  }
+  await shot(page, 'page-load');
+});
+
+// Cache-Control and X-Content-Type-Options once per answer: nginx adds
+// them, certdialog-fcgi must not write them too.
+test('api-headers-once', async () => {
+  const anon = (await browser.newContext({ ignoreHTTPSErrors: true })).request;
+  const cases = [
+    [apiCtx, '/api/certificate/download?format=pem&part=leaf', 200],
+    [apiCtx, '/api/certificate/download?format=der&part=leaf', 200],
+    [apiCtx, '/api/certificate/download?format=pem&part=chain', 200],
+    [apiCtx, '/api/certificate/download?format=der&part=chain', 400],
+    [apiCtx, '/api/certificate', 200],
+    [anon, '/api/certificate/download?format=pem&part=leaf', 401],
+  ];
+  try {
+    for (const [rq, p, want] of cases) {
+      const r = await rq.fetch(URL0 + p, { timeout: STEP_TIMEOUT, failOnStatusCode: false, headers: { Connection: 'close' } });
+      eq(r.status(), want, 'GET ' + p);
+      const hs = r.headersArray();
+      for (const [name, value] of [['cache-control', 'no-store'], ['x-content-type-options', 'nosniff']]) {
+        const got = hs.filter((h) => h.name.toLowerCase() === name).map((h) => h.value);
+        eq(got.join(' | '), value, `${name} of GET ${p} (curl -D- shows each line)`);
+      }
+    }
+  } finally {
+    await anon.dispose();
+  }
+});
 
 test('first-sign-in', async (ctx, problems) => {
   const before = await ensureSelfSigned();
@@ -279,6 +357,8 @@ test('several-findings', async (ctx, problems) => {
   eq(await page.locator('#fb-chain li.finding.warning').count(), 1, 'warning at the chain field');
   await shot(page, 'several-findings');
   // the links of the summary take the focus to the field
+  eq(await text(page, '#result-status li[data-code=missing_field] a'), await text(page, 'label[for=f-name]'),
+    'summary link names the field as the form does');
   await page.click('#result-status li[data-code=missing_field] a');
   eq(await page.evaluate(() => document.activeElement.id), 'f-name', 'summary link focus');
 });
@@ -454,6 +534,11 @@ test('name-mismatch-hosts-line', async (ctx, problems) => {
   eq(await text(page, '#name-address'), '127.0.0.1', 'address shown');
   has(await text(page, '#name-cert'), 'sensor.contoso.com', 'certificate name shown');
   eq(await page.inputValue('#hosts-line'), '127.0.0.1 sensor.contoso.com', 'hosts line');
+  // where the line goes on each system: the service's word, not the page's
+  const files = (await current()).access.hosts_files;
+  for (const os of ['windows', 'linux', 'macos']) {
+    eq(await text(page, '#hosts-' + os), files[os], `hosts file for ${os}`);
+  }
   await page.click('#copy-hosts');
   await page.waitForFunction(() => document.querySelector('#copy-status').textContent !== '');
   const clip = await page.evaluate(() => navigator.clipboard.readText().catch(() => null));
@@ -480,11 +565,8 @@ test('narrow-window', async (ctx, problems) => {
 test('download-der', async (ctx, problems) => {
   const page = await openDialog(ctx, problems);
   await page.click('#trust > summary');
-  await page.waitForFunction(() => !document.querySelector('#downloads').hidden ||
-    !document.querySelector('#downloads-missing').hidden);
   await shot(page, 'download-trust');
-  check(await page.isVisible('#dl-der'),
-    'no download buttons: the service has no GET /api/certificate/download yet');
+  check(await page.isVisible('#dl-der'), 'no download buttons');
   const shown = await text(page, '#trust-fp');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-der')]);
   const saved = path.join(scratch, 'downloaded.cer');
