@@ -95,6 +95,7 @@ struct cv_input {
     const char *passphrase;     /* optional; not NUL-terminated */
     size_t passphrase_len;
     const char *name;           /* Certificate Name; NULL: not checked */
+    size_t name_len;            /* bytes of name; 0: strlen(name) */
 };
 
 enum cv_validation {

@@ -892,12 +892,17 @@ test_load_missing(void **state)
     assert_blocked(rep);
     cv_report_free(rep);
 
-    /* both missing: one missing_field whose detail names both */
+    /* both missing: a missing_field on each field, so both are marked */
     rep = validate_fx(NULL, NULL, NULL, NULL);
-    ASSERT_CODES(rep, "nothing", CV_MISSING_FIELD);
-    f = finding(rep, CV_MISSING_FIELD);
+    ASSERT_CODES(rep, "nothing", CV_MISSING_FIELD, CV_MISSING_FIELD);
+    assert_int_equal(rep->n_findings, 2);
+    f = &rep->findings[0];
+    assert_string_equal(f->field, "key");
     assert_non_null(f->detail);
     assert_non_null(strstr(f->detail, "KEY"));
+    f = &rep->findings[1];
+    assert_string_equal(f->field, "crt");
+    assert_non_null(f->detail);
     assert_non_null(strstr(f->detail, "CRT"));
     assert_blocked(rep);
     cv_report_free(rep);
