@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # certdialog-check end to end on the fixtures of tests/data/FIXTURES.md:
 # exit status, "ok", the exact set of error and warning codes, the summary,
-# the documented messages, and usage errors (SPEC §2, §5).
+# the documented messages, and usage errors (docs/API.md "Codes",
+# certdialog-check(1)).
 #
-# Every format of SPEC §1 is accepted once and every code of SPEC §2 is
+# Every format of docs/API.md "Upload fields" is accepted once and every code
+# of docs/API.md "Codes" is
 # produced from a real file at least once.  Nothing reaches the network:
 # CRLs come from --crl-file, or from 127.0.0.1:1 where nothing listens.
 #
@@ -38,8 +40,8 @@ codes() {
         "$2" | tr '\n' ' ' | sed 's/ $//'
 }
 
-# matches GOT SPEC: GOT (codes) holds every code of SPEC and nothing else,
-# except the codes SPEC marks optional with a trailing "?".  SPEC "-": none.
+# matches GOT WANT: GOT (codes) holds every code of WANT and nothing else,
+# except the codes WANT marks optional with a trailing "?".  WANT "-": none.
 matches() {
     local rest=" $1 " c
     [ "$2" = - ] && { [ -z "$1" ]; return; }

@@ -4,7 +4,8 @@
 # way a CRL server can fail (hang, trickle, too big, HTML, 404, redirect
 # loop, reset, garbage, nothing listening).  Asserts the exit status, the
 # exact set of error/warning codes, and a bound on the time taken
-# (SPEC §2, §3, §5).
+# (docs/API.md "Codes", docs/DESIGN.md "Trust, CRLs and time",
+# certdialog-check(1)).
 #
 # Each case has its own server and its own leaf (good.key, by int) with
 # that server's URL as its CRL DP; the intermediate's own DP (127.0.0.1:1)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash consistency (SPEC §6): whatever instant an installer dies, "current"
+# Crash consistency (docs/DESIGN.md "Installing"): whatever instant an
+# installer dies, "current"
 # names a whole release whose key matches its certificate, and nginx loads
 # it.  Run by tests/lib/with-stack.sh; the installs are made by
 # tests/lib/install_driver (fcgi/install.c without FastCGI) on the stack's

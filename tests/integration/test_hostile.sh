@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2154,SC2034 # work, t_name, last: itest.sh's
-# Hostile peers against the live stack (SPEC §3 "a slow CRL server must
+# Hostile peers against the live stack (docs/DESIGN.md "Trust, CRLs and time":
+# "a slow CRL server must
 # never stall other requests", §4 "never a crash, never a hang"):
 #
 # 1. CRL servers that never answer, trickle a byte a second, send 100 MB,

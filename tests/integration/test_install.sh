@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installing (SPEC §6) end to end: an accepted upload becomes the
+# Installing (docs/DESIGN.md "Installing") end to end: an accepted upload
+# becomes the
 # certificate nginx serves, a refused one changes nothing, rollback
 # brings the previous one back, self-signed mode needs confirm=yes, and
 # concurrent installs leave one whole release current.  Run by
@@ -67,7 +68,7 @@ expect_json '^    "mode": "ca-signed",$'
 expect_json '^    "name": "sensor",$'
 check_eq "after install" "history holds 2" 2 "$(hist_count)"
 
-# the release directory (SPEC §6)
+# the release directory (docs/DESIGN.md "Installing")
 d=$CD_STATE/releases/$rel_good
 for f in cert.pem privkey.pem chain.pem fullchain.pem meta.json; do
     check_eq "release files" "$f exists" yes \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The HTTP interface of SPEC §4 end to end through nginx: every route,
-# status and JSON error code, the documented findings of SPEC §2 as 422,
+# The HTTP interface of docs/API.md end to end through nginx: every route,
+# status and JSON error code, the documented findings of docs/API.md "Codes"
+# as 422,
 # the request-level refusals (400/401/403/404/405/413/415), and the
-# same-origin rule of SPEC §7.  Run by tests/lib/with-stack.sh.
+# same-origin rule of docs/DESIGN.md "Security".  Run by
+# tests/lib/with-stack.sh.
 # shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
@@ -57,7 +59,7 @@ check_eq "validate installs nothing" "history still 1" 1 "$(hist_count)"
 check_eq "validate installs nothing" "nginx serves the same" "$fp0" \
     "$(fp_served)"
 
-# ---- SPEC §2 findings as 422 with the exact codes ----
+# ---- docs/API.md "Codes" findings as 422 with the exact codes ----
 # fail422 NAME "CODES" FIELD=...: /validate answers 422, ok false, exactly
 # CODES in errors
 fail422() {

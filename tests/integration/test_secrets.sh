@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SPEC §7: private keys and passphrases never reach a log, an answer, a
+# docs/DESIGN.md "Security": private keys and passphrases never reach a log,
+# an answer, a
 # temporary file outside the state directory, or nginx's body spool; and
 # no route hands out key material.  Run by tests/lib/with-stack.sh.
 #

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# check_state.sh: the crash-consistency invariant of SPEC §6 on a state dir.
+# check_state.sh: the crash-consistency invariant of docs/DESIGN.md
+# "Installing" on a state dir.
 #
 #   check_state.sh STATE_DIR [NGINX_CONF]
 #

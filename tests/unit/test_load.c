@@ -1,6 +1,7 @@
 /*
  * test_load.c - validate/load.c through the public API (cv_validate with
- * only what each case needs): every format of SPEC §1 is accepted, every
+ * only what each case needs): every format of docs/API.md "Upload fields" is
+ * accepted, every
  * unreadable input gets its own code, never a crash, for every truncation
  * of the fixtures and every bit flip of a DER certificate.
  *
@@ -260,7 +261,7 @@ concat(const char *a, const char *b, size_t *lenp)
     return out;
 }
 
-/* ---- accepted certificates (SPEC §1 crt) ---- */
+/* ---- accepted certificates (docs/API.md "Upload fields" crt) ---- */
 
 static void
 test_load_crt_formats(void **state)
@@ -381,7 +382,7 @@ test_load_combined_pem(void **state)
     }
 }
 
-/* ---- accepted keys (SPEC §1 key) ---- */
+/* ---- accepted keys (docs/API.md "Upload fields" key) ---- */
 
 static void
 test_load_key_formats(void **state)
@@ -562,7 +563,7 @@ test_load_passphrase_not_terminated(void **state)
     cv_report_free(rep);
 }
 
-/* ---- accepted chains (SPEC §1 chain) ---- */
+/* ---- accepted chains (docs/API.md "Upload fields" chain) ---- */
 
 static void
 test_load_chain_formats(void **state)
