@@ -36,11 +36,9 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY no_proxy NO_PROXY
 [ -x "$SRV" ] || { echo "FAIL: no $SRV (make tests/lib/crl_server)"; exit 1; }
 
 # The stack's CRL timeout: its settings, else the default of 5 s.
-crl_timeout=$(sed -n 's/^ *"crl_timeout": *\([0-9]*\).*/\1/p' \
-    "$CD_RUN/settings.json" | head -n 1)
+crl_timeout=$(jget "$CD_RUN/settings.json" '.crl_timeout | numbers')
 crl_timeout=${crl_timeout:-5}
-workers=$(sed -n 's/^ *"workers": *\([0-9]*\).*/\1/p' \
-    "$CD_RUN/settings.json" | head -n 1)
+workers=$(jget "$CD_RUN/settings.json" '.workers | numbers')
 workers=${workers:-2}
 CRL_MAX_MS=$(((crl_timeout + 1) * 1000))
 
