@@ -120,15 +120,28 @@ fail422 "bad name" bad_name \
 fail422 "name too long" bad_name \
     key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
     use_crl=off "name=$(printf 'n%.0s' $(seq 1 65))"
+# regression: 80 bytes and more were answered as a missing name
+fail422 "name of 100 bytes" bad_name \
+    key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
+    use_crl=off "name=$(printf 'n%.0s' $(seq 1 100))"
+expect_error bad_name field name
+# regression: findings were merged by code alone, so one field was marked
+fail422 "nothing sent" "missing_field missing_field missing_field" \
+    use_crl=off
+expect_jq '[.errors[] | select(.code == "missing_field") | .field] | sort
+    == ["crt", "key", "name"]'
 # use_crl on: the fixtures' distribution point is 127.0.0.1:1 (refused)
-fail422 "crl unreachable" crl_unreachable \
+# the leaf's CRL and the intermediate's: one finding on each field
+fail422 "crl unreachable" "crl_unreachable crl_unreachable" \
     key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
     use_crl=on name=sensor
+expect_jq '[.errors[] | select(.code == "crl_unreachable") | .field] | sort
+    == ["chain", "crt"]'
 expect_error crl_unreachable message "The CRL (Certificate Revocation \
 List) location is not reachable. Verify the URL can be accessed from this \
 appliance"
 # use_crl absent: the safe default is on
-fail422 "use_crl defaults to on" crl_unreachable \
+fail422 "use_crl defaults to on" "crl_unreachable crl_unreachable" \
     key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
     name=sensor
 fail422 "three findings" "expired weak_key subject_incomplete" \
