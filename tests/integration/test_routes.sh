@@ -381,6 +381,16 @@ check_eq "still the first certificate" "fingerprint" "$fp0" \
     "curl $CD_URL/api/certificate"
 check_eq "still the first certificate" "history" 1 "$(hist_count)"
 
+# nginx's own 502 under /api/ is JSON too: the socket taken away for a
+# moment is a service that is not running
+mv "$CD_RUN/fcgi.sock" "$CD_RUN/fcgi.sock.away"
+req "service not running" GET /api/certificate
+mv "$CD_RUN/fcgi.sock.away" "$CD_RUN/fcgi.sock"
+expect_status 502
+expect_code errors service_not_running
+expect_header '^content-type: application/json'
+expect_header '^cache-control: no-store'
+
 # the service is still up after all of that
 req "still serving" GET /api/certificate
 expect_status 200
