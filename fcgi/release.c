@@ -489,6 +489,8 @@ next_seq(const char *state)
     return seq;
 }
 
+/* ---- checking a release ---- */
+
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
 {
