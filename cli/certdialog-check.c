@@ -1,7 +1,7 @@
 /*
  * certdialog-check - validates a key, a certificate and a chain offline,
  * with the engine the upload service uses, and prints the same JSON as
- * POST /api/certificate/validate (SPEC §5).
+ * POST /api/certificate/validate (certdialog-check(1)).
  *
  * Exit status: 0 the upload would be accepted, 1 it would be rejected,
  * 2 a usage or I/O error (message on stderr, nothing on stdout).

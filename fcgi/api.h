@@ -1,6 +1,7 @@
 /*
- * api.h - the routes of SPEC §4, independent of FastCGI: a request goes in
- * as plain strings and bytes, an HTTP status and a JSON body come out.
+ * api.h - the routes of docs/API.md, independent of FastCGI: a request
+ * goes in as plain strings and bytes, an HTTP status and a JSON body (or a
+ * file) come out.  Every route is one row of the table in api.c.
  */
 #ifndef CD_API_H
 #define CD_API_H
@@ -40,7 +41,7 @@ struct cd_request {
 struct cd_response {
     int status;
     json_t *body;               /* owned; caller json_decref()s */
-    const char *allow;          /* Allow header for 405, or NULL */
+    char allow[32];             /* Allow header of a 405, or "" */
     /*
      * A download instead of JSON: when raw != NULL the answer is raw_len
      * bytes of raw (owned, freed by cd_api_response_clear) with this
@@ -60,6 +61,47 @@ enum cd_body_need {
     CD_BODY_NONE = 0,           /* the route takes no body */
     CD_BODY_READ                /* read exactly content_length bytes */
 };
+
+/* ---- the route table ---- */
+
+/* methods, as a set */
+#define CD_M_GET        0x1u
+#define CD_M_HEAD       0x2u
+#define CD_M_POST       0x4u
+#define CD_M_PUT        0x8u
+#define CD_M_DELETE     0x10u
+
+/* what a route's body is */
+enum cd_body_kind {
+    CD_BODY_EMPTY = 0,          /* none is read */
+    CD_BODY_MULTIPART           /* multipart/form-data, at most max_body */
+};
+
+/* who may call a route */
+enum cd_access {
+    CD_ACCESS_ADMIN = 0         /* a signed-in user of the admins list */
+};
+
+typedef void cd_handler_fn(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
+/*
+ * One row: a path (one trailing slash is also accepted), the methods this
+ * row answers, its body, who may call it, whether a request from another
+ * site is refused (every row that changes state, and downloads), and its
+ * handler.  A path may have several rows, one per set of methods.
+ */
+struct cd_route {
+    const char *path;
+    unsigned methods;
+    enum cd_body_kind body;
+    enum cd_access access;
+    int same_origin;
+    cd_handler_fn *handler;
+};
+
+/* The table, for tests and docs: n rows. */
+const struct cd_route *cd_api_routes(size_t *n);
 
 /*
  * Checks method, route, user, origin, content type and length before the

@@ -109,8 +109,9 @@ worker(struct cd_app *app, int fd)
     signal(SIGINT, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
     /*
-     * SPEC §7: libfcgi reads the body (key bytes, passphrase) through its
-     * own buffers and frees them unwiped; glibc overwrites what is freed.
+     * docs/DESIGN.md "Security": libfcgi reads the body (key bytes,
+     * passphrase) through its own buffers and frees them unwiped; glibc
+     * overwrites what is freed.
      */
     mallopt(M_PERTURB, 0x5a);
     sigemptyset(&term);

@@ -40,6 +40,7 @@
  *  7. Ids are sortable (UTC time, then a random suffix) and never reused;
  *     the order of installs is meta.json's "seq" (the clock may step back).
  *
+ * docs/DESIGN.md ("Installing") walks through an install step by step.
  * The crash tests kill the installer at each CD_FAULT_STEP() below; keep
  * their names in step with tests/integration/test_crash.sh.
  */

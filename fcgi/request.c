@@ -73,7 +73,7 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n"
         "Content-Type: application/json; charset=utf-8\r\n", resp->status,
         r);
-    if (resp->allow != NULL)
+    if (resp->allow[0] != '\0')
         FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow);
     if (resp->status == 401)
         FCGX_FPrintF(fr->out, "WWW-Authenticate: Basic realm=\"certdialog\""

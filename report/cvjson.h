@@ -33,7 +33,7 @@ json_t *cvjson_finding(const struct cv_finding *f);
 json_t *cvjson_summary(const struct cv_summary *s);
 
 /*
- * {"ok", "certificate", "errors", "warnings"}: the body of SPEC §4's
+ * {"ok", "certificate", "errors", "warnings"}: the body of docs/API.md's
  * validate answer and what certdialog-check prints.  "errors" holds the
  * blocking findings, "warnings" the others, each in report order;
  * "certificate" is null when no certificate could be read.  NULL when rep

@@ -2,7 +2,7 @@
 # project needs when any is missing (apt-get update first).
 CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
  libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev nginx curl
- valgrind ca-certificates"
+ valgrind ca-certificates jq"
 # what only the tests need: the real browser and node for its driver,
 # clang with libFuzzer, wrk for make bench
 CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk"

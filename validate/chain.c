@@ -137,7 +137,8 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     if ((vctx = X509_STORE_CTX_new()) == NULL ||
         !X509_STORE_CTX_init(vctx, ctx->store, leaf, upload))
         goto fail;
-    /* self-signed CAs of the upload are anchors too (SPEC §3) */
+    /* self-signed CAs of the upload are anchors too (docs/DESIGN.md "Trust,
+     * CRLs and time") */
     for (i = 0; i < sk_X509_num(upload); i++) {
         X509 *x = sk_X509_value(upload, i);
 

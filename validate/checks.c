@@ -1,5 +1,5 @@
 /*
- * checks.c - the leaf's own requirements (SPEC §2) and its summary.
+ * checks.c - the leaf's own requirements (docs/API.md "Codes") and its summary.
  */
 #include "config.h"
 

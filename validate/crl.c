@@ -1,5 +1,6 @@
 /*
- * crl.c - CRL checks of SPEC §3: the http:// distribution point of each
+ * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": the http://
+ * distribution point of each
  * certificate of the built path, fetched with OpenSSL's HTTP client (or an
  * offline CRL), its signature and nextUpdate checked, the serial looked up;
  * fetched CRLs cached per context until their nextUpdate.

@@ -95,6 +95,7 @@ struct cv_input {
     const char *passphrase;     /* optional; not NUL-terminated */
     size_t passphrase_len;
     const char *name;           /* Certificate Name; NULL: not checked */
+    size_t name_len;            /* bytes of name; 0: strlen(name) */
 };
 
 enum cv_validation {
@@ -220,7 +221,7 @@ int cv_summary_host_name(const struct cv_summary *s, char *buf, size_t len);
 
 /* Checks a Certificate Name: 1-64 of [A-Za-z0-9 ._-]. */
 int cv_name_is_valid(const char *name, size_t len);
-/* Checks a passphrase's characters against SPEC §1. */
+/* Checks a passphrase's characters against docs/API.md "Upload fields". */
 int cv_passphrase_is_valid(const char *pass, size_t len);
 
 

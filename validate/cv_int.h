@@ -102,7 +102,8 @@ void cv_chain_extra(STACK_OF(X509) *upload, STACK_OF(X509) *path,
     struct cv_report *rep);
 
 /* crl.c */
-/* The CRL checks of SPEC §3 over a built path (leaf first). */
+/* The CRL checks of docs/DESIGN.md "Trust, CRLs and time" over a built path
+ * (leaf first). */
 void cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
     const struct cv_options *opt, time_t at, struct cv_report *rep);
 /* Frees one cache entry's contents. */

@@ -1,6 +1,7 @@
 /*
  * load.c - reading keys, certificates and chains in the formats of
- * SPEC §1, telling unreadable input from a wrong passphrase.
+ * docs/API.md "Upload fields", telling unreadable input from a wrong
+ * passphrase.
  */
 #include "config.h"
 

@@ -20,9 +20,20 @@ cv_report_new(void)
     return calloc(1, sizeof(struct cv_report));
 }
 
+/* 1 when two findings' fields are the same (both may be NULL). */
+static int
+same_field(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
 /*
- * Adds a finding; a code already present is not added twice (its detail
- * is appended instead, so "expired" names every expired certificate once).
+ * Adds a finding; a code already present on the same field is not added
+ * twice (its detail is appended instead, so "expired" on the chain names
+ * every expired CA certificate once), while the same code on another field
+ * is a finding of its own: each field the dialog marks has its own.
  * Out of memory drops the detail, never the finding's code when it fits.
  */
 void
@@ -44,7 +55,7 @@ cv_report_add(struct cv_report *rep, enum cv_code code, const char *field,
     }
     for (i = 0; i < rep->n_findings; i++) {
         f = &rep->findings[i];
-        if (f->code != code)
+        if (f->code != code || !same_field(f->field, field))
             continue;
         if (buf[0] != '\0' && (f->detail == NULL ||
             strstr(f->detail, buf) == NULL)) {

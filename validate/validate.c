@@ -114,7 +114,8 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
         cv_report_add(rep, CV_VALIDATION_FAILED, NULL, "no context");
         return rep;
     }
-    if (in->name != NULL && !cv_name_is_valid(in->name, strlen(in->name)))
+    if (in->name != NULL && !cv_name_is_valid(in->name, in->name_len != 0 ?
+        in->name_len : strlen(in->name)))
         cv_report_add(rep, CV_BAD_NAME, "name", NULL);
     pass = copy_pass(in, rep, &pass_ok);
 

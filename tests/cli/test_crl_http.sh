@@ -4,7 +4,8 @@
 # way a CRL server can fail (hang, trickle, too big, HTML, 404, redirect
 # loop, reset, garbage, nothing listening).  Asserts the exit status, the
 # exact set of error/warning codes, and a bound on the time taken
-# (SPEC §2, §3, §5).
+# (docs/API.md "Codes", docs/DESIGN.md "Trust, CRLs and time",
+# certdialog-check(1)).
 #
 # Each case has its own server and its own leaf (good.key, by int) with
 # that server's URL as its CRL DP; the intermediate's own DP (127.0.0.1:1)
@@ -16,6 +17,7 @@
 # CD_FIXTURES; CD_CRL_SERVER overrides the server binary.
 # CD_CHECK_WRAPPER runs each certdialog-check under a tool (time bounds are
 # then not asserted).
+# shellcheck disable=SC2016 # '$name' in a jq filter is jq's (--arg)
 set -u
 top=${CD_TOP_BUILDDIR:-$PWD}
 src=${CD_TOP_SRCDIR:-$top/..}
@@ -123,18 +125,12 @@ leaf() {
 }
 
 # The verdict and the codes of an answer as "OK|ERRORS|WARNINGS", e.g.
-# "false|crl_unreachable|"; read as test_cli.sh reads them (two-space
-# indentation, pinned down by test_reply).  One process.
+# "false|crl_unreachable|" (jq, one process); nothing when the answer is
+# not JSON with a boolean "ok" and both lists.
 verdict() {
-    awk '
-        /^  "ok": (true|false),$/ { ok = $2; sub(",", "", ok) }
-        /^  "[a-z_]+":/ { sec = $1; sub(":", "", sec) }
-        /^      "code": / {
-            c = $2; gsub(/[",]/, "", c)
-            if (sec == "\"errors\"") e = e (e == "" ? "" : " ") c
-            if (sec == "\"warnings\"") w = w (w == "" ? "" : " ") c
-        }
-        END { print ok "|" e "|" w }' "$1"
+    jget "$1" 'select(.ok | type == "boolean") |
+        "\(.ok)|\(.errors | map(.code) | join(" "))|\(.warnings |
+        map(.code) | join(" "))"'
 }
 
 # run NAME EXIT ERRORS WARNINGS MAX_MS CRT [ARGS...]: runs certdialog-check
@@ -273,10 +269,10 @@ for i in "${!c_name[@]}"; do
     case $name in
     "closed port")
         # the documented message, and the URL in the detail
-        if grep -qxF "      \"message\": \"$MSG_UNREACHABLE\"," \
-            "$tmp/out.json" &&
-            grep -qF "\"detail\": \"http://127.0.0.1:${c_port[$i]}/int.crl" \
-            "$tmp/out.json"
+        if jtrue "$tmp/out.json" 'any(.errors[]; .code == "crl_unreachable"
+            and .message == $m and (.detail | strings | startswith($u)))' \
+            --arg m "$MSG_UNREACHABLE" \
+            --arg u "http://127.0.0.1:${c_port[$i]}/int.crl"
         then pass "message and detail of crl_unreachable"
         else fail "message and detail of crl_unreachable" "not found" \
             "$tmp/out.json"; fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash consistency (SPEC §6): whatever instant an installer dies, "current"
+# Crash consistency (docs/DESIGN.md "Installing"): whatever instant an
+# installer dies, "current"
 # names a whole release whose key matches its certificate, and nginx loads
 # it.  Run by tests/lib/with-stack.sh; the installs are made by
 # tests/lib/install_driver (fcgi/install.c without FastCGI) on the stack's
@@ -110,6 +111,8 @@ selftest() {
     mode)     chmod 644 "$d/privkey.pem" ;;
     missing)  rm -f "$d/fullchain.pem" ;;
     meta)     echo '{"id": ' >"$d/meta.json" ;;
+    metaid)   jq '.id = "20000101T000000Z-00000000"' "$d/meta.json" \
+                  >"$d/meta.new" && mv "$d/meta.new" "$d/meta.json" ;;
     full)     cp "$(pair_crt ec)" "$d/fullchain.pem" ;;
     dangling) ln -sfn releases/20000101T000000Z-00000000 "$st/current" ;;
     none)     rm -f "$st/current" ;;
@@ -120,7 +123,9 @@ selftest() {
     bash "$checker" "$st" >"$check_out" 2>&1
     check_eq "$t_name" "exit $want" "$want" "$?" "$last"
 }
-for w in key mode missing meta full dangling none; do selftest 1 "$w"; done
+for w in key mode missing meta metaid full dangling none; do
+    selftest 1 "$w"
+done
 selftest 0 ok
 
 # ---- 1. every step ----

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2154,SC2034 # work, t_name, last: itest.sh's
-# Hostile peers against the live stack (SPEC §3 "a slow CRL server must
+# Hostile peers against the live stack (docs/DESIGN.md "Trust, CRLs and time":
+# "a slow CRL server must
 # never stall other requests", §4 "never a crash, never a hang"):
 #
 # 1. CRL servers that never answer, trickle a byte a second, send 100 MB,
@@ -35,11 +36,9 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY no_proxy NO_PROXY
 [ -x "$SRV" ] || { echo "FAIL: no $SRV (make tests/lib/crl_server)"; exit 1; }
 
 # The stack's CRL timeout: its settings, else the default of 5 s.
-crl_timeout=$(sed -n 's/^ *"crl_timeout": *\([0-9]*\).*/\1/p' \
-    "$CD_RUN/settings.json" | head -n 1)
+crl_timeout=$(jget "$CD_RUN/settings.json" '.crl_timeout | numbers')
 crl_timeout=${crl_timeout:-5}
-workers=$(sed -n 's/^ *"workers": *\([0-9]*\).*/\1/p' \
-    "$CD_RUN/settings.json" | head -n 1)
+workers=$(jget "$CD_RUN/settings.json" '.workers | numbers')
 workers=${workers:-2}
 CRL_MAX_MS=$(((crl_timeout + 1) * 1000))
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installing (SPEC §6) end to end: an accepted upload becomes the
+# Installing (docs/DESIGN.md "Installing") end to end: an accepted upload
+# becomes the
 # certificate nginx serves, a refused one changes nothing, rollback
 # brings the previous one back, self-signed mode needs confirm=yes, and
 # concurrent installs leave one whole release current.  Run by
 # tests/lib/with-stack.sh.
+# shellcheck disable=SC2016 # '$name' in a jq filter is jq's (--arg)
 # shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
@@ -12,23 +14,22 @@ fp_good=$(fp_file "$F/good.pem")
 fp_4096=$(fp_file "$F/good4096.pem")
 
 hist_count() {
-    awk '/^  "history":/ { h = 1; next } /^  "[a-z_]+":/ { h = 0 }
-        h && /^    \{/ { n++ } END { print n + 0 }' "$body"
+    jget "$body" '.history | length'
 }
 
 # the top-level "release" of an install answer
 release_of() {
-    sed -n 's/^  "release": "\(.*\)",\{0,1\}$/\1/p' "$1" | head -n 1
+    jget "$1" '.release | strings'
 }
 
 # reload_ok: the answer's "reload": {"ok": true, ...}
 expect_reload_ok() {
-    if grep -A1 '^  "reload": {$' "$body" | grep -q '^    "ok": true,$'; then
-        pass "reload ok"
-    else
-        fail "reload" '"reload": {"ok": true, ...}' \
-            "$(grep -A2 '"reload"' "$body" | tr -d '\n')"
-    fi
+    expect_jq '.reload.ok == true'
+}
+
+# expect_fp FP: the answer's certificate has this fingerprint
+expect_fp() {
+    expect_jq '.certificate.sha256_fingerprint == $fp' --arg fp "$1"
 }
 
 # served_is NAME WHAT FP: nginx serves FP within a few seconds
@@ -40,7 +41,7 @@ served_is() {
 # ---- the start: one self-signed release, nothing to roll back to ----
 req "start" GET /api/certificate
 expect_status 200
-fp0=$(json_str sha256_fingerprint)
+fp0=$(jget "$body" .certificate.sha256_fingerprint)
 served_is "start" "nginx serves the first certificate" "$fp0"
 req "rollback with one release" POST /api/certificate/rollback
 expect_status 409
@@ -51,9 +52,9 @@ served_is "rollback with one release" "served unchanged" "$fp0"
 upload "install good" /api/certificate key=@"$F/good.key" \
     crt=@"$F/good.pem" "${S[@]}" name=sensor
 expect_status 200
-expect_json '^  "ok": true,$'
+expect_jq '.ok == true'
 expect_reload_ok
-expect_json "^    \"sha256_fingerprint\": \"$fp_good\",\$"
+expect_fp "$fp_good"
 rel_good=$(release_of "$body")
 check_eq "install good" "the answer names a release" 1 \
     "$([ -n "$rel_good" ] && echo 1 || echo 0)"
@@ -62,12 +63,12 @@ check_eq "install good" "current -> the answer's release" \
     "releases/$rel_good" "$(readlink "$CD_STATE/current")"
 req "after install" GET /api/certificate
 expect_status 200
-expect_json "^    \"sha256_fingerprint\": \"$fp_good\",\$"
-expect_json '^    "mode": "ca-signed",$'
-expect_json '^    "name": "sensor",$'
+expect_fp "$fp_good"
+expect_jq '.certificate.mode == "ca-signed"'
+expect_jq '.certificate.name == "sensor"'
 check_eq "after install" "history holds 2" 2 "$(hist_count)"
 
-# the release directory (SPEC §6)
+# the release directory (docs/DESIGN.md "Installing")
 d=$CD_STATE/releases/$rel_good
 for f in cert.pem privkey.pem chain.pem fullchain.pem meta.json; do
     check_eq "release files" "$f exists" yes \
@@ -94,7 +95,7 @@ upload "install expired" /api/certificate key=@"$F/good.key" \
     crt=@"$F/expired.pem" "${S[@]}" name=sensor
 expect_status 422
 expect_codes errors expired
-expect_no_json '^  "release"'
+expect_jq 'has("release") | not'
 sleep 1
 check_eq "install expired" "nginx still serves good.pem" "$fp_good" \
     "$(fp_served)"
@@ -118,22 +119,22 @@ check_eq "install good4096" "current -> the answer's release" \
     "releases/$rel_4096" "$(readlink "$CD_STATE/current")"
 req "rollback" POST /api/certificate/rollback
 expect_status 200
-expect_json '^  "ok": true,$'
+expect_jq '.ok == true'
 expect_reload_ok
-expect_json "^    \"sha256_fingerprint\": \"$fp_good\",\$"
+expect_fp "$fp_good"
 check_eq "rollback" "the answer names the first release" "$rel_good" \
     "$(release_of "$body")"
 served_is "rollback" "nginx serves good.pem again" "$fp_good"
 check_eq "rollback" "current -> the first release" "releases/$rel_good" \
     "$(readlink "$CD_STATE/current")"
 req "after rollback" GET /api/certificate
-expect_json '^    "name": "sensor",$'
+expect_jq '.certificate.name == "sensor"'
 
 # ---- self-signed mode ----
 upload "self-signed unconfirmed" /api/certificate mode=self-signed
 expect_status 422
 expect_codes errors missing_field
-expect_json '^      "field": "confirm",$'
+expect_error missing_field field confirm
 sleep 0.5
 check_eq "self-signed unconfirmed" "served unchanged" "$fp_good" \
     "$(fp_served)"
@@ -142,10 +143,10 @@ expect_status 422
 expect_codes errors missing_field
 upload "self-signed" /api/certificate mode=self-signed confirm=yes
 expect_status 200
-expect_json '^  "ok": true,$'
+expect_jq '.ok == true'
 expect_reload_ok
-expect_json '^    "mode": "self-signed",$'
-fp_ss=$(json_str sha256_fingerprint)
+expect_jq '.certificate.mode == "self-signed"'
+fp_ss=$(jget "$body" .certificate.sha256_fingerprint)
 rel_ss=$(release_of "$body")
 check_eq "self-signed" "a new certificate" new \
     "$([ -n "$fp_ss" ] && [ "$fp_ss" != "$fp0" ] &&
@@ -214,7 +215,7 @@ for i in 1 2 3 4 5 6 7 8; do
     last="curl -F key=@... -F crt=@... (burst $i)"
     st=$(cat "$work/c$i.status" 2>/dev/null)
     if [ "$st" = 200 ] &&
-        grep -q '^  "ok": true,$' "$work/c$i.json"; then
+        jtrue "$work/c$i.json" '.ok == true'; then
         pass "200 ok"
     else
         cp "$work/c$i.json" "$work/body" 2>/dev/null
@@ -246,8 +247,8 @@ check_eq "after the burst" "current cert is good or good4096" yes \
         echo yes || echo "no: $fp_cur")"
 served_is "after the burst" "nginx serves current's certificate" "$fp_cur"
 req "after the burst" GET /api/certificate
-expect_json "^    \"sha256_fingerprint\": \"$fp_cur\",\$"
-expect_json "^    \"release\": \"$cur_id\",?\$"
+expect_fp "$fp_cur"
+expect_jq '.certificate.release == $r' --arg r "$cur_id"
 
 # every handshake during the burst succeeded with a known certificate
 t_name="handshakes during the burst"
@@ -285,7 +286,7 @@ ndirs=$(find "$CD_STATE/releases" -mindepth 1 -maxdepth 1 -type d \
 check_eq "history" "release dirs on disk = history" "$n" "$ndirs"
 check_eq "history" "no leftover temporary releases" 0 \
     "$(find "$CD_STATE" -maxdepth 2 -name '.*tmp*' | wc -l)"
-ncur=$(grep -c '^      "current": true$' "$body")
+ncur=$(jget "$body" '[.history[] | select(.current == true)] | length')
 check_eq "history" "exactly one release is current" 1 "$ncur"
 # every kept release is whole
 t_name="kept releases"

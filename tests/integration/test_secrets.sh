@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SPEC §7: private keys and passphrases never reach a log, an answer, a
+# docs/DESIGN.md "Security": private keys and passphrases never reach a log,
+# an answer, a
 # temporary file outside the state directory, or nginx's body spool; and
 # no route hands out key material.  Run by tests/lib/with-stack.sh.
 #
@@ -63,7 +64,7 @@ upload "bad passphrase chars" /api/certificate \
     name=sensor passphrase="<$F/badchars.txt"
 expect_status 422
 expect_codes errors passphrase_charset
-expect_no_json 'bad pass'
+expect_no_text 'bad pass'
 keep
 upload "passphrase with a plain key" /api/certificate/validate \
     key=@"$F/good.key" crt=@"$F/good.pem" "${S[@]}" name=sensor \
@@ -165,17 +166,17 @@ for p in /api/certificate/key /api/certificate/privkey.pem \
     *..*|*%2e*|*download*) expect_status "404|400" ;;
     *) expect_status 404 ;;
     esac
-    expect_no_json 'PRIVATE KEY'
+    expect_no_text 'PRIVATE KEY'
     keep
     req "POST $p" POST "$p" --path-as-is -F part=key
     expect_status "404|405|400"
-    expect_no_json 'PRIVATE KEY'
+    expect_no_text 'PRIVATE KEY'
     keep
 done
 for q in '?part=key' '?download=1&part=privkey' '?format=pem&include=key'; do
     req "GET /api/certificate$q" GET "/api/certificate$q"
     expect_status 200
-    expect_no_json 'PRIVATE KEY'
+    expect_no_text 'PRIVATE KEY'
     keep
 done
 req "history" GET /api/certificate

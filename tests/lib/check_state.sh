@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# check_state.sh: the crash-consistency invariant of SPEC §6 on a state dir.
+# check_state.sh: the crash-consistency invariant of docs/DESIGN.md
+# "Installing" on a state dir.
 #
 #   check_state.sh STATE_DIR [NGINX_CONF]
 #
@@ -18,7 +19,7 @@
 #
 # Exit 0 when the invariant holds, 1 when it does not (one line per
 # problem, "check_state: TORN: ..."), 2 on a usage error.
-# Environment: OPENSSL (default openssl), NGINX (default nginx).
+# Environment: OPENSSL (default openssl), NGINX (default nginx).  Needs jq.
 set -u
 
 me=check_state
@@ -39,20 +40,17 @@ note() { echo "$me: note: $*"; }
 id_re='^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$'
 files="cert.pem chain.pem fullchain.pem privkey.pem meta.json"
 
-# json_ok FILE: FILE is one valid JSON value (jq, python3 or node)
-json_ok() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -e . "$1" >/dev/null 2>&1
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" \
-            2>/dev/null
-    elif command -v node >/dev/null 2>&1; then
-        node -e 'JSON.parse(require("fs").readFileSync(process.argv[1]))' \
-            "$1" 2>/dev/null
-    else
-        echo "$me: no jq, python3 or node to read JSON with" >&2
+# meta_names FILE ID: 0 when FILE is one JSON object whose "id" is ID, 1
+# when it is one that does not, 3 when FILE is not one JSON value, 2 when
+# there is no jq to read it with
+meta_names() {
+    if ! command -v jq >/dev/null 2>&1; then
+        echo "$me: no jq to read JSON with" >&2
         return 2
     fi
+    jq -e -s 'length == 1' "$1" >/dev/null 2>&1 || return 3
+    jq -e --arg id "$2" 'type == "object" and .id == $id' "$1" \
+        >/dev/null 2>&1
 }
 
 # whole DIR: sets lacks to what DIR lacks to be a release ("": whole)
@@ -95,10 +93,10 @@ fi
 if [ $bad = 0 ]; then
     mode=$(stat -c %a "$d/privkey.pem" 2>/dev/null)
     [ "$mode" = 600 ] || torn "release $id: privkey.pem has mode $mode, not 600"
-    json_ok "$d/meta.json"
+    meta_names "$d/meta.json" "$id"
     case $? in
-    0) grep -q "\"id\": *\"$id\"" "$d/meta.json" ||
-           torn "release $id: meta.json does not name it" ;;
+    0) ;;
+    1) torn "release $id: meta.json does not name it" ;;
     2) bad=1 ;;
     *) torn "release $id: meta.json is not valid JSON" ;;
     esac

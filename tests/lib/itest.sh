@@ -8,14 +8,25 @@
 #   expect_status WANT                     WANT may be "413|400"
 #   expect_code SECTION CODE               SECTION errors|warnings
 #   expect_codes SECTION "C1 C2"           exactly this set (order free)
-#   expect_json LINE_REGEX                 grep -E on the body
-#   expect_no_json LINE_REGEX
+#   expect_jq FILTER [JQ ARGS...]          the body is JSON and FILTER
+#        holds (jtrue: every value it gives is true), e.g.
+#        expect_jq '.certificate.mode == "ca-signed"'
+#        expect_jq '.certificate.release == $r' --arg r "$id"
+#   expect_error CODE KEY VALUE            an error CODE whose KEY is VALUE
+#   expect_no_text STRING                  the body's bytes do not hold
+#        STRING (grep -F: key material, passphrases; not for JSON checks)
 #   expect_header REGEX                    grep -Ei on the headers
+#   jget FILE FILTER [JQ ARGS...]          a value of a JSON file (jq -r;
+#        tests/lib/tally.sh), e.g. fp=$(jget "$body" .certificate.serial)
 #   mkbody FILE BOUNDARY CLOSE PART...     a multipart body by hand
 #   finish                                 prints the tally, exits
+# shellcheck disable=SC2016 # '$name' in a jq filter is jq's (--arg)
 set -u
 
 : "${CD_URL:?run me through tests/lib/with-stack.sh}"
+# jget and jtrue; its pass and fail are replaced by this file's below
+# shellcheck source=tests/lib/tally.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tally.sh"
 # shellcheck disable=SC2034 # used by the tests that source this
 F=${CD_FIXTURES:?}
 work=$(mktemp -d) || exit 99
@@ -96,25 +107,19 @@ expect_status() {
     esac
 }
 
-# The codes of a top-level list of the answer, space separated (the
-# service prints jansson JSON indented by two spaces).
+# The codes of a top-level list of the answer ("errors" or "warnings"),
+# sorted, space separated; a non-zero status when the body is not JSON or
+# has no such list.
 codes_of() {
-    if ! grep -q '^  "' "$body"; then
-        # one-line JSON (nginx's own answers)
-        grep -o "\"$1\": \\[[^]]*\\]" "$body" |
-            grep -o '"code": *"[a-z_]*"' | sed 's/.*"\([a-z_]*\)"$/\1/' |
-            sort | tr '\n' ' ' | sed 's/ $//'
-        return
-    fi
-    awk -v want="\"$1\"" '
-        /^  "[a-z_]+":/ { sec = $1; sub(":", "", sec) }
-        sec == want && /^      "code": / { gsub(/[",]/, "", $2); print $2 }' \
-        "$body" | sort | tr '\n' ' ' | sed 's/ $//'
+    local c
+    c=$(jget "$body" '.[$s] | if type == "array" then .[].code
+        else error("no list") end' --arg s "$1") || return 1
+    printf '%s\n' "$c" | sort | tr '\n' ' ' | sed 's/^ *//; s/ $//'
 }
 
 expect_code() {
     local got
-    got=$(codes_of "$1")
+    got=$(codes_of "$1") || got="(no $1 list)"
     case " $got " in
     *" $2 "*) pass "$1 has $2" ;;
     *) fail "$1 codes" "to contain $2" "${got:-(none)}" ;;
@@ -123,28 +128,40 @@ expect_code() {
 
 expect_codes() {
     local got want
-    got=$(codes_of "$1")
-    want=$(printf '%s\n' $2 | sort | tr '\n' ' ' | sed 's/ $//')
-    if [ "$got" = "$want" ]; then
+    want=$(printf '%s\n' $2 | sort | tr '\n' ' ' | sed 's/^ *//; s/ $//')
+    if ! got=$(codes_of "$1"); then
+        fail "$1 codes" "exactly [$want]" "no JSON with a $1 list"
+    elif [ "$got" = "$want" ]; then
         pass "$1 = [$want]"
     else
         fail "$1 codes" "exactly [$want]" "[$got]"
     fi
 }
 
-expect_json() {
-    if grep -Eq -- "$1" "$body"; then
-        pass "body has /$1/"
+expect_jq() {
+    local q=$1 l got
+    shift
+    l="jq '$(printf '%s' "$q" | tr -s '\n ' '  ')'${*:+ $*}"
+    if jtrue "$body" "$q" "$@"; then
+        pass "$l"
     else
-        fail "body" "a line matching /$1/" "no such line"
+        got=$(jq -c -s "$@" ".[0] | [$q]" "$body" 2>&1 | head -c 300)
+        fail "body" "$l: true" "${got:-(nothing)}"
     fi
 }
 
-expect_no_json() {
-    if grep -Eq -- "$1" "$body"; then
-        fail "body" "no line matching /$1/" "$(grep -Em1 -- "$1" "$body")"
+# expect_error CODE KEY VALUE: an entry of "errors" with this code has
+# KEY (message, field, ...) equal to VALUE
+expect_error() {
+    expect_jq 'any(.errors[]; .code == $c and .[$k] == $v)' \
+        --arg c "$1" --arg k "$2" --arg v "$3"
+}
+
+expect_no_text() {
+    if grep -qaF -- "$1" "$body"; then
+        fail "body" "no '$1'" "$(grep -aFm1 -- "$1" "$body" | head -c 300)"
     else
-        pass "body has no /$1/"
+        pass "body has no '$1'"
     fi
 }
 
@@ -168,11 +185,6 @@ check_eq() {
         : >"$work/hdrs"
         fail "$2" "$3" "$4"
     fi
-}
-
-# A JSON string member of the body: json_str KEY (first match)
-json_str() {
-    sed -n "s/^ *\"$1\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" "$body" | head -n 1
 }
 
 # SHA-256 fingerprint of a PEM/DER certificate file, as the API prints it

@@ -9,6 +9,10 @@
  * Neither table is linked in: both are included below as X-macros, so
  * this test does not depend on libcv or on the service being built.
  * The document is $CD_TOP_SRCDIR/docs/API.md (make check exports it).
+ *
+ * nginx answers a few refusals itself (401, 413) with JSON written into
+ * its site template: those copies are checked against fcgi/errors.def
+ * too, so a message still has one source.
  */
 #include "config.h"
 
@@ -417,6 +421,72 @@ test_status_and_message_match(void **state)
     assert_int_equal(bad, 0);
 }
 
+/*
+ * Every '"code": "X", "message": "Y"' in the nginx template at rel (from
+ * the source top) must be a service code with that message, answered with
+ * the status of the "return NNN" on its line.  Returns the number of such
+ * answers seen; counts disagreements in *bad.
+ */
+static size_t
+check_nginx(const char *rel, size_t *bad)
+{
+    static const char ck[] = "\"code\": \"", mk[] = "\"message\": \"";
+    const char *top = getenv("CD_TOP_SRCDIR"), *p, *e, *code, *msg, *ret;
+    char path[4096], name[64];
+    const struct code *c;
+    size_t seen = 0, i, cl, ml;
+    char *text;
+    int n, st;
+
+    if (top == NULL || top[0] == '\0')
+        top = CD_SRCDIR;
+    n = snprintf(path, sizeof(path), "%s/%s", top, rel);
+    assert_true(n > 0 && (size_t)n < sizeof(path));
+    if ((text = slurp(path)) == NULL)
+        fail_msg("cannot read %s", path);
+    for (p = text; (code = strstr(p, ck)) != NULL; p = e) {
+        code += sizeof(ck) - 1;
+        if ((e = strchr(code, '"')) == NULL)
+            break;
+        cl = (size_t)(e - code);
+        if ((msg = strstr(e, mk)) == NULL)
+            break;
+        msg += sizeof(mk) - 1;
+        if ((e = strchr(msg, '"')) == NULL)
+            break;
+        ml = (size_t)(e - msg);
+        /* the status: "return NNN" earlier on the same line */
+        for (ret = code; ret > text && ret[-1] != '\n'; ret--)
+            ;
+        ret = strstr(ret, "return ");
+        st = ret != NULL && ret < code ? status_of(ret + 7, ret + 10) : -1;
+        seen++;
+        snprintf(name, sizeof(name), "%.*s", (int)(cl < 63 ? cl : 63), code);
+        for (c = NULL, i = 0; i < NELEM(service) && c == NULL; i++)
+            if (strcmp(service[i].name, name) == 0)
+                c = &service[i];
+        if (c == NULL || c->status != st || strlen(c->message) != ml ||
+            memcmp(c->message, msg, ml) != 0) {
+            print_error("%s: %s (%d) \"%.*s\" is not fcgi/errors.def's\n",
+                rel, name, st, (int)ml, msg);
+            (*bad)++;
+        }
+    }
+    free(text);
+    return seen;
+}
+
+static void
+test_nginx_answers_match(void **state)
+{
+    size_t bad = 0;
+
+    (void)state;
+    /* the site answers 401 and 413 itself (the instance includes it) */
+    assert_true(check_nginx("nginx/certdialog-site.conf.in", &bad) >= 2);
+    assert_int_equal(bad, 0);
+}
+
 int
 main(void)
 {
@@ -425,6 +495,7 @@ main(void)
         cmocka_unit_test(test_every_code_has_one_row),
         cmocka_unit_test(test_every_row_is_a_code),
         cmocka_unit_test(test_status_and_message_match),
+        cmocka_unit_test(test_nginx_answers_match),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,9 +1,9 @@
 /*
  * test_codes.c - validate/codes.c and validate/cv_codes.def: the one table
  * of findings.  Every code has a unique JSON name, a non-empty message and
- * the kind SPEC §2 implies; the six vendor messages of SPEC §2 are byte for
- * byte what the documents print; name <-> code lookups round-trip; the
- * report's blocking flag follows the kind.
+ * the kind docs/API.md "Codes" implies; the six vendor messages are byte
+ * for byte what the vendor's documents print; name <-> code lookups
+ * round-trip; the report's blocking flag follows the kind.
  */
 #include "config.h"
 
@@ -22,8 +22,9 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * SPEC §2, copied from /work/shared/SPEC.md (not from cv_codes.def): the
- * six documented vendor strings, byte for byte.
+ * The six documented vendor strings, byte for byte, copied from the
+ * vendor's documents (not from cv_codes.def; docs/API.md "Codes" lists
+ * them too, and test_api_doc checks that table against the .def).
  */
 static const struct {
     enum cv_code code;
@@ -48,7 +49,8 @@ static const struct {
 };
 
 /*
- * Every code of the table with the JSON name SPEC §2/§4 fixes and the kind
+ * Every code of the table with the JSON name docs/API.md "Codes" fixes and
+ * the kind
  * it implies: warnings never block; with validation=none only unreadable
  * input, a wrong passphrase, a key that does not match (and what cannot be
  * an upload at all: bad characters, missing fields, a bad name, an internal
@@ -104,7 +106,7 @@ test_codes_table_complete(void **state)
         assert_int_equal(seen[expect[i].code], 0);
         seen[expect[i].code] = 1;
     }
-    /* the vendor's six come first, in SPEC order (the .def's promise) */
+    /* the vendor's six come first, in the documents' order */
     for (i = 0; i < NELEM(vendor); i++)
         assert_int_equal(vendor[i].code, (enum cv_code)(CV_OK + 1 + i));
 }
@@ -232,7 +234,7 @@ test_cv_code_kind_as_spec(void **state)
                 (int)cv_code_kind(expect[i].code), (int)expect[i].kind);
 }
 
-/* Warnings are exactly the four of SPEC §2. */
+/* Warnings are exactly the four of docs/API.md "Codes". */
 static void
 test_cv_code_kind_warnings(void **state)
 {

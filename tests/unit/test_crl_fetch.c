@@ -2,7 +2,9 @@
  * test_crl_fetch.c - validate/crl.c against a real HTTP server on the
  * loopback (tests/lib/crl_server): cv_crl_fetch_http() itself, and what
  * cv_validate() reports for a leaf whose CRL distribution point is that
- * server, in every way a CRL server can answer or fail to (SPEC §2, §3).
+ * server, in every way a CRL server can answer or fail to (docs/API.md
+ * "Codes", docs/DESIGN.md
+ * "Trust, CRLs and time").
  *
  * Each test starts its own crl_server (fork/exec, $CD_CRL_SERVER or
  * ./tests/lib/crl_server from the build directory), waits for its port

@@ -171,7 +171,7 @@ test_cvjson_finding_null(void **state)
     assert_null(cvjson_finding(NULL));
 }
 
-/* The six documented strings, byte for byte (SPEC §2). */
+/* The six documented strings, byte for byte (docs/API.md "Codes"). */
 static void
 test_cvjson_finding_documented_messages(void **state)
 {

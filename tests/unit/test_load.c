@@ -1,6 +1,7 @@
 /*
  * test_load.c - validate/load.c through the public API (cv_validate with
- * only what each case needs): every format of SPEC §1 is accepted, every
+ * only what each case needs): every format of docs/API.md "Upload fields" is
+ * accepted, every
  * unreadable input gets its own code, never a crash, for every truncation
  * of the fixtures and every bit flip of a DER certificate.
  *
@@ -260,7 +261,7 @@ concat(const char *a, const char *b, size_t *lenp)
     return out;
 }
 
-/* ---- accepted certificates (SPEC §1 crt) ---- */
+/* ---- accepted certificates (docs/API.md "Upload fields" crt) ---- */
 
 static void
 test_load_crt_formats(void **state)
@@ -381,7 +382,7 @@ test_load_combined_pem(void **state)
     }
 }
 
-/* ---- accepted keys (SPEC §1 key) ---- */
+/* ---- accepted keys (docs/API.md "Upload fields" key) ---- */
 
 static void
 test_load_key_formats(void **state)
@@ -562,7 +563,7 @@ test_load_passphrase_not_terminated(void **state)
     cv_report_free(rep);
 }
 
-/* ---- accepted chains (SPEC §1 chain) ---- */
+/* ---- accepted chains (docs/API.md "Upload fields" chain) ---- */
 
 static void
 test_load_chain_formats(void **state)
@@ -892,12 +893,17 @@ test_load_missing(void **state)
     assert_blocked(rep);
     cv_report_free(rep);
 
-    /* both missing: one missing_field whose detail names both */
+    /* both missing: a missing_field on each field, so both are marked */
     rep = validate_fx(NULL, NULL, NULL, NULL);
-    ASSERT_CODES(rep, "nothing", CV_MISSING_FIELD);
-    f = finding(rep, CV_MISSING_FIELD);
+    ASSERT_CODES(rep, "nothing", CV_MISSING_FIELD, CV_MISSING_FIELD);
+    assert_int_equal(rep->n_findings, 2);
+    f = &rep->findings[0];
+    assert_string_equal(f->field, "key");
     assert_non_null(f->detail);
     assert_non_null(strstr(f->detail, "KEY"));
+    f = &rep->findings[1];
+    assert_string_equal(f->field, "crt");
+    assert_non_null(f->detail);
     assert_non_null(strstr(f->detail, "CRT"));
     assert_blocked(rep);
     cv_report_free(rep);

@@ -259,7 +259,7 @@ assert_err_one_of(const char *err, const char *const *errs, size_t n)
     fail_msg("unexpected reason \"%s\"", err);
 }
 
-/* ---- the valid body with every SPEC §1 field ---- */
+/* ---- the valid body with every docs/API.md "Upload fields" field ---- */
 
 static const char key_pem[] =
     "-----BEGIN ENCRYPTED PRIVATE KEY-----\r\n"

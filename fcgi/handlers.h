@@ -1,0 +1,42 @@
+/*
+ * handlers.h - the handlers that fcgi/api.c's route table names, one file
+ * a resource.  Each gets a request that passed its row's checks (method,
+ * access, origin, body) and fills resp: a status and a JSON body, or a
+ * download, or an error through cd_api_fail().
+ */
+#ifndef CD_HANDLERS_H
+#define CD_HANDLERS_H
+
+#include <jansson.h>
+
+#include "api.h"
+#include "install.h"
+
+/* status.c: GET /api/certificate */
+void cd_status_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+/*
+ * The status answer {ok, certificate, hostname, history} and, with rq,
+ * "access" (how the admin reached the appliance).  Sets resp->sha256.
+ * New reference, NULL when out of memory.
+ */
+json_t *cd_status_json(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+/* Adds "release" and "reload" of an install or rollback to body. */
+void cd_status_add_install(json_t *body, const struct cd_install_result *res);
+
+/* upload.c: POST /api/certificate, POST /api/certificate/validate */
+void cd_upload_install(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_upload_validate(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
+/* download.c: GET /api/certificate/download */
+void cd_download_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
+/* rollback.c: POST /api/certificate/rollback */
+void cd_rollback_post(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
+#endif /* CD_HANDLERS_H */

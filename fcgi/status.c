@@ -1,0 +1,257 @@
+/*
+ * status.c - the status answer: the active certificate, what each kept
+ * release was, and how the admin reached the appliance (the names the
+ * certificate is valid for against the address typed, and the hosts-file
+ * line when they differ).  GET /api/certificate answers it; an install or
+ * a rollback answers it too, with what the install did.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cvjson.h"
+#include "handlers.h"
+#include "install.h"
+
+/* Where a hosts-file line goes on the admin's own computer. */
+#define HOSTS_WINDOWS   "C:\\Windows\\System32\\drivers\\etc\\hosts"
+#define HOSTS_UNIX      "/etc/hosts"
+
+/* ---- the names a certificate is valid for, and the admin's address ---- */
+
+/* The names of a certificate: SAN DNS, then SAN IP, then CN if new. */
+struct names {
+    const char *v[2 * CV_MAX_LIST + 1];
+    size_t n;
+};
+
+static void
+names_of(const struct cv_summary *sum, struct names *nm)
+{
+    static const char *const kind[] = { "DNS:", "IP:" };
+    size_t i, k, j, kl;
+    int seen;
+
+    nm->n = 0;
+    for (k = 0; k < 2; k++) {
+        kl = strlen(kind[k]);
+        for (i = 0; i < sum->n_san && i < CV_MAX_LIST; i++)
+            if (strncmp(sum->san[i], kind[k], kl) == 0 &&
+                sum->san[i][kl] != '\0')
+                nm->v[nm->n++] = sum->san[i] + kl;
+    }
+    if (sum->subject_cn[0] == '\0')
+        return;
+    for (seen = 0, j = 0; j < nm->n && !seen; j++)
+        seen = strcasecmp(nm->v[j], sum->subject_cn) == 0;
+    if (!seen)
+        nm->v[nm->n++] = sum->subject_cn;
+}
+
+/*
+ * RFC 6125 §6.4: case-insensitive, and a wildcard only as the whole
+ * left-most label, standing for exactly one non-empty label ("*.b.c"
+ * matches "a.b.c", not "b.c" nor "x.a.b.c"; "*.com" matches nothing).
+ */
+static int
+dns_match(const char *pattern, const char *host)
+{
+    const char *dot;
+
+    if (strcasecmp(pattern, host) == 0)
+        return 1;
+    if (strncmp(pattern, "*.", 2) != 0 || strchr(pattern + 2, '.') == NULL)
+        return 0;
+    if ((dot = strchr(host, '.')) == NULL || dot == host)
+        return 0;
+    return strcasecmp(dot + 1, pattern + 2) == 0;
+}
+
+/*
+ * 1 when the address the admin used is one of the certificate's names: an
+ * IP address equal to an IP name, or a host name matching a DNS name.
+ */
+static int
+address_matches(const struct names *nm, const char *addr)
+{
+    size_t i;
+    int ip = cv_is_ip(addr);
+
+    for (i = 0; i < nm->n; i++)
+        if (ip ? cv_ip_equal(addr, nm->v[i]) : (!cv_is_ip(nm->v[i]) &&
+            dns_match(nm->v[i], addr)))
+            return 1;
+    return 0;
+}
+
+/*
+ * The host of a Host header: without its port, IPv6 brackets removed, one
+ * trailing dot dropped.  Returns 0, or -1 when there is no usable host.
+ */
+static int
+host_of(const char *host, char *buf, size_t len)
+{
+    const char *p, *end;
+    size_t n, i;
+
+    if (host == NULL || host[0] == '\0')
+        return -1;
+    if (host[0] == '[') {
+        if ((end = strchr(host, ']')) == NULL ||
+            (end[1] != '\0' && end[1] != ':'))
+            return -1;
+        p = host + 1;
+    } else {
+        p = host;
+        end = strchr(host, ':');
+        /* more than one colon: an IPv6 address without brackets */
+        if (end != NULL && strchr(end + 1, ':') != NULL)
+            end = NULL;
+        if (end == NULL)
+            end = host + strlen(host);
+    }
+    n = (size_t)(end - p);
+    if (n > 1 && p[n - 1] == '.')
+        n--;
+    if (n == 0 || n >= len)
+        return -1;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 127)
+            return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* A new array of the names; NULL when out of memory. */
+static json_t *
+names_json(const struct names *nm)
+{
+    json_t *a = json_array(), *v;
+    size_t i;
+
+    for (i = 0; a != NULL && i < nm->n; i++) {
+        /* not UTF-8 (a Latin-1 CN): the summary's "subject" has it */
+        if ((v = json_string(nm->v[i])) == NULL)
+            continue;
+        if (json_array_append_new(a, v) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/*
+ * {"address", "server_addr", "matches", "hosts_line", "hosts_files"}: how
+ * the admin reached the appliance, and the hosts-file line that makes the
+ * certificate's name lead here when the address is not one of its names.
+ * New reference or NULL.
+ */
+static json_t *
+access_json(const struct cd_request *rq, const struct cv_summary *sum)
+{
+    struct names nm;
+    char addr[256], name[256], line[320];
+    const char *ip = NULL;
+    int have_addr, matches = 0, have_line = 0, n;
+
+    have_addr = host_of(rq->host, addr, sizeof(addr)) == 0;
+    if (sum != NULL && sum->valid) {
+        names_of(sum, &nm);
+        matches = have_addr && address_matches(&nm, addr);
+    }
+    /* the address this connection came in on; else the one typed */
+    if (rq->server_addr != NULL && cv_is_ip(rq->server_addr))
+        ip = rq->server_addr;
+    else if (have_addr && cv_is_ip(addr))
+        ip = addr;
+    if (!matches && ip != NULL && sum != NULL && sum->valid &&
+        cv_summary_host_name(sum, name, sizeof(name)) == 0) {
+        n = snprintf(line, sizeof(line), "%s %s", ip, name);
+        have_line = n > 0 && (size_t)n < sizeof(line);
+    }
+    return json_pack("{s:o, s:o, s:b, s:o, s:{s:s, s:s, s:s}}",
+        "address", have_addr ? json_string(addr) : json_null(),
+        "server_addr", rq->server_addr != NULL && rq->server_addr[0] != '\0' ?
+        json_string(rq->server_addr) : json_null(),
+        "matches", matches,
+        "hosts_line", have_line ? json_string(line) : json_null(),
+        "hosts_files", "windows", HOSTS_WINDOWS, "linux", HOSTS_UNIX,
+        "macos", HOSTS_UNIX);
+}
+
+json_t *
+cd_status_json(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp)
+{
+    struct cd_release rel[CD_MAX_RELEASES];
+    struct cv_summary sum;
+    struct names nm;
+    json_t *cert = NULL, *hist, *out;
+    size_t n = 0, i, len = 0;
+    char *pem, when[32];
+    int have = 0;
+
+    pem = cd_install_current_cert(app->settings, &len);
+    if (pem != NULL && cv_cert_summary((const uint8_t *)pem, len, 0,
+        &sum) == 0) {
+        have = 1;
+        cert = cvjson_summary(&sum);
+        snprintf(resp->sha256, sizeof(resp->sha256), "%s", sum.sha256);
+        if (cert != NULL) {
+            names_of(&sum, &nm);
+            json_object_set_new(cert, "names", names_json(&nm));
+        }
+    }
+    free(pem);
+    if (cd_install_list(app->settings, rel, CD_MAX_RELEASES, &n) != 0)
+        n = 0;
+    hist = json_array();
+    for (i = 0; i < n; i++) {
+        json_t *h;
+
+        cv_time_iso(rel[i].installed_at, when, sizeof(when));
+        h = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b}",
+            "release", rel[i].id, "name", rel[i].name, "mode", rel[i].mode,
+            "validation", rel[i].validation, "use_crl", rel[i].use_crl,
+            "installed_at", when, "current", rel[i].current);
+        if (rel[i].current && json_is_object(cert)) {
+            json_object_set_new(cert, "name", json_string(rel[i].name));
+            json_object_set_new(cert, "mode", json_string(rel[i].mode));
+            json_object_set_new(cert, "validation",
+                json_string(rel[i].validation));
+            json_object_set_new(cert, "use_crl",
+                json_boolean(rel[i].use_crl));
+            json_object_set_new(cert, "installed_at", json_string(when));
+            json_object_set_new(cert, "release", json_string(rel[i].id));
+        }
+        json_array_append_new(hist, h);
+    }
+    out = json_pack("{s:b, s:o, s:s, s:o}", "ok", cert != NULL,
+        "certificate", cert != NULL ? cert : json_null(),
+        "hostname", app->settings->hostname, "history", hist);
+    if (out != NULL && rq != NULL)
+        json_object_set_new(out, "access", access_json(rq,
+            have ? &sum : NULL));
+    return out;
+}
+
+void
+cd_status_add_install(json_t *body, const struct cd_install_result *res)
+{
+    json_object_set_new(body, "release", json_string(res->release));
+    json_object_set_new(body, "reload", json_pack("{s:b, s:s}", "ok",
+        res->reloaded, "detail", res->reload_detail));
+}
+
+void
+cd_status_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp)
+{
+    resp->status = 200;
+    if ((resp->body = cd_status_json(app, rq, resp)) == NULL)
+        cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
+}
