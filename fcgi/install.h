@@ -1,6 +1,7 @@
 /*
  * install.h - atomic installation of accepted certificates: the entry
- * points fcgi/api.c and fcgi/main.c call (install.c).
+ * points fcgi/api.c and fcgi/main.c call (release.c, and selfsigned.c for
+ * the self-signed ones).
  *
  * STATE/releases/<id>/{cert.pem,privkey.pem,chain.pem,fullchain.pem,
  * meta.json}, STATE/current -> releases/<id> swapped with one rename(2),

@@ -1,7 +1,8 @@
 /*
  * release.c - the release store: the releases under STATE/, the link that
  * makes one current, and the lock that serialises the processes changing
- * them (release.h).  Nothing else writes under STATE/.
+ * them: install.h's entry points but the self-signed ones (selfsigned.c),
+ * and release.h.  Nothing else writes under STATE/.
  *
  * STATE/
  *   lock                   flock(LOCK_EX) of every install, rollback and
@@ -76,7 +77,7 @@
 
 #define ID_LEN          CD_RELEASE_ID_LEN
 #define CERT_MAX        (1u << 20)      /* current/cert.pem */
-#define TRIES           8               /* random names tried before giving up */
+#define TRIES           8               /* random names tried, then no */
 
 /* One release found under STATE/releases. */
 struct rel {
@@ -87,21 +88,26 @@ struct rel {
 
 /* ---- names ---- */
 
-static void
-seterr(struct cd_install_result *res, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Keeps the first reason: later clean-up failures don't hide it. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 seterr(struct cd_install_result *res, const char *fmt, ...)
 {
     va_list ap;
 
-    if (res->err[0] != '\0')
-        return;
     va_start(ap, fmt);
-    vsnprintf(res->err, sizeof(res->err), fmt, ap);
+    /* the first reason counts: later clean-up failures don't hide it */
+    if (res->err[0] == '\0')
+        vsnprintf(res->err, sizeof(res->err), fmt, ap);
     va_end(ap);
+}
+
+/* res emptied, or scratch when the caller wants no result. */
+static struct cd_install_result *
+fresh(struct cd_install_result *res, struct cd_install_result *scratch)
+{
+    if (res == NULL)
+        res = scratch;
+    memset(res, 0, sizeof(*res));
+    return res;
 }
 
 /* snprintf into a PATH_MAX buffer; -1 (ENAMETOOLONG) when it doesn't fit. */
@@ -375,7 +381,8 @@ current_id(const char *state, char *id)
     if (n <= 0)
         return -1;
     target[n] = '\0';
-    if (strncmp(target, "releases/", 9) != 0 || !cd_release_id_ok(target + 9))
+    if (strncmp(target, "releases/", 9) != 0 ||
+        !cd_release_id_ok(target + 9))
         return -1;
     memcpy(id, target + 9, ID_LEN + 1);
     return 0;
@@ -492,13 +499,14 @@ next_seq(const char *state)
 
 /* ---- checking a release ---- */
 
+/* nginx has no passphrase to give: an encrypted key must not load. */
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
 {
-    (void)buf;
-    (void)size;
     (void)rwflag;
     (void)u;
+    if (size > 0)
+        buf[0] = '\0';
     return 0;
 }
 
@@ -748,6 +756,20 @@ prune(const struct cd_settings *s, const char *cur)
 
 /* ---- the sequences, under the lock ---- */
 
+/* Reloads on the release made current (dir, NULL: none), then unlocks. */
+static int
+finish(const struct cd_settings *s, int lock, const char *dir, int rc,
+    struct cd_install_result *res)
+{
+    if (dir != NULL) {
+        CD_FAULT_STEP("before_reload");
+        cd_reload_run(s, dir, res);
+        CD_FAULT_STEP("after_reload");
+    }
+    drop_lock(lock);
+    return rc;
+}
+
 int
 cd_release_install(const struct cd_settings *s,
     const struct cd_install_files *f, int only_if_missing,
@@ -838,24 +860,29 @@ out:
         renamed = 0;
     if (made)
         remove_dir(renamed ? reldir : tmpdir);
-    if (rc == 0) {
-        CD_FAULT_STEP("before_reload");
-        cd_reload_run(s, reldir, res);
-        CD_FAULT_STEP("after_reload");
-    }
-    drop_lock(lock);
-    return rc;
+    return finish(s, lock, rc == 0 ? reldir : NULL, rc, res);
 }
 
 int
-cd_release_rollback(const struct cd_settings *s,
+cd_install_release(const struct cd_settings *s,
+    const struct cd_install_files *f, struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+
+    return cd_release_install(s, f, 0, fresh(res, &scratch));
+}
+
+int
+cd_install_rollback(const struct cd_settings *s,
     struct cd_install_result *res)
 {
+    struct cd_install_result scratch;
     char cur[ID_LEN + 1], dir[PATH_MAX];
     struct rel *r = NULL;
     size_t n = 0, i;
     int lock, rc = -1;
 
+    res = fresh(res, &scratch);
     if ((lock = take_lock(s, res)) < 0)
         return -1;
     if (scan(s->state_dir, &r, &n) != 0) {
@@ -895,21 +922,17 @@ cd_release_rollback(const struct cd_settings *s,
     rc = 0;
 out:
     free(r);
-    if (rc == 0) {
-        CD_FAULT_STEP("before_reload");
-        cd_reload_run(s, dir, res);
-        CD_FAULT_STEP("after_reload");
-    }
-    drop_lock(lock);
-    return rc;
+    return finish(s, lock, rc == 0 ? dir : NULL, rc, res);
 }
 
 int
-cd_release_reload(const struct cd_settings *s, struct cd_install_result *res)
+cd_install_reload(const struct cd_settings *s, struct cd_install_result *res)
 {
+    struct cd_install_result scratch;
     char id[ID_LEN + 1], dir[PATH_MAX];
     int lock;
 
+    res = fresh(res, &scratch);
     if ((lock = take_lock(s, res)) < 0)
         return -1;
     if (current_id(s->state_dir, id) != 0 ||
@@ -927,7 +950,7 @@ cd_release_reload(const struct cd_settings *s, struct cd_install_result *res)
 /* ---- reading ---- */
 
 int
-cd_release_list(const struct cd_settings *s, struct cd_release *out,
+cd_install_list(const struct cd_settings *s, struct cd_release *out,
     size_t max, size_t *n)
 {
     struct rel *r = NULL;
@@ -945,7 +968,7 @@ cd_release_list(const struct cd_settings *s, struct cd_release *out,
 }
 
 char *
-cd_release_current_cert(const struct cd_settings *s, size_t *lenp)
+cd_install_current_cert(const struct cd_settings *s, size_t *lenp)
 {
     char path[PATH_MAX];
     size_t len = 0;

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +21,6 @@
 
 #define PIDFILE_MAX     32
 #define MAX_CHILDREN    256
-
-/* "%s" into res->reload_detail. */
-static void
-detail(struct cd_install_result *res, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-detail(struct cd_install_result *res, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(res->reload_detail, sizeof(res->reload_detail), fmt, ap);
-    va_end(ap);
-}
 
 /* A pid file's content: digits and an optional newline, 1..INT_MAX. */
 static int
@@ -95,15 +79,17 @@ signal_nginx(const struct cd_settings *s, pid_t pid,
 
     nb = cd_proc_children(pid, before, MAX_CHILDREN);
     if (kill(pid, SIGHUP) != 0) {
-        detail(res, errno == ESRCH ? "nginx (pid %d from %s) is not running" :
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            errno == ESRCH ? "nginx (pid %d from %s) is not running" :
             "cannot signal nginx (pid %d from %s): %s", (int)pid,
             s->nginx_pid_file, strerror(errno));
         return;
     }
     if (nb < 0) {
         res->reloaded = 1;
-        detail(res, "sent SIGHUP to nginx (pid %d); /proc cannot show "
-            "whether it reloaded", (int)pid);
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "sent SIGHUP to nginx (pid %d); /proc cannot show whether it "
+            "reloaded", (int)pid);
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -112,22 +98,25 @@ signal_nginx(const struct cd_settings *s, pid_t pid,
         clock_gettime(CLOCK_MONOTONIC, &t1);
         waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
         if (cd_proc_gone(pid)) {
-            detail(res, "nginx (pid %d) exited after SIGHUP", (int)pid);
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "nginx (pid %d) exited after SIGHUP", (int)pid);
             return;
         }
         nn = cd_proc_children(pid, now, MAX_CHILDREN);
         if (nn > 0 && new_child(before, nb, now, nn)) {
             res->reloaded = 1;
-            detail(res, "sent SIGHUP to nginx (pid %d); it reloaded in "
-                "%.0f ms", (int)pid, waited * 1e3);
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "sent SIGHUP to nginx (pid %d); it reloaded in %.0f ms",
+                (int)pid, waited * 1e3);
             return;
         }
         if (waited >= s->reload_timeout)
             break;
     }
-    detail(res, "sent SIGHUP to nginx (pid %d), but it started no new "
-        "workers within %d s: it refused the new files or is still busy "
-        "(see its error log)", (int)pid, s->reload_timeout);
+    snprintf(res->reload_detail, sizeof(res->reload_detail),
+        "sent SIGHUP to nginx (pid %d), but it started no new workers "
+        "within %d s: it refused the new files or is still busy (see its "
+        "error log)", (int)pid, s->reload_timeout);
 }
 
 void
@@ -142,35 +131,38 @@ cd_reload_run(const struct cd_settings *s, const char *dir,
     if (s->reload_command != NULL) {
         res->reloaded = cd_proc_run(s->reload_command, dir, what,
             sizeof(what), out, sizeof(out)) == 0;
-        detail(res, "the reload command %s%s%s", what, out[0] ? ": " : "",
-            out);
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "the reload command %s%s%s", what, out[0] ? ": " : "", out);
         return;
     }
     if (s->nginx_pid_file == NULL) {
-        detail(res, "neither a reload command nor an nginx pid file is "
-            "configured");
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "neither a reload command nor an nginx pid file is configured");
         return;
     }
-    if ((buf = cv_read_file(s->nginx_pid_file, PIDFILE_MAX, CV_READ_REGULAR,
-        &len)) == NULL) {
+    if ((buf = cv_read_file(s->nginx_pid_file, PIDFILE_MAX,
+        CV_READ_REGULAR, &len)) == NULL) {
         if (errno == ENOENT)
-            detail(res, "no nginx pid file at %s", s->nginx_pid_file);
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "no nginx pid file at %s", s->nginx_pid_file);
         else
-            detail(res, "cannot read the nginx pid file %s: %s",
-                s->nginx_pid_file, errno == EFBIG ?
-                "it is not a process id" : strerror(errno));
+            snprintf(res->reload_detail, sizeof(res->reload_detail),
+                "cannot read the nginx pid file %s: %s", s->nginx_pid_file,
+                errno == EFBIG ? "it is not a process id" : strerror(errno));
         return;
     }
     if (parse_pid(buf, len, &pid) != 0) {
         free(buf);
-        detail(res, "the nginx pid file %s does not hold a process id",
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "the nginx pid file %s does not hold a process id",
             s->nginx_pid_file);
         return;
     }
     free(buf);
     if (!is_nginx(pid, comm, sizeof(comm))) {
-        detail(res, "process %d from %s is %s, not nginx; not signalled",
-            (int)pid, s->nginx_pid_file, comm);
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "process %d from %s is %s, not nginx; not signalled", (int)pid,
+            s->nginx_pid_file, comm);
         return;
     }
     signal_nginx(s, pid, res);

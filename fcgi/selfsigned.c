@@ -1,7 +1,8 @@
 /*
- * selfsigned.c - making the self-signed certificate a first start serves
- * (selfsigned.h): a key and a certificate in memory; installing them is
- * the release store's.
+ * selfsigned.c - the self-signed certificate a first start serves, and
+ * that a self-signed upload asks for: a key and a certificate made in
+ * memory (selfsigned.h), then installed by the release store
+ * (cd_install_self_signed() and cd_install_ensure() of install.h).
  */
 #include "config.h"
 
@@ -16,6 +17,8 @@
 #include <openssl/x509v3.h>
 
 #include "cv_util.h"
+#include "install.h"
+#include "release.h"
 
 #define CN_MAX          64      /* ub-common-name: longer lives in the SAN */
 #define DNS_NAME_MAX    253
@@ -69,14 +72,12 @@ san_of(const char *host)
 static X509 *
 make_cert(EVP_PKEY *key, const char *host)
 {
-    static const struct {
-        int nid;
-        const char *value;
-    } exts[] = {
-        { NID_basic_constraints, "critical,CA:FALSE" },
-        { NID_key_usage, "critical,digitalSignature,keyEncipherment" },
-        { NID_ext_key_usage, "serverAuth" },
-        { NID_subject_key_identifier, "hash" },
+    /* name, value: a TLS server's leaf, no CA */
+    static const char *const exts[][2] = {
+        { "basicConstraints", "critical,CA:FALSE" },
+        { "keyUsage", "critical,digitalSignature,keyEncipherment" },
+        { "extendedKeyUsage", "serverAuth" },
+        { "subjectKeyIdentifier", "hash" },
     };
     unsigned char serial[16];
     GENERAL_NAMES *gens = NULL;
@@ -113,7 +114,7 @@ make_cert(EVP_PKEY *key, const char *host)
         goto out;
     X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
     for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-        ext = X509V3_EXT_nconf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+        ext = X509V3_EXT_nconf(NULL, &v3, exts[i][0], exts[i][1]);
         if (ext == NULL || X509_add_ext(x, ext, -1) != 1) {
             X509_EXTENSION_free(ext);
             goto out;
@@ -165,4 +166,67 @@ cd_selfsigned_make(const char *host, EVP_PKEY **keyp, X509 **certp,
         return -1;
     }
     return 0;
+}
+
+/* A new self-signed key and certificate, installed as a release. */
+static int
+self_signed(const struct cd_settings *s, int only_if_missing,
+    struct cd_install_result *res)
+{
+    struct cd_install_files f;
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    int rc;
+
+    if (cd_selfsigned_make(s != NULL ? s->hostname : NULL, &key, &cert,
+        res->err, sizeof(res->err)) != 0)
+        return -1;
+    memset(&f, 0, sizeof(f));
+    f.name = "self-signed";
+    f.mode = "self-signed";
+    f.validation = "none";
+    f.use_crl = 0;
+    f.key = key;
+    f.leaf = cert;
+    rc = cd_release_install(s, &f, only_if_missing, res);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}
+
+int
+cd_install_self_signed(const struct cd_settings *s,
+    struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+
+    if (res == NULL)
+        res = &scratch;
+    memset(res, 0, sizeof(*res));
+    return self_signed(s, 0, res);
+}
+
+int
+cd_install_ensure(const struct cd_settings *s, struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+    char id[CD_RELEASE_ID_LEN + 1];
+
+    if (res == NULL)
+        res = &scratch;
+    memset(res, 0, sizeof(*res));
+    if (s == NULL || s->state_dir == NULL) {
+        snprintf(res->err, sizeof(res->err),
+            "no state directory is configured");
+        return -1;
+    }
+    /* no key is made when one is installed already */
+    if (cd_release_current(s->state_dir, id)) {
+        snprintf(res->release, sizeof(res->release), "%s", id);
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "a certificate is already installed");
+        return 0;
+    }
+    /* checked again under the lock: two starting workers install once */
+    return self_signed(s, 1, res);
 }
