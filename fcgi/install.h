@@ -1,10 +1,12 @@
 /*
- * install.h - atomic installation of accepted certificates (SPEC §6).
+ * install.h - atomic installation of accepted certificates: the entry
+ * points fcgi/api.c and fcgi/main.c call (release.c, and selfsigned.c for
+ * the self-signed ones).
  *
  * STATE/releases/<id>/{cert.pem,privkey.pem,chain.pem,fullchain.pem,
  * meta.json}, STATE/current -> releases/<id> swapped with one rename(2),
  * STATE/lock serialising installers.  nginx serves current/fullchain.pem and
- * current/privkey.pem.
+ * current/privkey.pem.  fcgi/release.c says what is always true of STATE.
  */
 #ifndef CD_INSTALL_H
 #define CD_INSTALL_H
@@ -69,13 +71,13 @@ int cd_install_self_signed(const struct cd_settings *s,
 /* First start: installs a self-signed certificate when nothing is current. */
 int cd_install_ensure(const struct cd_settings *s,
     struct cd_install_result *res);
-/* The kept releases, newest first; *n set.  Returns 0 or -1. */
 /*
  * Reloads nginx on the current release (the lock held): at start, for an
  * installer that died between its swap and its reload.
  */
 int cd_install_reload(const struct cd_settings *s,
     struct cd_install_result *res);
+/* The kept releases, newest first; *n set.  Returns 0 or -1. */
 int cd_install_list(const struct cd_settings *s, struct cd_release *out,
     size_t max, size_t *n);
 /*

@@ -1,9 +1,11 @@
 /*
- * test_install.c - fcgi/install.c: releases, swap, rollback, prune, reload,
- * self-signed first start, syscall faults, crashes and concurrent installers.
+ * test_install.c - fcgi/install.c and what it is built on (release.c,
+ * reload.c, proc.c, selfsigned.c, meta.c): releases, swap, rollback, prune,
+ * reload, self-signed first start, meta.json, syscall faults, crashes and
+ * concurrent installers.
  *
  * Linked with -Wl,--wrap=rename,--wrap=fsync,--wrap=symlink: a test arms
- * faults[fn].fail_at = N and the Nth call from install.c fails with EIO;
+ * faults[fn].fail_at = N and the Nth call from libcdfcgi fails with EIO;
  * every other call goes to the real function.
  */
 #include "config.h"
@@ -35,6 +37,8 @@
 #include <openssl/x509v3.h>
 
 #include "install.h"
+#include "meta.h"
+#include "release.h"
 #include "settings.h"
 
 #define HOST "appliance.example.test"
@@ -1249,6 +1253,121 @@ test_cd_install_release_bad_state(void **state)
     assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
 }
 
+/* The form of an id: what keeps .tmp-* and strays out of the history. */
+static void
+test_cd_release_id_ok(void **state)
+{
+    static const char *bad[] = { "", "20261122T163200Z-1a2b3c4",
+        "20261122T163200Z-1a2b3c4d0", ".tmp-20261122T163200Z-1a2b3c4d",
+        "20261122T163200Z-1A2B3C4D", "20261122X163200Z-1a2b3c4d",
+        "2026112aT163200Z-1a2b3c4d", "20261122T163200Z_1a2b3c4d",
+        "20261122T163200Y-1a2b3c4d", "20261122T163200Z-1a2b3c4g" };
+    size_t i;
+
+    (void)state;
+    assert_true(cd_release_id_ok("20261122T163200Z-1a2b3c4d"));
+    assert_true(cd_release_id_ok("19700101T000000Z-00000000"));
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (cd_release_id_ok(bad[i]))
+            fail_msg("accepted \"%s\"", bad[i]);
+    assert_false(cd_release_id_ok(NULL));
+}
+
+/* A leaf whose subject has two CNs: the last one is its name. */
+static X509 *
+two_cn_cert(void)
+{
+    X509 *x = X509_new();
+    X509_NAME *nm = X509_NAME_new();
+
+    assert_non_null(x);
+    assert_non_null(nm);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 42);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+        (const unsigned char *)"first.example.test", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+        (const unsigned char *)HOST, -1, -1, 0);
+    X509_set_subject_name(x, nm);
+    X509_set_issuer_name(x, nm);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    ASN1_TIME_set_string(X509_getm_notAfter(x), "20380119031408Z");
+    X509_set_pubkey(x, leaf_key);
+    assert_true(X509_sign(x, leaf_key, EVP_sha256()) > 0);
+    X509_NAME_free(nm);
+    return x;
+}
+
+/* meta.json as written is what is read back; sha256 and CN from libcv. */
+static void
+test_cd_meta_round_trip(void **state)
+{
+    struct fx *fx = *state;
+    const char *id = "20261122T163200Z-1a2b3c4d";
+    struct cd_install_files f = {
+        .name = "Round trip", .mode = "self-signed", .validation = "none",
+        .use_crl = 1, .key = leaf_key, .path = NULL,
+    };
+    struct cd_release info;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char p[256], want[8];
+    time_t now = 1800000000;
+    long long seq = 0;
+    json_t *m;
+    char *text;
+
+    f.leaf = two_cn_cert();
+    text = cd_meta_encode(&f, id, now, 7);
+    assert_non_null(text);
+    assert_null(strstr(text, "PRIVATE"));
+    m = json_loads(text, 0, NULL);
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(m, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(m,
+        "subject_cn")), HOST);
+    assert_string_equal(json_string_value(json_object_get(m,
+        "installed_at")), "2027-01-15T08:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(m, "not_after")),
+        "2038-01-19T03:14:08Z");
+    assert_int_equal(X509_digest(f.leaf, EVP_sha256(), md, &mdlen), 1);
+    snprintf(want, sizeof(want), "%02X:%02X", md[0], md[1]);
+    assert_int_equal(strncmp(json_string_value(json_object_get(m, "sha256")),
+        want, 5), 0);
+    assert_int_equal(strlen(json_string_value(json_object_get(m, "sha256"))),
+        95);
+    json_decref(m);
+
+    snprintf(p, sizeof(p), "%s/meta.json", fx->dir);
+    write_text(p, text);
+    free(text);
+    memset(&info, 0, sizeof(info));
+    assert_int_equal(cd_meta_read(p, id, &info, &seq), 0);
+    assert_string_equal(info.name, "Round trip");
+    assert_string_equal(info.mode, "self-signed");
+    assert_string_equal(info.validation, "none");
+    assert_int_equal(info.use_crl, 1);
+    assert_int_equal(info.installed_at, now);
+    assert_int_equal(seq, 7);
+
+    /* without installed_at, the time is the id's; no seq: 0 */
+    write_text(p, "{\"name\": \"old\"}");
+    memset(&info, 0, sizeof(info));
+    assert_int_equal(cd_meta_read(p, id, &info, &seq), 0);
+    assert_string_equal(info.name, "old");
+    assert_int_equal(info.installed_at, 1795365120);
+    assert_int_equal(seq, 0);
+
+    /* not an object, or missing: -1, and still the id's time */
+    write_text(p, "[1]");
+    assert_int_equal(cd_meta_read(p, id, &info, &seq), -1);
+    unlink(p);
+    memset(&info, 0, sizeof(info));
+    assert_int_equal(cd_meta_read(p, id, &info, &seq), -1);
+    assert_int_equal(info.installed_at, 1795365120);
+    X509_free(f.leaf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1280,6 +1399,8 @@ main(void)
         T(test_cd_install_release_concurrent),
         T(test_cd_install_list_empty),
         T(test_cd_install_release_bad_state),
+        cmocka_unit_test(test_cd_release_id_ok),
+        T(test_cd_meta_round_trip),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,232 @@
+/*
+ * selfsigned.c - the self-signed certificate a first start serves, and
+ * that a self-signed upload asks for: a key and a certificate made in
+ * memory (selfsigned.h), then installed by the release store
+ * (cd_install_self_signed() and cd_install_ensure() of install.h).
+ */
+#include "config.h"
+
+#include "selfsigned.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "cv_util.h"
+#include "install.h"
+#include "release.h"
+
+#define CN_MAX          64      /* ub-common-name: longer lives in the SAN */
+#define DNS_NAME_MAX    253
+
+/* 1 when host can be a SAN dNSName: printable ASCII without blanks. */
+static int
+host_ok(const char *host)
+{
+    size_t i, n = strlen(host);
+
+    if (n == 0 || n > DNS_NAME_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (host[i] <= 0x20 || host[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The subject alternative names: IP:host for an address, else DNS:host. */
+static GENERAL_NAMES *
+san_of(const char *host)
+{
+    GENERAL_NAMES *gens = NULL;
+    GENERAL_NAME *gn = NULL;
+    ASN1_STRING *v = NULL;
+    int type = GEN_DNS;
+
+    if (cv_is_ip(host)) {
+        type = GEN_IPADD;
+        v = a2i_IPADDRESS(host);
+    } else if ((v = ASN1_IA5STRING_new()) != NULL &&
+        ASN1_STRING_set(v, host, (int)strlen(host)) != 1) {
+        ASN1_STRING_free(v);
+        v = NULL;
+    }
+    if (v == NULL || (gn = GENERAL_NAME_new()) == NULL) {
+        ASN1_STRING_free(v);
+        return NULL;
+    }
+    GENERAL_NAME_set0_value(gn, type, v);
+    if ((gens = GENERAL_NAMES_new()) == NULL ||
+        sk_GENERAL_NAME_push(gens, gn) <= 0) {
+        GENERAL_NAME_free(gn);
+        GENERAL_NAMES_free(gens);
+        return NULL;
+    }
+    return gens;
+}
+
+/* Subject CN=host (when it fits), O=certdialog; the SAN above. */
+static X509 *
+make_cert(EVP_PKEY *key, const char *host)
+{
+    /* name, value: a TLS server's leaf, no CA */
+    static const char *const exts[][2] = {
+        { "basicConstraints", "critical,CA:FALSE" },
+        { "keyUsage", "critical,digitalSignature,keyEncipherment" },
+        { "extendedKeyUsage", "serverAuth" },
+        { "subjectKeyIdentifier", "hash" },
+    };
+    unsigned char serial[16];
+    GENERAL_NAMES *gens = NULL;
+    X509_EXTENSION *ext;
+    X509_NAME *nm = NULL;
+    X509V3_CTX v3;
+    BIGNUM *bn = NULL;
+    X509 *x = NULL;
+    size_t i, hl = strlen(host);
+    int ok = 0;
+
+    if (RAND_bytes(serial, sizeof(serial)) != 1)
+        goto out;
+    serial[0] = (serial[0] & 0x7f) | 0x40;      /* positive, 16 bytes */
+    if ((x = X509_new()) == NULL || (nm = X509_NAME_new()) == NULL ||
+        X509_set_version(x, X509_VERSION_3) != 1 ||
+        (bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+        goto out;
+    if (hl <= CN_MAX && X509_NAME_add_entry_by_NID(nm, NID_commonName,
+        MBSTRING_ASC, (const unsigned char *)host, (int)hl, -1, 0) != 1)
+        goto out;
+    if (X509_NAME_add_entry_by_NID(nm, NID_organizationName, MBSTRING_ASC,
+        (const unsigned char *)"certdialog", -1, -1, 0) != 1 ||
+        X509_set_subject_name(x, nm) != 1 ||
+        X509_set_issuer_name(x, nm) != 1 ||
+        X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+        X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, NULL) == NULL ||
+        X509_set_pubkey(x, key) != 1)
+        goto out;
+    if ((gens = san_of(host)) == NULL ||
+        X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+        X509V3_ADD_DEFAULT) != 1)
+        goto out;
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        ext = X509V3_EXT_nconf(NULL, &v3, exts[i][0], exts[i][1]);
+        if (ext == NULL || X509_add_ext(x, ext, -1) != 1) {
+            X509_EXTENSION_free(ext);
+            goto out;
+        }
+        X509_EXTENSION_free(ext);
+    }
+    ok = X509_sign(x, key, EVP_sha256()) > 0;
+out:
+    GENERAL_NAMES_free(gens);
+    X509_NAME_free(nm);
+    BN_free(bn);
+    if (!ok) {
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+int
+cd_selfsigned_make(const char *host, EVP_PKEY **keyp, X509 **certp,
+    char *why, size_t wlen)
+{
+    char detail[128];
+
+    *keyp = NULL;
+    *certp = NULL;
+    if (host == NULL || host[0] == '\0') {
+        snprintf(why, wlen, "no host name is configured for the "
+            "self-signed certificate");
+        return -1;
+    }
+    if (!host_ok(host)) {
+        snprintf(why, wlen, "the host name is not a valid DNS name or IP "
+            "address, so no self-signed certificate can be made for it");
+        return -1;
+    }
+    ERR_clear_error();
+    if ((*keyp = EVP_RSA_gen(2048)) == NULL) {
+        cv_ossl_detail(detail, sizeof(detail));
+        snprintf(why, wlen, "cannot generate an RSA key: %s", detail);
+        return -1;
+    }
+    if ((*certp = make_cert(*keyp, host)) == NULL) {
+        cv_ossl_detail(detail, sizeof(detail));
+        snprintf(why, wlen, "cannot make a self-signed certificate for %s: "
+            "%s", host, detail);
+        EVP_PKEY_free(*keyp);
+        *keyp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* A new self-signed key and certificate, installed as a release. */
+static int
+self_signed(const struct cd_settings *s, int only_if_missing,
+    struct cd_install_result *res)
+{
+    struct cd_install_files f;
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    int rc;
+
+    if (cd_selfsigned_make(s != NULL ? s->hostname : NULL, &key, &cert,
+        res->err, sizeof(res->err)) != 0)
+        return -1;
+    memset(&f, 0, sizeof(f));
+    f.name = "self-signed";
+    f.mode = "self-signed";
+    f.validation = "none";
+    f.use_crl = 0;
+    f.key = key;
+    f.leaf = cert;
+    rc = cd_release_install(s, &f, only_if_missing, res);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}
+
+int
+cd_install_self_signed(const struct cd_settings *s,
+    struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+
+    if (res == NULL)
+        res = &scratch;
+    memset(res, 0, sizeof(*res));
+    return self_signed(s, 0, res);
+}
+
+int
+cd_install_ensure(const struct cd_settings *s, struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+    char id[CD_RELEASE_ID_LEN + 1];
+
+    if (res == NULL)
+        res = &scratch;
+    memset(res, 0, sizeof(*res));
+    if (s == NULL || s->state_dir == NULL) {
+        snprintf(res->err, sizeof(res->err),
+            "no state directory is configured");
+        return -1;
+    }
+    /* no key is made when one is installed already */
+    if (cd_release_current(s->state_dir, id)) {
+        snprintf(res->release, sizeof(res->release), "%s", id);
+        snprintf(res->reload_detail, sizeof(res->reload_detail),
+            "a certificate is already installed");
+        return 0;
+    }
+    /* checked again under the lock: two starting workers install once */
+    return self_signed(s, 1, res);
+}
