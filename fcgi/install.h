@@ -19,7 +19,7 @@
 
 #include "settings.h"
 
-/* What an accepted upload installs; nothing here is freed by install.c. */
+/* What an accepted upload installs; nothing here is freed by the store. */
 struct cd_install_files {
     const char *name;           /* Certificate Name */
     const char *mode;           /* "ca-signed" or "self-signed" */

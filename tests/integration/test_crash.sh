@@ -3,8 +3,8 @@
 # installer dies, "current"
 # names a whole release whose key matches its certificate, and nginx loads
 # it.  Run by tests/lib/with-stack.sh; the installs are made by
-# tests/lib/install_driver (fcgi/install.c without FastCGI) on the stack's
-# state directory, reloading the stack's nginx.
+# tests/lib/install_driver (the release store, fcgi/release.c, without
+# FastCGI) on the stack's state directory, reloading the stack's nginx.
 #
 # 1. Each step: with CERTDIALOG_FAULT_STEP=NAME (a build configured with
 #    --enable-fault-hooks) the driver dies by SIGKILL at step NAME of an

@@ -1,6 +1,6 @@
 /*
- * install_driver.c - drives fcgi/install.c from the command line for the
- * crash tests (tests/integration/test_crash.sh), without FastCGI.
+ * install_driver.c - drives the release store (fcgi/release.c) from the
+ * command line for the crash tests (tests/integration/test_crash.sh), without FastCGI.
  *
  *   install_driver -c SETTINGS install KEY CERT [CHAIN [NAME]]
  *   install_driver -c SETTINGS rollback

@@ -4,8 +4,8 @@
  * self-signed) through fcgi/api.h, with the fixtures and a state
  * directory per test; "true" stands in for nginx's reload.
  *
- * The test_bug_* tests are regressions of known bugs: they fail until
- * the fixes land (see each one's comment).
+ * The test_bug_* tests are regressions of bugs found here and fixed
+ * (see each one's comment): they failed before their fixes.
  */
 #include "config.h"
 

@@ -137,7 +137,7 @@ assert_der(struct at_fx *t, const char *query, const char *filename,
 }
 
 /*
- * Installs good.pem straight through install.c with path above it (NULL:
+ * Installs good.pem straight through the release store with path above it (NULL:
  * none), for chains the engine would have completed itself.
  */
 static void

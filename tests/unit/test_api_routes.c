@@ -540,12 +540,42 @@ test_cd_api_precheck_body_need(void **state)
     at_body_free(&b);
 }
 
+/*
+ * The table itself: every row has a path under /api/, methods and a
+ * handler; a row that changes state refuses other sites; no two rows of a
+ * path answer the same method (the second would never run).
+ */
+static void
+test_cd_api_routes_rows(void **state)
+{
+    const struct cd_route *r;
+    size_t n, i, j;
+
+    (void)state;
+    r = cd_api_routes(&n);
+    assert_true(n >= 5);
+    for (i = 0; i < n; i++) {
+        assert_non_null(r[i].path);
+        assert_int_equal(strncmp(r[i].path, "/api/", 5), 0);
+        assert_true(r[i].methods != 0);
+        assert_non_null(r[i].handler);
+        if (r[i].methods & ~(CD_M_GET | CD_M_HEAD))
+            assert_true(r[i].same_origin);
+        if (r[i].body == CD_BODY_MULTIPART)
+            assert_true(r[i].methods & (CD_M_POST | CD_M_PUT));
+        for (j = i + 1; j < n; j++)
+            if (strcmp(r[i].path, r[j].path) == 0)
+                assert_int_equal(r[i].methods & r[j].methods, 0);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, at_setup, at_teardown)
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cd_api_routes_rows),
         T(test_cd_api_precheck_not_found),
         T(test_cd_api_precheck_not_signed_in),
         T(test_cd_api_precheck_forbidden_user),

@@ -1,6 +1,6 @@
 /*
- * test_install.c - fcgi/install.c and what it is built on (release.c,
- * reload.c, proc.c, selfsigned.c, meta.c): releases, swap, rollback, prune,
+ * test_install.c - fcgi/install.h's store and what it is built on
+ * (release.c, reload.c, proc.c, selfsigned.c, meta.c): releases, swap, rollback, prune,
  * reload, self-signed first start, meta.json, syscall faults, crashes and
  * concurrent installers.
  *
