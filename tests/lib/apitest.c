@@ -45,32 +45,14 @@ static struct cv_ctx *group_cv;
 
 /* ---- multipart bodies ---- */
 
-void
-at_body_add(struct at_body *b, const void *data, size_t len)
-{
-    if (b->cap - b->len < len + 1) {
-        size_t cap = b->cap ? b->cap : 1024;
-
-        while (cap - b->len < len + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    if (len > 0)
-        memcpy(b->p + b->len, data, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-}
-
 static void
-add_str(struct at_body *b, const char *s)
+add_str(struct cd_buf *b, const char *s)
 {
-    at_body_add(b, s, strlen(s));
+    cd_buf_add(b, s, strlen(s));
 }
 
 void
-at_field(struct at_body *b, const char *name, const char *value)
+at_field(struct cd_buf *b, const char *name, const char *value)
 {
     add_str(b, "--" AT_BOUNDARY "\r\nContent-Disposition: form-data; "
         "name=\"");
@@ -81,7 +63,7 @@ at_field(struct at_body *b, const char *name, const char *value)
 }
 
 void
-at_file(struct at_body *b, const char *name, const char *filename,
+at_file(struct cd_buf *b, const char *name, const char *filename,
     const void *data, size_t len)
 {
     add_str(b, "--" AT_BOUNDARY "\r\nContent-Disposition: form-data; "
@@ -90,12 +72,12 @@ at_file(struct at_body *b, const char *name, const char *filename,
     add_str(b, "\"; filename=\"");
     add_str(b, filename);
     add_str(b, "\"\r\nContent-Type: application/octet-stream\r\n\r\n");
-    at_body_add(b, data, len);
+    cd_buf_add(b, data, len);
     add_str(b, "\r\n");
 }
 
 void
-at_file_fx(struct at_body *b, const char *name, const char *fixture)
+at_file_fx(struct cd_buf *b, const char *name, const char *fixture)
 {
     const struct cd_blob *f = fx(fixture);
 
@@ -103,20 +85,13 @@ at_file_fx(struct at_body *b, const char *name, const char *fixture)
 }
 
 void
-at_body_end(struct at_body *b)
+at_body_end(struct cd_buf *b)
 {
     add_str(b, "--" AT_BOUNDARY "--\r\n");
 }
 
 void
-at_body_free(struct at_body *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof(*b));
-}
-
-void
-at_upload(struct at_body *b, const char *name, const char *key,
+at_upload(struct cd_buf *b, const char *name, const char *key,
     const char *crt, const char *chain, const char *pass)
 {
     at_field(b, "mode", "ca-signed");
@@ -271,7 +246,7 @@ at_request(struct cd_request *rq, const char *method, const char *path,
 
 void
 at_request_body(struct cd_request *rq, const char *path,
-    const struct at_body *b, char *lenbuf, size_t lenlen)
+    const struct cd_buf *b, char *lenbuf, size_t lenlen)
 {
     at_request(rq, "POST", path, NULL);
     snprintf(lenbuf, lenlen, "%zu", b->len);
@@ -323,7 +298,7 @@ at_get(struct at_fx *t, const char *path, const char *query,
 }
 
 void
-at_post(struct at_fx *t, const char *path, const struct at_body *b,
+at_post(struct at_fx *t, const char *path, const struct cd_buf *b,
     struct cd_response *resp)
 {
     struct cd_request rq;
@@ -489,7 +464,7 @@ at_ensure(struct at_fx *t, char *id, size_t len)
 void
 at_install_good(struct at_fx *t, char *id, size_t len)
 {
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     char *txt;
 
@@ -501,5 +476,5 @@ at_install_good(struct at_fx *t, char *id, size_t len)
     }
     snprintf(id, len, "%s", at_str(resp.body, "release"));
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
 }

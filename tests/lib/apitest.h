@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "fixture.h"
 #include "settings.h"
 
 /* The appliance the tests talk to, and its only administrator. */
@@ -27,31 +28,24 @@
 #define AT_BOUNDARY     "----WebKitFormBoundaryQ2xaW5lcnRkaWFsb2c"
 #define AT_CONTENT_TYPE "multipart/form-data; boundary=" AT_BOUNDARY
 
-/* A growing byte buffer: a multipart body under construction. */
-struct at_body {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
+/* A multipart body is built in a struct cd_buf (tests/lib/fixture.h). */
 
-void at_body_add(struct at_body *b, const void *data, size_t len);
 /* A text field: name=value. */
-void at_field(struct at_body *b, const char *name, const char *value);
+void at_field(struct cd_buf *b, const char *name, const char *value);
 /* A file part with a file name; data may hold any bytes. */
-void at_file(struct at_body *b, const char *name, const char *filename,
+void at_file(struct cd_buf *b, const char *name, const char *filename,
     const void *data, size_t len);
 /* A file part holding the fixture's bytes, sent under its own name. */
-void at_file_fx(struct at_body *b, const char *name, const char *fixture);
+void at_file_fx(struct cd_buf *b, const char *name, const char *fixture);
 /* The closing boundary. */
-void at_body_end(struct at_body *b);
-void at_body_free(struct at_body *b);
+void at_body_end(struct cd_buf *b);
 /*
  * A complete ca-signed upload of the fixtures key, crt and chain (NULL:
  * the part is not sent) named name (NULL: no name part), CRL checking off
  * (the fixtures' distribution points lead nowhere) and the passphrase
  * pass (NULL: none).
  */
-void at_upload(struct at_body *b, const char *name, const char *key,
+void at_upload(struct cd_buf *b, const char *name, const char *key,
     const char *crt, const char *chain, const char *pass);
 
 /* One test's appliance: settings on a fresh state directory. */
@@ -86,7 +80,7 @@ void at_request(struct cd_request *rq, const char *method, const char *path,
  * bytes) holds the Content-Length text rq points at.
  */
 void at_request_body(struct cd_request *rq, const char *path,
-    const struct at_body *b, char *lenbuf, size_t lenlen);
+    const struct cd_buf *b, char *lenbuf, size_t lenlen);
 
 /*
  * Runs rq as the front does: cd_api_precheck(), then, when it passed,
@@ -100,7 +94,7 @@ int at_run(struct at_fx *t, const struct cd_request *rq,
 void at_get(struct at_fx *t, const char *path, const char *query,
     struct cd_response *resp);
 /* POST body b to path from the admin. */
-void at_post(struct at_fx *t, const char *path, const struct at_body *b,
+void at_post(struct at_fx *t, const char *path, const struct cd_buf *b,
     struct cd_response *resp);
 
 /*

@@ -324,3 +324,30 @@ cd_fixture_report_codes(const struct cv_report *rep,
     }
     return 1;
 }
+
+/* ---- a growing byte buffer ---- */
+
+void
+cd_buf_add(struct cd_buf *b, const void *data, size_t len)
+{
+    if (b->cap - b->len < len + 1) {
+        size_t cap = b->cap ? b->cap : 256;
+
+        while (cap - b->len < len + 1)
+            cap *= 2;
+        if ((b->p = realloc(b->p, cap)) == NULL)
+            abort();
+        b->cap = cap;
+    }
+    if (len > 0)
+        memcpy(b->p + b->len, data, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+void
+cd_buf_free(struct cd_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof(*b));
+}

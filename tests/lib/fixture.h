@@ -99,6 +99,19 @@ const struct cv_finding *cd_fixture_finding(const struct cv_report *rep,
 int cd_fixture_report_codes(const struct cv_report *rep,
     const enum cv_code *errs, const enum cv_code *warns);
 
+/* ---- a growing byte buffer for the tests' bodies ---- */
+
+struct cd_buf {
+    uint8_t *p;                 /* len bytes and a NUL; NULL when empty */
+    size_t len;
+    size_t cap;
+};
+
+/* Appends len bytes (a NUL kept after them); aborts when out of memory. */
+void cd_buf_add(struct cd_buf *b, const void *data, size_t len);
+/* Frees b's bytes; b is empty again. */
+void cd_buf_free(struct cd_buf *b);
+
 #ifdef CD_FIXTURE_CMOCKA
 /* p, or the running test fails with cd_fixture_error() when it is NULL. */
 static inline void *

@@ -196,7 +196,7 @@ test_cd_api_validate_good(void **state)
         { "good-key.der", "good-crlf.pem", "chain-crlf.pem", NULL },
     };
     struct at_fx *t = *state;
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     json_t *cert;
     char before[64], after[64], what[160];
@@ -220,7 +220,7 @@ test_cd_api_validate_good(void **state)
         assert_null(json_object_get(resp.body, "release"));
         assert_string_equal(resp.codes, "-");
         cd_api_response_clear(&resp);
-        at_body_free(&b);
+        cd_buf_free(&b);
     }
     at_current(t, after, sizeof(after));
     assert_string_equal(after, before);
@@ -254,7 +254,7 @@ static const struct {
 static void
 refused_upload(struct at_fx *t, const char *path)
 {
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     char before[64], after[64];
     size_t i, n;
@@ -270,7 +270,7 @@ refused_upload(struct at_fx *t, const char *path)
         at_assert_finding(&resp, refused[i].code, refused[i].field);
         assert_null(json_object_get(resp.body, "release"));
         cd_api_response_clear(&resp);
-        at_body_free(&b);
+        cd_buf_free(&b);
     }
     at_current(t, after, sizeof(after));
     assert_string_equal(after, before);
@@ -293,7 +293,7 @@ static void
 test_cd_api_install_good(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     json_t *reload, *cert, *hist;
     char first[64], id[64], cur[64], fp[96];
@@ -314,7 +314,7 @@ test_cd_api_install_good(void **state)
     snprintf(fp, sizeof(fp), "%s", at_str(cert, "sha256_fingerprint"));
     assert_string_equal(resp.sha256, fp);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
 
     /* the status answer now shows it, the first start's release kept */
     at_get(t, P_CERT, NULL, &resp);
@@ -351,7 +351,7 @@ static void
 test_cd_api_install_validation_none(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     char first[64], cur[64];
 
@@ -370,7 +370,7 @@ test_cd_api_install_validation_none(void **state)
     assert_string_equal(cur, at_str(resp.body, "release"));
     assert_string_not_equal(cur, first);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- mode=self-signed ---- */
@@ -380,7 +380,7 @@ test_cd_api_self_signed_unconfirmed(void **state)
 {
     static const char *const confirms[] = { NULL, "no", "", "YES", "yes " };
     struct at_fx *t = *state;
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     char first[64], cur[64];
     size_t i, j;
@@ -396,7 +396,7 @@ test_cd_api_self_signed_unconfirmed(void **state)
             at_post(t, uploads[i], &b, &resp);
             at_assert_finding(&resp, "missing_field", "confirm");
             cd_api_response_clear(&resp);
-            at_body_free(&b);
+            cd_buf_free(&b);
         }
     }
     at_current(t, cur, sizeof(cur));
@@ -408,7 +408,7 @@ static void
 test_cd_api_self_signed_confirmed(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     json_t *cert, *reload;
     char first[64], id[64], cur[64];
@@ -437,7 +437,7 @@ test_cd_api_self_signed_confirmed(void **state)
     assert_string_equal(at_str(cert, "subject_cn"), AT_HOST);
     assert_true(json_is_true(json_object_get(cert, "self_signed")));
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
     assert_int_equal(at_releases(t), 2);
 }
 
@@ -460,7 +460,7 @@ test_cd_api_upload_bad_values(void **state)
         { "validation", "" },
     };
     struct at_fx *t = *state;
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     size_t i, j;
 
@@ -481,7 +481,7 @@ test_cd_api_upload_bad_values(void **state)
             at_post(t, uploads[i], &b, &resp);
             at_assert_error(&resp, "bad_request", bad[j].field);
             cd_api_response_clear(&resp);
-            at_body_free(&b);
+            cd_buf_free(&b);
         }
     }
     assert_int_equal(at_releases(t), 0);
@@ -494,7 +494,7 @@ test_cd_api_upload_bad_multipart(void **state)
     static const char other[] = "--other\r\nContent-Disposition: "
         "form-data; name=\"mode\"\r\n\r\nca-signed\r\n--other--\r\n";
     struct at_fx *t = *state;
-    struct at_body good = { 0 }, b;
+    struct cd_buf good = { 0 }, b;
     struct cd_response resp;
     size_t i, cut[3];
 
@@ -505,11 +505,11 @@ test_cd_api_upload_bad_multipart(void **state)
     cut[2] = 60;
     for (i = 0; i < NELEM(cut); i++) {
         memset(&b, 0, sizeof(b));
-        at_body_add(&b, good.p, cut[i]);
+        cd_buf_add(&b, good.p, cut[i]);
         at_post(t, P_CERT, &b, &resp);
         at_assert_error(&resp, "bad_request", NULL);
         cd_api_response_clear(&resp);
-        at_body_free(&b);
+        cd_buf_free(&b);
     }
     /* a field the form does not have */
     memset(&b, 0, sizeof(b));
@@ -519,7 +519,7 @@ test_cd_api_upload_bad_multipart(void **state)
     at_post(t, P_VALIDATE, &b, &resp);
     at_assert_error(&resp, "bad_request", NULL);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
     /* a field given twice */
     memset(&b, 0, sizeof(b));
     at_field(&b, "name", "one");
@@ -528,15 +528,15 @@ test_cd_api_upload_bad_multipart(void **state)
     at_post(t, P_VALIDATE, &b, &resp);
     at_assert_error(&resp, "bad_request", NULL);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
     /* another boundary than the Content-Type's */
     memset(&b, 0, sizeof(b));
-    at_body_add(&b, other, sizeof(other) - 1);
+    cd_buf_add(&b, other, sizeof(other) - 1);
     at_post(t, P_VALIDATE, &b, &resp);
     at_assert_error(&resp, "bad_request", NULL);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
-    at_body_free(&good);
+    cd_buf_free(&b);
+    cd_buf_free(&good);
     assert_int_equal(at_releases(t), 0);
 }
 
@@ -544,7 +544,7 @@ static void
 test_cd_api_upload_file_too_large(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     uint8_t *big;
     size_t i;
@@ -563,7 +563,7 @@ test_cd_api_upload_file_too_large(void **state)
         at_post(t, uploads[i], &b, &resp);
         at_assert_error(&resp, "too_large", NULL);
         cd_api_response_clear(&resp);
-        at_body_free(&b);
+        cd_buf_free(&b);
     }
     free(big);
     assert_int_equal(at_releases(t), 0);
@@ -574,7 +574,7 @@ static void
 test_cd_api_upload_name_too_long(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     char name[66];
 
@@ -585,7 +585,7 @@ test_cd_api_upload_name_too_long(void **state)
     at_assert_finding(&resp, "bad_name", "name");
     assert_int_equal(at_count(resp.body, "errors", "missing_field", NULL), 0);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- regressions of known bugs: these fail until the fixes land ---- */
@@ -599,7 +599,7 @@ static void
 test_bug_missing_fields_each_reported(void **state)
 {
     struct at_fx *t = *state;
-    struct at_body b = { 0 };
+    struct cd_buf b = { 0 };
     struct cd_response resp;
     size_t key, crt, name, all;
     int status;
@@ -614,7 +614,7 @@ test_bug_missing_fields_each_reported(void **state)
     all = at_count(resp.body, "errors", "missing_field", NULL);
     txt = at_text(&resp);
     cd_api_response_clear(&resp);
-    at_body_free(&b);
+    cd_buf_free(&b);
     if (status != 422 || key != 1 || crt != 1 || name != 1 || all != 3) {
         print_error("answer: %s\n", txt);
         free(txt);
@@ -636,7 +636,7 @@ test_bug_long_name_is_bad_name(void **state)
 {
     static const size_t lens[] = { 80, 100, 1000 };
     struct at_fx *t = *state;
-    struct at_body b;
+    struct cd_buf b;
     struct cd_response resp;
     size_t i, bad, missing;
     int status;
@@ -653,7 +653,7 @@ test_bug_long_name_is_bad_name(void **state)
         missing = at_count(resp.body, "errors", "missing_field", "name");
         txt = at_text(&resp);
         cd_api_response_clear(&resp);
-        at_body_free(&b);
+        cd_buf_free(&b);
         if (status != 422 || bad != 1 || missing != 0) {
             print_error("answer: %s\n", txt);
             free(txt);

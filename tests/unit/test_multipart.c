@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "cv.h"
+#include "fixture.h"
 #include "multipart.h"
 
 /* Chrome's style of boundary: 38 characters, starts with dashes. */
@@ -42,44 +43,20 @@ static const char *const trunc_errs[] = {
     "the body ends inside a part's headers",
 };
 
-/* ---- a growing byte buffer ---- */
-
-struct buf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
+/* ---- bodies in a growing buffer (tests/lib/fixture.h) ---- */
 
 static void
-buf_add(struct buf *b, const void *data, size_t len)
+buf_str(struct cd_buf *b, const char *s)
 {
-    if (b->cap - b->len < len + 1) {
-        size_t cap = b->cap ? b->cap : 256;
-
-        while (cap - b->len < len + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    if (len > 0)
-        memcpy(b->p + b->len, data, len);
-    b->len += len;
-    b->p[b->len] = '\0';
+    cd_buf_add(b, s, strlen(s));
 }
 
 static void
-buf_str(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-static void
-buf_fmt(struct buf *b, const char *fmt, ...)
+buf_fmt(struct cd_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-buf_fmt(struct buf *b, const char *fmt, ...)
+buf_fmt(struct cd_buf *b, const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
@@ -89,12 +66,12 @@ buf_fmt(struct buf *b, const char *fmt, ...)
     n = vasprintf(&s, fmt, ap);
     va_end(ap);
     assert_true(n >= 0);
-    buf_add(b, s, (size_t)n);
+    cd_buf_add(b, s, (size_t)n);
     free(s);
 }
 
 static void
-buf_rep(struct buf *b, int c, size_t n)
+buf_rep(struct cd_buf *b, int c, size_t n)
 {
     uint8_t chunk[4096];
 
@@ -102,21 +79,14 @@ buf_rep(struct buf *b, int c, size_t n)
     while (n > 0) {
         size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
 
-        buf_add(b, chunk, k);
+        cd_buf_add(b, chunk, k);
         n -= k;
     }
 }
 
-static void
-buf_free(struct buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof(*b));
-}
-
 /* One part, browser layout: "--B" CRLF headers CRLF data CRLF. */
 static void
-add_part(struct buf *b, const char *bnd, const char *name,
+add_part(struct cd_buf *b, const char *bnd, const char *name,
     const char *filename, const void *data, size_t len)
 {
     buf_fmt(b, "--%s\r\n", bnd);
@@ -127,25 +97,25 @@ add_part(struct buf *b, const char *bnd, const char *name,
     else
         buf_fmt(b, "Content-Disposition: form-data; name=\"%s\"\r\n\r\n",
             name);
-    buf_add(b, data, len);
+    cd_buf_add(b, data, len);
     buf_str(b, "\r\n");
 }
 
 static void
-add_text(struct buf *b, const char *bnd, const char *name, const char *v)
+add_text(struct cd_buf *b, const char *bnd, const char *name, const char *v)
 {
     add_part(b, bnd, name, NULL, v, strlen(v));
 }
 
 /* A part with a hand-written header block (without the blank line). */
 static void
-add_raw(struct buf *b, const char *bnd, const char *headers, const char *v)
+add_raw(struct cd_buf *b, const char *bnd, const char *headers, const char *v)
 {
     buf_fmt(b, "--%s\r\n%s\r\n\r\n%s\r\n", bnd, headers, v);
 }
 
 static void
-add_close(struct buf *b, const char *bnd)
+add_close(struct cd_buf *b, const char *bnd)
 {
     buf_fmt(b, "--%s--\r\n", bnd);
 }
@@ -206,7 +176,7 @@ mp_parse(struct mp *m, const uint8_t *body, size_t len, const char *bnd)
 }
 
 static enum cd_mp_status
-mp_parse_buf(struct mp *m, const struct buf *b)
+mp_parse_buf(struct mp *m, const struct cd_buf *b)
 {
     return mp_parse(m, b->p, b->len, BND);
 }
@@ -320,7 +290,7 @@ struct field {
 #define N_VALID 8
 
 struct valid {
-    struct buf b;
+    struct cd_buf b;
     struct field f[N_VALID];
     /* delimiter k: [off[k], off[k] + dlen[k]); 0 opens, N_VALID closes */
     size_t off[N_VALID + 1];
@@ -392,14 +362,14 @@ test_cd_multipart_parse_all_fields(void **state)
     assert_null(cd_multipart_get(m.parts, m.n, "ke"));
     assert_null(cd_multipart_get(m.parts, 0, "key"));
     mp_done(&m);
-    buf_free(&v.b);
+    cd_buf_free(&v.b);
 }
 
 /* mode=self-signed with confirm=yes: the only fields of that form. */
 static void
 test_cd_multipart_parse_self_signed_confirm(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -411,7 +381,7 @@ test_cd_multipart_parse_self_signed_confirm(void **state)
     assert_part_text(&m, 0, "mode", "self-signed");
     assert_part_text(&m, 1, "confirm", "yes");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* curl -F: a short boundary of dashes and hex, Content-Type per part. */
@@ -612,14 +582,14 @@ test_cd_multipart_parse_every_truncation(void **state)
     mp_parse(&m, v.b.p, v.close_end - 1, BND);
     assert_string_equal(m.err, "the body ends before the closing boundary");
     mp_done(&m);
-    buf_free(&v.b);
+    cd_buf_free(&v.b);
 }
 
 /* Every truncation of a body with a preamble and an epilogue. */
 static void
 test_cd_multipart_parse_every_truncation_preamble(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t cut, close_end;
 
@@ -646,7 +616,7 @@ test_cd_multipart_parse_every_truncation_preamble(void **state)
         }
     }
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- single-byte corruption of every delimiter ---- */
@@ -749,7 +719,7 @@ test_cd_multipart_parse_delimiter_corruption(void **state)
     assert_int_equal(bytes, 4 + (N_VALID - 1) * 6 + 8 + (N_VALID + 1) *
         strlen(BND));
     assert_true(n >= 7 * bytes);
-    buf_free(&v.b);
+    cd_buf_free(&v.b);
 }
 
 /* ---- hostile lengths ---- */
@@ -758,7 +728,7 @@ test_cd_multipart_parse_delimiter_corruption(void **state)
 static void
 test_cd_multipart_parse_header_100k(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -772,7 +742,7 @@ test_cd_multipart_parse_header_100k(void **state)
         "bytes");
     /* the same line, the body cut inside it */
     assert_int_equal(mp_parse(&m, b.p, 60 * 1024, BND), CD_MP_TOO_LARGE);
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* an unknown header line of 100 KB before the disposition */
     buf_fmt(&b, "--%s\r\nX-Pad: ", BND);
@@ -782,12 +752,12 @@ test_cd_multipart_parse_header_100k(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     /* 100 KB of CRLF-free bytes after the delimiter, no end */
-    buf_free(&b);
+    cd_buf_free(&b);
     buf_fmt(&b, "--%s\r\n", BND);
     buf_rep(&b, '\r', 100 * 1024);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* The header block limit, byte by byte (the block includes its CRLF). */
@@ -800,7 +770,7 @@ test_cd_multipart_parse_header_limit_exact(void **state)
 
     (void)state;
     for (block = 60; block <= 260; block++) {
-        struct buf b = { 0 };
+        struct cd_buf b = { 0 };
         static const char cdh[] = "Content-Disposition: form-data; "
             "name=\"key\"\r\nX: ";
         size_t pad = block - (sizeof(cdh) - 1) - 2;
@@ -819,7 +789,7 @@ test_cd_multipart_parse_header_limit_exact(void **state)
             assert_string_equal(m.err, "a part's headers are longer than "
                 "200 bytes");
         }
-        buf_free(&b);
+        cd_buf_free(&b);
     }
     mp_done(&m);
 }
@@ -852,7 +822,7 @@ static void
 test_cd_multipart_parse_10000_parts(void **state)
 {
     struct cd_multipart_limits lim = CD_MULTIPART_LIMITS_DEFAULT;
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     char **names = make_names(10000);
     size_t i;
@@ -864,7 +834,7 @@ test_cd_multipart_parse_10000_parts(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "duplicate field: name");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* 10,000 distinct allowed names: the 17th is one too many */
     for (i = 0; i < 10000; i++)
@@ -873,7 +843,7 @@ test_cd_multipart_parse_10000_parts(void **state)
     assert_int_equal(mp_parse_lim(&m, b.p, b.len, BND, &lim,
         (const char *const *)names), CD_MP_TOO_LARGE);
     assert_string_equal(m.err, "more than 16 parts");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* exactly 16 is fine, 17 is not */
     for (i = 0; i < 16; i++)
@@ -883,7 +853,7 @@ test_cd_multipart_parse_10000_parts(void **state)
         (const char *const *)names), CD_MP_OK);
     assert_int_equal(m.n, 16);
     assert_part_text(&m, 15, "f15", "x");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* 10,000 parts without any header */
     for (i = 0; i < 10000; i++)
@@ -891,7 +861,7 @@ test_cd_multipart_parse_10000_parts(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "a part has no Content-Disposition");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /*
      * 10,000 delimiter lines in a row: the first part's header block has
@@ -904,13 +874,13 @@ test_cd_multipart_parse_10000_parts(void **state)
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     assert_string_equal(m.err, "a part's headers are longer than 8192 "
         "bytes");
-    buf_free(&b);
+    cd_buf_free(&b);
     for (i = 0; i < 3; i++)
         buf_fmt(&b, "--%s\r\n", BND);
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "the body ends inside a part's headers");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* a larger max_parts really is honoured: 2,000 distinct parts */
     lim.max_parts = 2000;
@@ -921,7 +891,7 @@ test_cd_multipart_parse_10000_parts(void **state)
         (const char *const *)names), CD_MP_OK);
     assert_int_equal(m.n, 2000);
     assert_part_text(&m, 1999, "f1999", "f1999");
-    buf_free(&b);
+    cd_buf_free(&b);
     mp_done(&m);
     free_names(names);
 }
@@ -930,7 +900,7 @@ test_cd_multipart_parse_10000_parts(void **state)
 static void
 test_cd_multipart_parse_file_limit(void **state)
 {
-    struct buf b = { 0 }, data = { 0 };
+    struct cd_buf b = { 0 }, data = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -939,14 +909,14 @@ test_cd_multipart_parse_file_limit(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.parts[0].len, 256 * 1024);
-    buf_free(&b);
+    cd_buf_free(&b);
 
     add_text(&b, BND, "name", "n");
     add_part(&b, BND, "key", "big.key", data.p, 256 * 1024 + 1);
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     assert_string_equal(m.err, "field key is larger than 262144 bytes");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* a text field is a part like any other */
     add_part(&b, BND, "passphrase", NULL, data.p, 256 * 1024 + 1);
@@ -954,14 +924,14 @@ test_cd_multipart_parse_file_limit(void **state)
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     assert_string_equal(m.err, "field passphrase is larger than 262144 "
         "bytes");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* unknown beats too large; so does a duplicate */
     add_part(&b, BND, "huge", NULL, data.p, 256 * 1024 + 1);
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "unknown field");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* a limit of 0 allows only empty parts */
     {
@@ -971,15 +941,15 @@ test_cd_multipart_parse_file_limit(void **state)
         add_close(&b, BND);
         assert_int_equal(mp_parse_lim(&m, b.p, b.len, BND, &lim, fields),
             CD_MP_OK);
-        buf_free(&b);
+        cd_buf_free(&b);
         add_part(&b, BND, "key", "k", "x", 1);
         add_close(&b, BND);
         assert_int_equal(mp_parse_lim(&m, b.p, b.len, BND, &lim, fields),
             CD_MP_TOO_LARGE);
     }
     mp_done(&m);
-    buf_free(&b);
-    buf_free(&data);
+    cd_buf_free(&b);
+    cd_buf_free(&data);
 }
 
 /*
@@ -994,7 +964,7 @@ test_cd_multipart_parse_total_above_limit(void **state)
     static const char *const names[] = {
         "key", "crt", "chain", "passphrase", "name"
     };
-    struct buf b = { 0 }, data = { 0 };
+    struct cd_buf b = { 0 }, data = { 0 };
     struct mp m = { 0 };
     size_t i;
 
@@ -1006,24 +976,24 @@ test_cd_multipart_parse_total_above_limit(void **state)
     assert_true(b.len > 1024 * 1024);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, NELEM(names));
-    buf_free(&b);
+    cd_buf_free(&b);
 
     add_part(&b, BND, "chain", "f", data.p, data.len);
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_TOO_LARGE);
     assert_string_equal(m.err, "field chain is larger than 262144 bytes");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* a 2 MiB preamble is skipped (the caller's limit bounds it) */
-    buf_add(&b, data.p, data.len);
+    cd_buf_add(&b, data.p, data.len);
     buf_str(&b, "\r\n");
     add_text(&b, BND, "name", "n");
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_part_text(&m, 0, "name", "n");
     mp_done(&m);
-    buf_free(&b);
-    buf_free(&data);
+    cd_buf_free(&b);
+    cd_buf_free(&data);
 }
 
 /* The boundary inside file content, not preceded by CRLF: data. */
@@ -1046,7 +1016,7 @@ test_cd_multipart_parse_boundary_in_content(void **state)
         "\r\n-" BND "\r\n",
         "\r\n---" BND,                  /* three dashes: not our boundary */
     };
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t i;
 
@@ -1060,7 +1030,7 @@ test_cd_multipart_parse_boundary_in_content(void **state)
                 m.n, m.err);
         assert_part(&m, 0, "chain", "c.pem", datas[i], strlen(datas[i]));
         assert_part_text(&m, 1, "name", "n");
-        buf_free(&b);
+        cd_buf_free(&b);
     }
     mp_done(&m);
 }
@@ -1069,7 +1039,7 @@ test_cd_multipart_parse_boundary_in_content(void **state)
 static void
 test_cd_multipart_parse_close_inside_content(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -1081,13 +1051,13 @@ test_cd_multipart_parse_close_inside_content(void **state)
     assert_int_equal(m.n, 1);
     assert_part_text(&m, 0, "crt", "abc");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 static void
 test_cd_multipart_parse_preamble_epilogue(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -1104,7 +1074,7 @@ test_cd_multipart_parse_preamble_epilogue(void **state)
     assert_part_text(&m, 0, "name", "n");
     assert_part_text(&m, 1, "mode", "ca-signed");
     assert_null(cd_multipart_get(m.parts, m.n, "key"));
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* a body that opens with CRLF before the first delimiter */
     buf_str(&b, "\r\n");
@@ -1112,7 +1082,7 @@ test_cd_multipart_parse_preamble_epilogue(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_part_text(&m, 0, "name", "n");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /*
      * a preamble not ended by CRLF hides the first delimiter: the whole
@@ -1125,36 +1095,36 @@ test_cd_multipart_parse_preamble_epilogue(void **state)
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, 1);
     assert_part_text(&m, 0, "mode", "ca-signed");
-    buf_free(&b);
+    cd_buf_free(&b);
     buf_str(&b, "preamble");
     add_text(&b, BND, "name", "n");
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, 0);
-    buf_free(&b);
+    cd_buf_free(&b);
     buf_str(&b, "preamble--" BND "\r\n");
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "no multipart boundary in the body");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* only a closing delimiter: no part at all */
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, 0);
-    buf_free(&b);
+    cd_buf_free(&b);
     buf_str(&b, "pre\r\n");
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, 0);
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* Transport padding after delimiters; no CRLF after the close. */
 static void
 test_cd_multipart_parse_padding_and_final_crlf(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -1169,14 +1139,14 @@ test_cd_multipart_parse_padding_and_final_crlf(void **state)
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_OK);
     assert_int_equal(m.n, 2);
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* LF-only line ends are not multipart/form-data. */
 static void
 test_cd_multipart_parse_lf_only(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t i, j;
 
@@ -1190,7 +1160,7 @@ test_cd_multipart_parse_lf_only(void **state)
     b.len = j;
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "the body ends before the closing boundary");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* CRLF delimiters, LF-only part headers: no blank line is found */
     buf_fmt(&b, "--%s\r\nContent-Disposition: form-data; name=\"name\"\n\n"
@@ -1198,7 +1168,7 @@ test_cd_multipart_parse_lf_only(void **state)
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "the body ends inside a part's headers");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* A body in another boundary, bad boundary arguments, NULL body. */
@@ -1208,7 +1178,7 @@ test_cd_multipart_parse_bad_arguments(void **state)
     struct cd_multipart_limits lim = CD_MULTIPART_LIMITS_DEFAULT;
     struct cd_part parts[CD_MULTIPART_MAX_PARTS];
     char b71[72], err[64];
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t n = 99;
 
@@ -1244,7 +1214,7 @@ test_cd_multipart_parse_bad_arguments(void **state)
         parts, &n, err, 5), CD_MP_BAD);
     assert_string_equal(err, "no m");
     /* the 70-character boundary works end to end */
-    buf_free(&b);
+    cd_buf_free(&b);
     memset(b71, 'b', 70);
     b71[70] = '\0';
     add_text(&b, b71, "name", "n");
@@ -1252,7 +1222,7 @@ test_cd_multipart_parse_bad_arguments(void **state)
     assert_int_equal(mp_parse(&m, b.p, b.len, b71), CD_MP_OK);
     assert_part_text(&m, 0, "name", "n");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- fields: duplicates, unknown names ---- */
@@ -1264,7 +1234,7 @@ test_cd_multipart_parse_duplicate_unknown(void **state)
         "foo", "Key", "KEY", "key ", "keys", "ke", "confirm2",
         "file", "certificate"
     };
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t i;
 
@@ -1275,7 +1245,7 @@ test_cd_multipart_parse_duplicate_unknown(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "duplicate field: key");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     /* an empty duplicate is still a duplicate */
     add_text(&b, BND, "passphrase", "");
@@ -1283,7 +1253,7 @@ test_cd_multipart_parse_duplicate_unknown(void **state)
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "duplicate field: passphrase");
-    buf_free(&b);
+    cd_buf_free(&b);
 
     for (i = 0; i < NELEM(unknown); i++) {
         add_text(&b, BND, "name", "n");
@@ -1292,7 +1262,7 @@ test_cd_multipart_parse_duplicate_unknown(void **state)
         if (mp_parse_buf(&m, &b) != CD_MP_BAD)
             fail_msg("field \"%s\" accepted", unknown[i]);
         assert_string_equal(m.err, "unknown field");
-        buf_free(&b);
+        cd_buf_free(&b);
     }
 
     /* no allowed list: nothing is known */
@@ -1306,7 +1276,7 @@ test_cd_multipart_parse_duplicate_unknown(void **state)
         assert_string_equal(m.err, "unknown field");
     }
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- Content-Disposition ---- */
@@ -1322,7 +1292,7 @@ struct disp_case {
 static void
 run_disp_cases(const struct disp_case *cases, size_t n)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     size_t i;
 
@@ -1338,7 +1308,7 @@ run_disp_cases(const struct disp_case *cases, size_t n)
             assert_part(&m, 0, cases[i].name, cases[i].filename, "DATA", 4);
         } else
             assert_string_equal(m.err, cases[i].err);
-        buf_free(&b);
+        cd_buf_free(&b);
     }
     mp_done(&m);
 }
@@ -1416,25 +1386,25 @@ test_cd_multipart_parse_disposition_order_case(void **state)
 static void
 test_cd_multipart_parse_header_nul(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
     buf_fmt(&b, "--%s\r\nContent-Disposition: form-data; name=\"key\"", BND);
-    buf_add(&b, "\0", 1);
+    cd_buf_add(&b, "\0", 1);
     buf_str(&b, "; filename=\"a\"\r\n\r\nKEY\r\n");
     add_close(&b, BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "a part header holds a NUL byte");
-    buf_free(&b);
+    cd_buf_free(&b);
     buf_fmt(&b, "--%s\r\nX-A: ", BND);
-    buf_add(&b, "\0", 1);
+    cd_buf_add(&b, "\0", 1);
     buf_fmt(&b, "\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n"
         "KEY\r\n--%s--\r\n", BND);
     assert_int_equal(mp_parse_buf(&m, &b), CD_MP_BAD);
     assert_string_equal(m.err, "a part header holds a NUL byte");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* File names with quotes, backslashes, UTF-8: views of the raw bytes. */
@@ -1492,7 +1462,7 @@ test_cd_multipart_parse_empty_vs_absent(void **state)
     struct cv_report *rep;
     struct cv_ctx *ctx;
     const struct cd_part *key, *crt, *chain;
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
     char *err = NULL;
     size_t i;
@@ -1549,7 +1519,7 @@ test_cd_multipart_parse_empty_vs_absent(void **state)
     cv_report_free(rep);
     cv_ctx_free(ctx);
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 /* ---- regressions: bugs these tests found in fcgi/multipart.c ---- */
@@ -1582,7 +1552,7 @@ test_cd_multipart_parse_quoted_semicolon_name(void **state)
 static void
 test_cd_multipart_parse_preamble_longer_boundary_first(void **state)
 {
-    struct buf b = { 0 };
+    struct cd_buf b = { 0 };
     struct mp m = { 0 };
 
     (void)state;
@@ -1593,7 +1563,7 @@ test_cd_multipart_parse_preamble_longer_boundary_first(void **state)
     assert_int_equal(m.n, 1);
     assert_part_text(&m, 0, "name", "n");
     mp_done(&m);
-    buf_free(&b);
+    cd_buf_free(&b);
 }
 
 int
