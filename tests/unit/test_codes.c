@@ -368,7 +368,10 @@ test_cv_report_add_warnings_only_ok(void **state)
     cv_report_add(NULL, CV_EXPIRED, "crt", "x");
 }
 
-/* One finding per code; a repeated code appends its detail once. */
+/*
+ * One finding per code and field; a repeated (code, field) appends its
+ * detail once; the same code on another field is a finding of its own.
+ */
 static void
 test_cv_report_add_merges_same_code(void **state)
 {
@@ -380,9 +383,12 @@ test_cv_report_add_merges_same_code(void **state)
     cv_report_add(rep, CV_EXPIRED, "chain", "int");
     cv_report_add(rep, CV_EXPIRED, "chain", "int");
     cv_report_add(rep, CV_EXPIRED, "chain", NULL);
-    assert_int_equal(rep->n_findings, 1);
-    assert_string_equal(rep->findings[0].detail, "leaf 1; int");
+    cv_report_add(rep, CV_EXPIRED, "chain", "root");
+    assert_int_equal(rep->n_findings, 2);
+    assert_string_equal(rep->findings[0].detail, "leaf 1");
     assert_string_equal(rep->findings[0].field, "crt");
+    assert_string_equal(rep->findings[1].detail, "int; root");
+    assert_string_equal(rep->findings[1].field, "chain");
     cv_report_free(rep);
 }
 
