@@ -122,18 +122,16 @@ map_error(const struct verr *v, struct cv_report *rep)
     cv_report_add(rep, CV_CHAIN_UNTRUSTED, field, "%s (%s)", reason, label);
 }
 
-void
-cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
-    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp)
+X509_STORE_CTX *
+cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    time_t at, STACK_OF(X509) **trustedp)
 {
     X509_STORE_CTX *vctx = NULL;
     X509_VERIFY_PARAM *param;
     STACK_OF(X509) *trusted = NULL;
-    struct vstate st;
     int i;
 
-    *pathp = NULL;
-    memset(&st, 0, sizeof(st));
+    *trustedp = NULL;
     if ((vctx = X509_STORE_CTX_new()) == NULL ||
         !X509_STORE_CTX_init(vctx, ctx->store, leaf, upload))
         goto fail;
@@ -156,6 +154,29 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     X509_VERIFY_PARAM_set_time(param, at);
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
     X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    *trustedp = trusted;
+    return vctx;
+fail:
+    X509_STORE_CTX_free(vctx);
+    sk_X509_free(trusted);
+    return NULL;
+}
+
+void
+cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp)
+{
+    X509_STORE_CTX *vctx = NULL;
+    STACK_OF(X509) *trusted = NULL;
+    struct vstate st;
+    int i;
+
+    *pathp = NULL;
+    memset(&st, 0, sizeof(st));
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL) {
+        cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
+        goto out;
+    }
     X509_STORE_CTX_set_verify_cb(vctx, verify_cb);
     X509_STORE_CTX_set_app_data(vctx, &st);
     if (X509_verify_cert(vctx) < 0 && st.n == 0) {
@@ -167,9 +188,6 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     for (i = 0; i < st.n; i++)
         map_error(&st.e[i], rep);
     *pathp = X509_STORE_CTX_get1_chain(vctx);
-    goto out;
-fail:
-    cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
 out:
     ERR_clear_error();
     X509_STORE_CTX_free(vctx);

@@ -22,6 +22,7 @@ ca_init() {
     : >"$d/index.txt"
     echo 'unique_subject = no' >"$d/index.txt.attr"
     "$O" rand -hex 8 >"$d/serial"
+    echo 01 >"$d/crlnumber"     # RFC 5280 5.2.3: every CRL has a number
     cat >"$d/ca.cnf" <<EOF
 [ca]
 default_ca = this
@@ -30,6 +31,7 @@ dir = $d
 database = $d/index.txt
 new_certs_dir = $d/new
 serial = $d/serial
+crlnumber = $d/crlnumber
 certificate = $3
 private_key = $2
 default_md = sha256

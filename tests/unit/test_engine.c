@@ -905,9 +905,13 @@ test_cv_cert_summary(void **state)
 
 /* ---- CRLs: offline and made here ---- */
 
+/* 1: make_crl() leaves the CRL number out (RFC 5280 5.2.3: MUST be in). */
+static int crl_without_number;
+
 /*
  * A CRL by issuer (PEM cert fixture) signed with key (fixture), valid from
- * at+last to at+next seconds, listing revoke (a PEM fixture) if not NULL.
+ * at+last to at+next seconds, listing revoke (a PEM fixture) if not NULL;
+ * CRL number 1.
  */
 static X509_CRL *
 make_crl(const char *issuer, const char *key, long last, long next,
@@ -919,6 +923,7 @@ make_crl(const char *issuer, const char *key, long last, long next,
     ASN1_TIME *t1 = ASN1_TIME_adj(NULL, at, 0, last);
     ASN1_TIME *t2 = ASN1_TIME_adj(NULL, at, 0, next);
     X509_REVOKED *rv;
+    ASN1_INTEGER *num;
 
     assert_non_null(c);
     assert_non_null(t1);
@@ -928,6 +933,13 @@ make_crl(const char *issuer, const char *key, long last, long next,
         X509_get_subject_name(ic)), 1);
     assert_int_equal(X509_CRL_set1_lastUpdate(c, t1), 1);
     assert_int_equal(X509_CRL_set1_nextUpdate(c, t2), 1);
+    if (crl_without_number)
+        goto sign;
+    assert_non_null(num = ASN1_INTEGER_new());
+    assert_int_equal(ASN1_INTEGER_set(num, 1), 1);
+    assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_crl_number, num, 0, 0),
+        1);
+    ASN1_INTEGER_free(num);
     if (revoke != NULL) {
         rc = fx_x509(revoke);
         rv = X509_REVOKED_new();
@@ -938,6 +950,7 @@ make_crl(const char *issuer, const char *key, long last, long next,
         assert_int_equal(X509_CRL_add0_revoked(c, rv), 1);
         assert_int_equal(X509_CRL_sort(c), 1);
     }
+sign:
     assert_true(X509_CRL_sign(c, k, EVP_sha256()) > 0);
     ASN1_TIME_free(t1);
     ASN1_TIME_free(t2);
@@ -1051,6 +1064,14 @@ test_engine_crl_invalid_made_here(void **state)
     rep = run_crls(&r, make_crl("int.pem", "int.key", -20 * 86400L,
         -86400, "revoked.pem"), fx_crl("root.crl"));
     ASSERT_REPORT(rep, E(CV_CRL_INVALID), NONE, "stale CRL listing leaf");
+    cv_report_free(rep);
+    /* a CRL without a CRL number: invalid, and what it lists not read */
+    crl_without_number = 1;
+    rep = run_crls(&r, make_crl("int.pem", "int.key", -3600, 7 * 86400,
+        "revoked.pem"), fx_crl("root.crl"));
+    crl_without_number = 0;
+    ASSERT_REPORT(rep, E(CV_CRL_INVALID), NONE, "CRL without a number");
+    assert_detail_has(rep, CV_CRL_INVALID, "no CRL number");
     cv_report_free(rep);
     /* validation=none: a warning */
     r.validation = CV_VALIDATION_NONE;
