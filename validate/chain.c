@@ -26,7 +26,19 @@ struct verr {
 struct vstate {
     struct verr e[MAX_VERR];
     int n;
+    time_t at;                  /* the validation time */
 };
+
+/*
+ * 1 for CERT_HAS_EXPIRED at the very notAfter second: OpenSSL calls that
+ * expired, RFC 5280 4.1.2.5 valid (notAfter is inclusive).
+ */
+static int
+valid_at_not_after(int err, X509 *x, time_t at)
+{
+    return err == X509_V_ERR_CERT_HAS_EXPIRED && x != NULL &&
+        ASN1_TIME_cmp_time_t(X509_get0_notAfter(x), at) == 0;
+}
 
 /* Records every verify error and lets OpenSSL go on, to report them all. */
 static int
@@ -41,6 +53,9 @@ verify_cb(int ok, X509_STORE_CTX *vctx)
     err = X509_STORE_CTX_get_error(vctx);
     if (st == NULL)
         return 0;
+    if (valid_at_not_after(err, X509_STORE_CTX_get_current_cert(vctx),
+        st->at))
+        return 1;
     for (i = 0; i < st->n; i++)
         if (st->e[i].err == err &&
             st->e[i].depth == X509_STORE_CTX_get_error_depth(vctx))
@@ -173,6 +188,7 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
 
     *pathp = NULL;
     memset(&st, 0, sizeof(st));
+    st.at = at;
     if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL) {
         cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
         goto out;

@@ -21,7 +21,8 @@ check_time(X509 *leaf, time_t at, struct cv_report *rep)
     time_t na = cv_asn1_time(X509_get0_notAfter(leaf));
     char when[32];
 
-    if (X509_cmp_time(X509_get0_notAfter(leaf), &at) < 0) {
+    /* valid AT its notAfter second (RFC 5280 4.1.2.5) */
+    if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(leaf), at) < 0) {
         cv_time_iso(na, when, sizeof(when));
         cv_report_add(rep, CV_EXPIRED, "crt", "Valid To is %s", when);
     } else if (na - at < (time_t)CV_EXPIRES_SOON_DAYS * 86400) {
@@ -29,25 +30,54 @@ check_time(X509 *leaf, time_t at, struct cv_report *rep)
         cv_report_add(rep, CV_EXPIRES_SOON, "crt", "Valid To is %s (%ld "
             "days left)", when, (long)((na - at) / 86400));
     }
-    if (X509_cmp_time(X509_get0_notBefore(leaf), &at) > 0) {
+    if (ASN1_TIME_cmp_time_t(X509_get0_notBefore(leaf), at) > 0) {
         cv_time_iso(nb, when, sizeof(when));
         cv_report_add(rep, CV_NOT_YET_VALID, "crt", "Valid From is %s",
             when);
     }
 }
 
+/* The key rule (docs/API.md "Codes", weak_key): RSA, 2048 or 4096 bits. */
+static int
+key_ok(X509 *x, const char **typep, int *bitsp)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+
+    *bitsp = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
+    *typep = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+    if (*typep == NULL)
+        *typep = "unknown";
+    return pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+        (*bitsp == 2048 || *bitsp == 4096);
+}
+
 static void
 check_key(X509 *leaf, struct cv_report *rep)
 {
-    EVP_PKEY *pk = X509_get0_pubkey(leaf);
-    int bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
-    const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+    const char *type;
+    int bits;
 
-    if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
-        (bits == 2048 || bits == 4096))
-        return;
-    cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits",
-        type != NULL ? type : "unknown", bits);
+    if (!key_ok(leaf, &type, &bits))
+        cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits", type,
+            bits);
+}
+
+void
+cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep)
+{
+    const char *type;
+    char label[256];
+    int i, bits;
+
+    for (i = 1; i < sk_X509_num(path); i++) {
+        X509 *x = sk_X509_value(path, i);
+
+        if (key_ok(x, &type, &bits))
+            continue;
+        cv_cert_label(x, label, sizeof(label));
+        cv_report_add(rep, CV_WEAK_KEY, "chain", "the CA certificate %s: "
+            "found %s %d bits", label, type, bits);
+    }
 }
 
 static void
@@ -109,7 +139,8 @@ cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     if (h != NULL && *h != '\0') {
         r = cv_is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
             X509_check_host(leaf, h, strlen(h),
-            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL);
+            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+            X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
         if (r != 1)
             cv_report_add(rep, CV_NAME_MISMATCH, "crt", "the appliance's "
                 "host name is %s", h);

@@ -127,6 +127,9 @@ int cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp);
 /* The leaf's own requirements: time, key, signature, subject, usage, name. */
 void cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     struct cv_report *rep);
+/* The leaf's key rule for the CAs of a built path (leaf first): weak_key
+ * on "chain". */
+void cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep);
 /* Fills the summary of a certificate. */
 void cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s);
 

@@ -795,6 +795,58 @@ test_engine_summary_days_left(void **state)
     cv_report_free(rep);
 }
 
+/* 1 when the report has code on field. */
+static int
+finding_on(const struct cv_report *rep, enum cv_code code, const char *field)
+{
+    size_t i;
+
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].code == code && rep->findings[i].field != NULL &&
+            strcmp(rep->findings[i].field, field) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * A certificate is valid AT its notAfter second (RFC 5280 4.1.2.5), expired
+ * one second later: the leaf's own check and OpenSSL's for the CAs.
+ */
+static void
+test_engine_not_after_inclusive(void **state)
+{
+    struct run r = NOCRL("good.pem", G);
+    struct cv_report *rep;
+    X509 *x;
+    struct tm tm;
+    time_t saved = at;
+
+    (void)state;
+    rep = run(&r);
+    at = rep->summary.not_after;
+    cv_report_free(rep);
+    rep = run(&r);
+    ASSERT_REPORT(rep, NONE, E(CV_EXPIRES_SOON), "leaf at its notAfter");
+    cv_report_free(rep);
+    at++;
+    rep = run(&r);
+    ASSERT_REPORT(rep, E(CV_EXPIRED), NONE, "leaf a second later");
+    cv_report_free(rep);
+    /* the intermediate at its own notAfter (the leaf long expired) */
+    x = fx_x509("int.pem");
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+    at = timegm(&tm);
+    X509_free(x);
+    rep = run(&r);
+    assert_false(finding_on(rep, CV_EXPIRED, "chain"));
+    cv_report_free(rep);
+    at++;
+    rep = run(&r);
+    assert_true(finding_on(rep, CV_EXPIRED, "chain"));
+    cv_report_free(rep);
+    at = saved;
+}
+
 /* expires_soon is "fewer than 30 days left" at the validation time. */
 static void
 test_engine_expires_soon_boundary(void **state)
@@ -1533,6 +1585,7 @@ main(void)
         cmocka_unit_test_setup(test_engine_cases_cover_every_code, reset),
         cmocka_unit_test_setup(test_engine_none_same_findings, reset),
         cmocka_unit_test_setup(test_engine_summary_good, reset),
+        cmocka_unit_test_setup(test_engine_not_after_inclusive, reset),
         cmocka_unit_test_setup(test_engine_summary_same_in_every_format, reset),
         cmocka_unit_test_setup(test_engine_summary_others, reset),
         cmocka_unit_test_setup(test_engine_summary_days_left, reset),
