@@ -129,6 +129,29 @@ map_error(const struct verr *v, struct cv_report *rep)
         break;
     case X509_V_ERR_UNABLE_TO_GET_CRL:
         return;         /* CRLs are crl.c's */
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+    case X509_V_ERR_SUBTREE_MINMAX:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+    case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+        cv_report_add(rep, CV_NAME_CONSTRAINTS, field, "%s (%s)", reason,
+            label);
+        return;
+    case X509_V_ERR_INVALID_POLICY_EXTENSION:
+    case X509_V_ERR_NO_EXPLICIT_POLICY:
+        cv_report_add(rep, CV_POLICY, field, "%s (%s)", reason, label);
+        return;
+    case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
+    case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
+        cv_report_add(rep, CV_MISSING_KEY_IDENTIFIER, field, "%s (%s)",
+            reason, label);
+        return;
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_EC_KEY_EXPLICIT_PARAMS:
+        cv_report_add(rep, CV_WEAK_KEY, field, "%s (%s)", reason, label);
+        return;
     default:
         cv_report_add(rep, CV_VALIDATION_FAILED, field, "%s (%s)", reason,
             label);
@@ -167,7 +190,9 @@ cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         X509_STORE_CTX_set0_trusted_stack(vctx, trusted);
     param = X509_STORE_CTX_get0_param(vctx);
     X509_VERIFY_PARAM_set_time(param, at);
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+    /* policies checked from the any-policy initial set (RFC 5280 6.1.1) */
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
+        X509_V_FLAG_POLICY_CHECK);
     X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
     *trustedp = trusted;
     return vctx;

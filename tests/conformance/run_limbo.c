@@ -118,10 +118,15 @@ list_free(struct list *l)
         free(l->id[i]);
 }
 
-/* A case about key strength: weak_key counts, on the certificate named. */
+/*
+ * A case about key strength: weak_key counts, on the certificate named
+ * ("": on any).
+ */
 static const char *
 key_case_field(const char *id)
 {
+    if (strstr(id, "explicit-curve") != NULL)
+        return "";
     if (strstr(id, "forbidden-") == NULL)
         return NULL;
     if (strstr(id, "-leaf") != NULL)
@@ -148,7 +153,8 @@ is_trust_failure(const struct cv_finding *f, const char *id)
         return 0;               /* the appliance's policy */
     case CV_WEAK_KEY:
         kf = key_case_field(id);
-        return kf != NULL && f->field != NULL && strcmp(f->field, kf) == 0;
+        return kf != NULL && f->field != NULL &&
+            (kf[0] == '\0' || strcmp(f->field, kf) == 0);
     default:
         return f->blocking;
     }

@@ -218,6 +218,26 @@ leaf three.pem "$D/weak1024.key" "/C=US/O=Contoso Ltd/CN=sensor.contoso.com" \
     "-400 days" "-30 days"
 ext_leaf >"$W/leaf.ext"
 issue oint "$D/good.key" "$SUBJ_LEAF" "$D/untrusted.pem" "-1 day" "+365 days" "$W/leaf.ext"
+# OpenSSL's verify errors, each with its code
+leaf no-akid.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" "akid=none" "cdp=-"
+# an intermediate that permits only example.com names, one that requires
+# an explicit policy; each signs a plain leaf
+genrsa nc-int.key 2048
+genrsa pol-int.key 2048
+{ ext_ca "" "pathlen:0"; echo "nameConstraints=critical,permitted;DNS:example.com"; } >"$W/nc.ext"
+issue root "$D/nc-int.key" "/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso NC Intermediate" \
+    "$D/nc-int.pem" "-3650 days" "+3650 days" "$W/nc.ext"
+{ ext_ca "" "pathlen:0"; echo "certificatePolicies=2.5.29.32.0"
+  echo "policyConstraints=critical,requireExplicitPolicy:0"; } >"$W/pol.ext"
+issue root "$D/pol-int.key" "/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso Policy Intermediate" \
+    "$D/pol-int.pem" "-3650 days" "+3650 days" "$W/pol.ext"
+ca_init nc "$D/nc-int.key" "$D/nc-int.pem"
+ca_init pol "$D/pol-int.key" "$D/pol-int.pem"
+ext_leaf "cdp=-" >"$W/leaf.ext"
+issue nc "$D/good.key" "$SUBJ_LEAF" "$D/nc-violation.pem" "-1 day" "+365 days" "$W/leaf.ext"
+issue pol "$D/good.key" "$SUBJ_LEAF" "$D/no-policy.pem" "-1 day" "+365 days" "$W/leaf.ext"
+cat "$D/nc-int.pem" "$D/root.pem" >"$D/chain-nc.pem"
+cat "$D/pol-int.pem" "$D/root.pem" >"$D/chain-pol.pem"
 
 # CRLs by int: a stale one first, then revoke revoked.pem
 "$O" ca -config "$W/ca-int/ca.cnf" -gencrl -out "$W/stale.crl" \

@@ -86,6 +86,9 @@ static const struct {
     { CV_NO_CRL_DP, "no_crl_dp", CV_WARNING },
     { CV_EXPIRES_SOON, "expires_soon", CV_WARNING },
     { CV_CHAIN_EXTRA, "chain_extra", CV_WARNING },
+    { CV_NAME_CONSTRAINTS, "name_constraints", CV_ERROR },
+    { CV_POLICY, "policy", CV_ERROR },
+    { CV_MISSING_KEY_IDENTIFIER, "missing_key_identifier", CV_ERROR },
 };
 
 /* ---- the table as a whole ---- */

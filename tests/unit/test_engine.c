@@ -347,6 +347,14 @@ static const struct ecase cases[] = {
       { CV_CRL_UNREACHABLE }, { 0 }, "crt", URL_INT },
     { "validation_failed/akid-critical", R("akid-critical.pem", G, OFF),
       { CV_VALIDATION_FAILED }, { 0 }, NULL, NULL },
+    /* OpenSSL's verify errors, each named */
+    { "missing_key_identifier", NOCRL("no-akid.pem", G),
+      { CV_MISSING_KEY_IDENTIFIER }, { 0 }, "crt", "Authority Key" },
+    { "name_constraints", NOCRL("nc-violation.pem", "good.key",
+      "chain-nc.pem"), { CV_NAME_CONSTRAINTS }, { 0 }, "crt",
+      "permitted subtree violation" },
+    { "policy", NOCRL("no-policy.pem", "good.key", "chain-pol.pem"),
+      { CV_POLICY }, { 0 }, NULL, "explicit policy" },
 
     /* the project's own */
     { "key_mismatch", R("good.pem", "other.key", "chain.pem", OFF),
@@ -832,8 +840,10 @@ test_engine_not_after_inclusive(void **state)
     rep = run(&r);
     ASSERT_REPORT(rep, E(CV_EXPIRED), NONE, "leaf a second later");
     cv_report_free(rep);
-    /* the intermediate at its own notAfter (the leaf long expired) */
-    x = fx_x509("int.pem");
+    /* int-expired.pem at its own notAfter (yesterday), long before the
+     * root's */
+    r.chain = "chain-int-expired.pem";
+    x = fx_x509("int-expired.pem");
     assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
     at = timegm(&tm);
     X509_free(x);
