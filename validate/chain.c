@@ -190,9 +190,15 @@ cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         X509_STORE_CTX_set0_trusted_stack(vctx, trusted);
     param = X509_STORE_CTX_get0_param(vctx);
     X509_VERIFY_PARAM_set_time(param, at);
-    /* policies checked from the any-policy initial set (RFC 5280 6.1.1) */
+    /*
+     * Policies checked from the any-policy initial set (RFC 5280 6.1.1).
+     * PARTIAL_CHAIN: a configured anchor need not be self-signed (an
+     * enterprise intermediate); the trusted set holds only the configured
+     * anchors and the upload's self-signed CAs, so an uploaded
+     * intermediate never becomes one.
+     */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
-        X509_V_FLAG_POLICY_CHECK);
+        X509_V_FLAG_POLICY_CHECK | X509_V_FLAG_PARTIAL_CHAIN);
     X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
     *trustedp = trusted;
     return vctx;

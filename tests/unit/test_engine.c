@@ -1533,6 +1533,41 @@ test_cv_ctx_configs(void **state)
     unlink(path);
     rmdir(dir);
 
+    /* an enterprise anchor that is not self-signed: the intermediate */
+    snprintf(dir, sizeof(dir), "/tmp/test_engine.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/int.pem", dir);
+    b = fx("int.pem");
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(b->p, 1, b->n, f), b->n);
+    assert_int_equal(fclose(f), 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.no_default_ca = 1;
+    cfg.ca_file = path;
+    c = cv_ctx_new(&cfg, &err);
+    assert_non_null(c);
+    ctx = c;
+    rep = run(&(struct run)R("good.pem", "good.key", NULL, OFF));
+    ASSERT_REPORT(rep, NONE, NONE, "intermediate as the anchor");
+    cv_report_free(rep);
+    rep = run(&(struct run)R("revoked.pem", "good.key", NULL, OFF));
+    ASSERT_REPORT(rep, E(CV_REVOKED), NONE, "revoked under that anchor");
+    cv_report_free(rep);
+    cv_ctx_free(c);
+    unlink(path);
+    rmdir(dir);
+    /* ... but an uploaded intermediate is never one */
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.no_default_ca = 1;
+    c = cv_ctx_new(&cfg, &err);
+    assert_non_null(c);
+    ctx = c;
+    rep = run(&(struct run)R("good.pem", G, OFF));
+    ASSERT_REPORT(rep, E(CV_CHAIN_UNTRUSTED), NONE, "uploaded intermediate");
+    cv_report_free(rep);
+    cv_ctx_free(c);
+    ctx = saved;
+
     /* errors: a missing file or directory is refused with a message */
     memset(&cfg, 0, sizeof(cfg));
     cfg.ca_file = "/nonexistent/ca.pem";
