@@ -130,6 +130,12 @@ void cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
 /* The leaf's key rule for the CAs of a built path (leaf first): weak_key
  * on "chain". */
 void cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep);
+/*
+ * What OpenSSL's verifier lets through, over a built path (leaf first, the
+ * anchor at its top left out): serial numbers, policyConstraints
+ * criticality, the leaf's dNSNames, wildcards against excluded subtrees.
+ */
+void cv_checks_path(STACK_OF(X509) *path, struct cv_report *rep);
 /* Fills the summary of a certificate. */
 void cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s);
 

@@ -236,6 +236,13 @@ ca_init pol "$D/pol-int.key" "$D/pol-int.pem"
 ext_leaf "cdp=-" >"$W/leaf.ext"
 issue nc "$D/good.key" "$SUBJ_LEAF" "$D/nc-violation.pem" "-1 day" "+365 days" "$W/leaf.ext"
 issue pol "$D/good.key" "$SUBJ_LEAF" "$D/no-policy.pem" "-1 day" "+365 days" "$W/leaf.ext"
+# serial number 0 (RFC 5280 4.1.2.2: positive), a dNSName with '_'
+"$O" req -new -key "$D/good.key" -subj "$SUBJ_LEAF" -out "$W/req.csr" 2>/dev/null
+ext_leaf "cdp=-" >"$W/leaf.ext"
+"$O" x509 -req -in "$W/req.csr" -CA "$D/int.pem" -CAkey "$D/int.key" -set_serial 0 \
+    -days 365 -sha256 -extfile "$W/leaf.ext" -out "$D/serial0.pem" 2>/dev/null
+leaf underscore.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
+    "san=DNS:foo_bar.contoso.com" "cdp=-"
 cat "$D/nc-int.pem" "$D/root.pem" >"$D/chain-nc.pem"
 cat "$D/pol-int.pem" "$D/root.pem" >"$D/chain-pol.pem"
 

@@ -89,6 +89,7 @@ static const struct {
     { CV_NAME_CONSTRAINTS, "name_constraints", CV_ERROR },
     { CV_POLICY, "policy", CV_ERROR },
     { CV_MISSING_KEY_IDENTIFIER, "missing_key_identifier", CV_ERROR },
+    { CV_MALFORMED_CERTIFICATE, "malformed_certificate", CV_ERROR },
 };
 
 /* ---- the table as a whole ---- */

@@ -355,6 +355,12 @@ static const struct ecase cases[] = {
       "permitted subtree violation" },
     { "policy", NOCRL("no-policy.pem", "good.key", "chain-pol.pem"),
       { CV_POLICY }, { 0 }, NULL, "explicit policy" },
+    /* what OpenSSL lets through */
+    { "malformed_certificate/serial-zero", NOCRL("serial0.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "serial number" },
+    { "malformed_certificate/underscore", NOCRL("underscore.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { CV_NAME_MISMATCH }, "crt",
+      "foo_bar.contoso.com" },
 
     /* the project's own */
     { "key_mismatch", R("good.pem", "other.key", "chain.pem", OFF),
