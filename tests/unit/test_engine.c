@@ -355,6 +355,8 @@ static const struct ecase cases[] = {
       "permitted subtree violation" },
     { "policy", NOCRL("no-policy.pem", "good.key", "chain-pol.pem"),
       { CV_POLICY }, { 0 }, NULL, "explicit policy" },
+    { "malformed_certificate/strict", NOCRL("ku-certsign.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "keyCertSign" },
     /* what OpenSSL lets through */
     { "malformed_certificate/serial-zero", NOCRL("serial0.pem", G),
       { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "serial number" },
