@@ -1,9 +1,10 @@
 /*
- * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": the http://
- * distribution point of each
- * certificate of the built path, fetched with OpenSSL's HTTP client (or an
- * offline CRL), its signature and nextUpdate checked, the serial looked up;
- * fetched CRLs cached per context until their nextUpdate.
+ * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": for each
+ * certificate of the built path, the offline CRLs of its issuer, else the
+ * CRL at its http:// distribution point (fetched with OpenSSL's HTTP
+ * client, cached per context until its nextUpdate once it passed), all
+ * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL, extended CRL
+ * support, deltas); its CRL errors mapped to our codes.
  */
 #include "config.h"
 
