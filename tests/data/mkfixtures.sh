@@ -241,6 +241,8 @@ issue pol "$D/good.key" "$SUBJ_LEAF" "$D/no-policy.pem" "-1 day" "+365 days" "$W
 ext_leaf "cdp=-" >"$W/leaf.ext"
 "$O" x509 -req -in "$W/req.csr" -CA "$D/int.pem" -CAkey "$D/int.key" -set_serial 0 \
     -days 365 -sha256 -extfile "$W/leaf.ext" -out "$D/serial0.pem" 2>/dev/null
+leaf partial-wildcard.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
+    "san=DNS:ba*.contoso.com" "cdp=-"
 leaf ku-certsign.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
     "ku=critical,digitalSignature,keyEncipherment,keyCertSign" "cdp=-"
 leaf underscore.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \

@@ -1387,6 +1387,9 @@ test_engine_hostname(void **state)
         { "wildcard.pem", "a.contoso.com", 0 },  /* matches, but ... */
         { "wildcard.pem", "a.b.contoso.com", 1 },
         { "wildcard.pem", "contoso.com", 1 },
+        /* no partial wildcards: ba*.contoso.com is no name at all */
+        { "partial-wildcard.pem", "baz.contoso.com", 1 },
+        { "partial-wildcard.pem", "ba.contoso.com", 1 },
     };
     struct run r = NOCRL("good.pem", "good.key", "chain.pem");
     struct cv_report *rep;
