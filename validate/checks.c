@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -21,7 +22,8 @@ check_time(X509 *leaf, time_t at, struct cv_report *rep)
     time_t na = cv_asn1_time(X509_get0_notAfter(leaf));
     char when[32];
 
-    if (X509_cmp_time(X509_get0_notAfter(leaf), &at) < 0) {
+    /* valid AT its notAfter second (RFC 5280 4.1.2.5) */
+    if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(leaf), at) < 0) {
         cv_time_iso(na, when, sizeof(when));
         cv_report_add(rep, CV_EXPIRED, "crt", "Valid To is %s", when);
     } else if (na - at < (time_t)CV_EXPIRES_SOON_DAYS * 86400) {
@@ -29,25 +31,54 @@ check_time(X509 *leaf, time_t at, struct cv_report *rep)
         cv_report_add(rep, CV_EXPIRES_SOON, "crt", "Valid To is %s (%ld "
             "days left)", when, (long)((na - at) / 86400));
     }
-    if (X509_cmp_time(X509_get0_notBefore(leaf), &at) > 0) {
+    if (ASN1_TIME_cmp_time_t(X509_get0_notBefore(leaf), at) > 0) {
         cv_time_iso(nb, when, sizeof(when));
         cv_report_add(rep, CV_NOT_YET_VALID, "crt", "Valid From is %s",
             when);
     }
 }
 
+/* The key rule (docs/API.md "Codes", weak_key): RSA, 2048 or 4096 bits. */
+static int
+key_ok(X509 *x, const char **typep, int *bitsp)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+
+    *bitsp = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
+    *typep = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+    if (*typep == NULL)
+        *typep = "unknown";
+    return pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+        (*bitsp == 2048 || *bitsp == 4096);
+}
+
 static void
 check_key(X509 *leaf, struct cv_report *rep)
 {
-    EVP_PKEY *pk = X509_get0_pubkey(leaf);
-    int bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
-    const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+    const char *type;
+    int bits;
 
-    if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
-        (bits == 2048 || bits == 4096))
-        return;
-    cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits",
-        type != NULL ? type : "unknown", bits);
+    if (!key_ok(leaf, &type, &bits))
+        cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits", type,
+            bits);
+}
+
+void
+cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep)
+{
+    const char *type;
+    char label[256];
+    int i, bits;
+
+    for (i = 1; i < sk_X509_num(path); i++) {
+        X509 *x = sk_X509_value(path, i);
+
+        if (key_ok(x, &type, &bits))
+            continue;
+        cv_cert_label(x, label, sizeof(label));
+        cv_report_add(rep, CV_WEAK_KEY, "chain", "the CA certificate %s: "
+            "found %s %d bits", label, type, bits);
+    }
 }
 
 static void
@@ -109,11 +140,162 @@ cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     if (h != NULL && *h != '\0') {
         r = cv_is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
             X509_check_host(leaf, h, strlen(h),
-            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL);
+            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+            X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
         if (r != 1)
             cv_report_add(rep, CV_NAME_MISMATCH, "crt", "the appliance's "
                 "host name is %s", h);
     }
+}
+
+/* RFC 5280 4.1.2.2: a positive serial number of at most 20 octets. */
+static const char *
+bad_serial(X509 *x)
+{
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+    int i, zero = 1;
+
+    if (sn == NULL || ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER)
+        return "its serial number is negative";
+    for (i = 0; i < sn->length; i++)
+        zero = zero && sn->data[i] == 0;
+    if (zero)
+        return "its serial number is 0";
+    /* DER adds a 0x00 octet before a magnitude whose top bit is set */
+    if (sn->length + ((sn->data[0] & 0x80) != 0) > 20)
+        return "its serial number is longer than 20 octets";
+    return NULL;
+}
+
+/*
+ * RFC 5280 4.2.1.6: a dNSName in the preferred name syntax: labels of
+ * letters, digits and '-', a "*" left-most label allowed.
+ */
+static int
+dns_name_ok(const unsigned char *p, int len)
+{
+    int i, label = 0;
+
+    if (len >= 2 && p[0] == '*' && p[1] == '.') {
+        p += 2;
+        len -= 2;
+    }
+    for (i = 0; i < len; i++) {
+        if (p[i] == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+            (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+            return 0;
+        label++;
+    }
+    return label > 0;
+}
+
+/*
+ * A wildcard dNSName "*.S" of the leaf that may stand for a name a CA of
+ * the path excludes (one label under S): RFC 5280's name constraints do
+ * not say, so refuse it.  Returns 1 and fills buf when found.
+ */
+static int
+wildcard_excluded(X509 *leaf, X509 *ca, char *buf, size_t blen)
+{
+    NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca, NID_name_constraints, NULL,
+        NULL);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL,
+        NULL);
+    int i, j, found = 0;
+
+    for (i = 0; nc != NULL && i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees)
+        && !found; i++) {
+        GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees,
+            i);
+        const unsigned char *e;
+        int elen;
+
+        if (st->base->type != GEN_DNS)
+            continue;
+        e = ASN1_STRING_get0_data(st->base->d.dNSName);
+        elen = ASN1_STRING_length(st->base->d.dNSName);
+        for (j = 0; j < sk_GENERAL_NAME_num(gens) && !found; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
+            const unsigned char *w;
+            int wlen, k;
+
+            if (g->type != GEN_DNS)
+                continue;
+            w = ASN1_STRING_get0_data(g->d.dNSName);
+            wlen = ASN1_STRING_length(g->d.dNSName);
+            if (wlen < 3 || w[0] != '*' || w[1] != '.' || elen <= wlen - 1)
+                continue;
+            /* e is "label" + w[1..]: the wildcard's one label */
+            if (strncasecmp((const char *)e + elen - (wlen - 1),
+                (const char *)w + 1, wlen - 1) != 0)
+                continue;
+            for (k = 0; k < elen - (wlen - 1) && e[k] != '.'; k++)
+                ;
+            if (k != elen - (wlen - 1) || k == 0)
+                continue;
+            snprintf(buf, blen, "%.*s may stand for the excluded %.*s", wlen,
+                (const char *)w, elen, (const char *)e);
+            found = 1;
+        }
+    }
+    NAME_CONSTRAINTS_free(nc);
+    GENERAL_NAMES_free(gens);
+    return found;
+}
+
+void
+cv_checks_path(STACK_OF(X509) *path, struct cv_report *rep)
+{
+    X509 *leaf = sk_X509_value(path, 0);
+    GENERAL_NAMES *gens;
+    X509_EXTENSION *ext;
+    const char *why, *field;
+    char label[256], buf[600];
+    int i, j, n = sk_X509_num(path);
+
+    if (leaf == NULL)
+        return;
+    /* the top of the path is the anchor, trusted as configured (or the
+     * chain is untrusted anyway); the others are checked */
+    for (i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(path, i);
+
+        if (i > 0 && i == n - 1)
+            break;
+        field = i == 0 ? "crt" : "chain";
+        cv_cert_label(x, label, sizeof(label));
+        if ((why = bad_serial(x)) != NULL)
+            cv_report_add(rep, CV_MALFORMED_CERTIFICATE, field, "%s: %s",
+                label, why);
+        /* RFC 5280 4.2.1.11: policyConstraints MUST be critical */
+        if ((j = X509_get_ext_by_NID(x, NID_policy_constraints, -1)) >= 0 &&
+            (ext = X509_get_ext(x, j)) != NULL &&
+            !X509_EXTENSION_get_critical(ext))
+            cv_report_add(rep, CV_MALFORMED_CERTIFICATE, field, "%s: its "
+                "policyConstraints extension is not critical", label);
+        if (i > 0 && wildcard_excluded(leaf, x, buf, sizeof(buf)))
+            cv_report_add(rep, CV_NAME_CONSTRAINTS, "crt", "%s (%s)", buf,
+                label);
+    }
+    gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+        if (g->type == GEN_DNS && !dns_name_ok(
+            ASN1_STRING_get0_data(g->d.dNSName),
+            ASN1_STRING_length(g->d.dNSName)))
+            cv_report_add(rep, CV_MALFORMED_CERTIFICATE, "crt", "the "
+                "subjectAltName DNS:%.*s is not a host name",
+                ASN1_STRING_length(g->d.dNSName),
+                (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+    }
+    GENERAL_NAMES_free(gens);
 }
 
 static void

@@ -1,9 +1,10 @@
 /*
- * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": the http://
- * distribution point of each
- * certificate of the built path, fetched with OpenSSL's HTTP client (or an
- * offline CRL), its signature and nextUpdate checked, the serial looked up;
- * fetched CRLs cached per context until their nextUpdate.
+ * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": for each
+ * certificate of the built path, the offline CRLs of its issuer, else the
+ * CRL at its http:// distribution point (fetched with OpenSSL's HTTP
+ * client, cached per context until its nextUpdate once it passed), all
+ * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL, extended CRL
+ * support, deltas); its CRL errors mapped to our codes.
  */
 #include "config.h"
 
@@ -176,7 +177,6 @@ cv_crl_entry_clear(struct cv_crl_entry *e)
 {
     free(e->url);
     X509_CRL_free(e->crl);
-    EVP_PKEY_free(e->verified_with);
     memset(e, 0, sizeof(*e));
 }
 
@@ -211,22 +211,6 @@ cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
     struct dp_http d = { buf, len };
 
     return cv_crl_dp_each(x, first_http, &d, has_dpp);
-}
-
-/* An offline CRL issued by the certificate's issuer, or NULL. */
-static X509_CRL *
-offline_crl(const struct cv_options *opt, X509 *x)
-{
-    int i;
-
-    for (i = 0; i < sk_X509_CRL_num(opt->offline_crls); i++) {
-        X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
-
-        if (X509_NAME_cmp(X509_CRL_get_issuer(c),
-            X509_get_issuer_name(x)) == 0)
-            return c;
-    }
-    return NULL;
 }
 
 static struct cv_crl_entry *
@@ -276,115 +260,292 @@ cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
     return e;
 }
 
+/* A CRL gathered for one verification, and where it came from. */
+struct gathered {
+    X509_CRL *crl;              /* not owned */
+    char *src;                  /* the URL; NULL: the CRL file */
+    int depth;                  /* the certificate it was fetched for */
+};
+
+/* What the CRL verify callback needs. */
+struct crlstate {
+    struct cv_report *rep;
+    int n;                      /* certificates on the path */
+    unsigned char *skip;        /* per depth: no CRL is to be had, say nothing */
+    unsigned char *bad;         /* per depth: crl_invalid already said */
+    struct gathered *g;
+    int ng;
+};
+
+static const char *
+crl_src(const struct crlstate *st, const X509_CRL *crl)
+{
+    int i;
+
+    for (i = 0; i < st->ng; i++)
+        if (st->g[i].crl == crl && st->g[i].src != NULL)
+            return st->g[i].src;
+    return "the CRL file";
+}
+
 /*
- * Checks one CRL against x and its issuer; adds findings.  Returns 0 when
- * the CRL itself is sound (issuer, signature, dates), -1 when it is not.
+ * OpenSSL's verify callback for the CRL pass: its CRL errors become our
+ * findings; every other error was cv_chain_verify()'s, and all are let go
+ * so that each certificate of the path is looked at.
  */
 static int
-check_one(X509_CRL *crl, X509 *x, X509 *issuer, struct cv_crl_entry *e,
-    time_t at, const char *field, const char *src, struct cv_report *rep)
+crl_verify_cb(int ok, X509_STORE_CTX *vctx)
 {
-    EVP_PKEY *ik = X509_get0_pubkey(issuer);
-    const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+    struct crlstate *st = X509_STORE_CTX_get_app_data(vctx);
+    int err = X509_STORE_CTX_get_error(vctx);
+    int d = X509_STORE_CTX_get_error_depth(vctx);
+    X509 *x = X509_STORE_CTX_get_current_cert(vctx);
+    X509_CRL *crl = X509_STORE_CTX_get0_current_crl(vctx);
     X509_REVOKED *rev = NULL;
+    const char *field = d == 0 ? "crt" : "chain", *src;
     char label[256], when[32];
 
-    cv_cert_label(x, label, sizeof(label));
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-        X509_get_subject_name(issuer)) != 0) {
-        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
-            "issued by the issuer of %s", src, label);
+    if (ok || st == NULL || d < 0 || d >= st->n || st->skip[d])
+        return 1;   /* skip: no issuer on the path, or no CRL to be had */
+    label[0] = '\0';
+    if (x != NULL)
+        cv_cert_label(x, label, sizeof(label));
+    src = crl != NULL ? crl_src(st, crl) : "the CRL file";
+    switch (err) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        if (st->bad[d])
+            return 1;
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "no CRL given for %s "
+            "is issued by its issuer or covers it", label);
+        break;
+    case X509_V_ERR_CERT_REVOKED:
+        if (st->bad[d])
+            return 1;   /* an unusable CRL does not revoke */
+        when[0] = '\0';
+        if (crl != NULL && x != NULL &&
+            X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL)
+            cv_time_iso(cv_asn1_time(X509_REVOKED_get0_revocationDate(rev)),
+                when, sizeof(when));
+        cv_report_add(st->rep, CV_REVOKED, field, "%s was revoked%s%s "
+            "(CRL from %s)", label, when[0] ? " on " : "", when, src);
+        return 1;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+        when[0] = '\0';
+        if (crl != NULL && X509_CRL_get0_nextUpdate(crl) != NULL)
+            cv_time_iso(cv_asn1_time(X509_CRL_get0_nextUpdate(crl)), when,
+                sizeof(when));
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s is "
+            "out of date: its next update was due on %s", src, when);
+        break;
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s is "
+            "not valid yet", src);
+        break;
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the signature of "
+            "the CRL from %s does not verify with the issuer of %s", src,
+            label);
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s for "
+            "%s: %s", src, label, X509_verify_cert_error_string(err));
+        break;
+    default:
+        return 1;
+    }
+    st->bad[d] = 1;
+    return 1;
+}
+
+/* 1 when a CRL names its number (RFC 5280 5.2.3: MUST). */
+static int
+has_crl_number(X509_CRL *crl)
+{
+    return X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) >= 0;
+}
+
+/*
+ * Adds crl (not owned) to the CRLs OpenSSL is given, unless it names no
+ * CRL number: then crl_invalid for the certificate at depth d.
+ */
+static int
+gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
+    const char *url, int d, const char *label)
+{
+    struct gathered *g;
+
+    if (!has_crl_number(crl)) {
+        cv_report_add(st->rep, CV_CRL_INVALID, d == 0 ? "crt" : "chain",
+            "the CRL from %s for %s has no CRL number", url != NULL ? url :
+            "the CRL file", label);
+        st->bad[d] = 1;
+        return 0;
+    }
+    g = &st->g[st->ng];
+    g->src = NULL;
+    if ((url != NULL && (g->src = strdup(url)) == NULL) ||
+        !sk_X509_CRL_push(sk, crl)) {
+        free(g->src);
+        g->src = NULL;
         return -1;
     }
-    if (e == NULL || e->verified_with == NULL ||
-        EVP_PKEY_eq(e->verified_with, ik) != 1) {
-        if (ik == NULL || X509_CRL_verify(crl, ik) != 1) {
-            ERR_clear_error();
-            cv_report_add(rep, CV_CRL_INVALID, field, "the signature of "
-                "the CRL from %s does not verify with the issuer of %s",
-                src, label);
-            return -1;
-        }
-        if (e != NULL && EVP_PKEY_up_ref(ik)) {
-            EVP_PKEY_free(e->verified_with);
-            e->verified_with = ik;
-        }
-    }
-    if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0) {
-        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is not "
-            "valid yet", src);
-        return -1;
-    }
-    if (nu != NULL && X509_cmp_time(nu, &at) < 0) {
-        cv_time_iso(cv_asn1_time(nu), when, sizeof(when));
-        cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is out "
-            "of date: its next update was due on %s", src, when);
-        return -1;
-    }
-    if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
-        cv_time_iso(cv_asn1_time(X509_REVOKED_get0_revocationDate(rev)),
-            when, sizeof(when));
-        cv_report_add(rep, CV_REVOKED, field, "%s was revoked on %s "
-            "(CRL from %s)", label, when, src);
-    }
+    g->crl = crl;
+    g->depth = d;
+    st->ng++;
     return 0;
 }
 
+/*
+ * Hands the offline CRLs issued to x's issuer over (st NULL: only counts
+ * them); returns how many there are.
+ */
+static int
+gather_offline(struct crlstate *st, STACK_OF(X509_CRL) *sk,
+    const struct cv_options *opt, X509 *x, int d, const char *label)
+{
+    int i, n = 0;
+
+    for (i = 0; i < sk_X509_CRL_num(opt->offline_crls); i++) {
+        X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
+        int j, dup = 0;
+
+        if (X509_NAME_cmp(X509_CRL_get_issuer(c),
+            X509_get_issuer_name(x)) != 0)
+            continue;
+        n++;
+        if (st == NULL)
+            continue;
+        for (j = 0; j < sk_X509_CRL_num(sk) && !dup; j++)
+            dup = sk_X509_CRL_value(sk, j) == c;
+        if (!dup && st->ng < sk_X509_CRL_num(opt->offline_crls) + st->n &&
+            gather(st, sk, c, NULL, d, label) != 0)
+            return -1;
+    }
+    return n;
+}
+
 void
-cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
-    const struct cv_options *opt, time_t at, struct cv_report *rep)
+cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    STACK_OF(X509) *path, const struct cv_options *opt, time_t at,
+    struct cv_report *rep)
 {
     cv_crl_fetch_fn fetch = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
     char url[1024], detail[CV_DETAIL_MAX];
     time_t now = time(NULL);
-    int i, n = sk_X509_num(path), has_dp, http;
+    int i, n = sk_X509_num(path), has_dp, http, noff;
+    struct crlstate st;
+    STACK_OF(X509_CRL) *sk = NULL, *fetched = NULL;
+    STACK_OF(X509) *trusted = NULL;
+    X509_STORE_CTX *vctx = NULL;
+    X509_VERIFY_PARAM *param;
 
+    memset(&st, 0, sizeof(st));
+    st.rep = rep;
+    st.n = n;
+    if (n == 0)
+        return;
+    if ((st.skip = calloc(n, 1)) == NULL || (st.bad = calloc(n, 1)) == NULL ||
+        (st.g = calloc(n + sk_X509_CRL_num(opt->offline_crls),
+        sizeof(*st.g))) == NULL || (sk = sk_X509_CRL_new_null()) == NULL ||
+        (fetched = sk_X509_CRL_new_null()) == NULL)
+        goto oom;
     for (i = 0; i < n; i++) {
         X509 *x = sk_X509_value(path, i);
-        X509 *issuer = i + 1 < n ? sk_X509_value(path, i + 1) : NULL;
         const char *field = i == 0 ? "crt" : "chain";
         struct cv_crl_entry *e = NULL;
-        X509_CRL *crl, *fetched = NULL;
+        X509_CRL *crl = NULL;
         char label[256];
 
-        if (X509_self_signed(x, 0) == 1)
-            break;              /* a trust anchor: nothing above it */
+        if (X509_self_signed(x, 0) == 1) {
+            /* a trust anchor: nothing above it, nor above that */
+            memset(st.skip + i, 1, n - i);
+            break;
+        }
         http = cv_crl_dp_http(x, url, sizeof(url), &has_dp);
         cv_cert_label(x, label, sizeof(label));
+        noff = gather_offline(NULL, NULL, opt, x, i, label);
         if (has_dp && !http)
             cv_report_add(rep, CV_CRL_NOT_HTTP, field, "%s", label);
-        if (!has_dp && i == 0 && offline_crl(opt, x) == NULL)
+        if (!has_dp && i == 0 && noff == 0)
             cv_report_add(rep, CV_NO_CRL_DP, "crt", NULL);
-        if (issuer == NULL)
-            continue;           /* no issuer: the CRL cannot be verified */
-        if ((crl = offline_crl(opt, x)) != NULL) {
-            check_one(crl, x, issuer, NULL, at, field, "the CRL file",
-                rep);
+        if (i + 1 == n || (noff == 0 && !http)) {
+            st.skip[i] = 1;     /* no issuer on the path, or no CRL */
             continue;
         }
-        if (!http)
-            continue;
-        if ((e = cache_find(ctx, url, now)) == NULL) {
-            enum cv_fetch_result fr;
-
-            detail[0] = '\0';
-            fr = fetch(url, &opt->fetch, opt->fetch_arg, &fetched, detail,
-                sizeof(detail));
-            if (fr != CV_FETCH_OK || fetched == NULL) {
-                cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s",
-                    url, detail[0] ? detail : "no CRL");
-                X509_CRL_free(fetched);
-                continue;
-            }
-            /* only a CRL that passed its checks is kept */
-            if (check_one(fetched, x, issuer, NULL, at, field, url,
-                rep) == 0 &&
-                (e = cache_put(ctx, url, fetched, now)) != NULL &&
-                EVP_PKEY_up_ref(X509_get0_pubkey(issuer)))
-                e->verified_with = X509_get0_pubkey(issuer);
-            X509_CRL_free(fetched);
+        if (noff > 0) {         /* the CRL file comes first */
+            if (gather_offline(&st, sk, opt, x, i, label) < 0)
+                goto oom;
             continue;
         }
-        check_one(e->crl, x, issuer, e, at, field, url, rep);
+        if ((e = cache_find(ctx, url, now)) != NULL) {
+            if (gather(&st, sk, e->crl, url, i, label) != 0)
+                goto oom;
+            continue;
+        }
+        detail[0] = '\0';
+        if (fetch(url, &opt->fetch, opt->fetch_arg, &crl, detail,
+            sizeof(detail)) != CV_FETCH_OK || crl == NULL) {
+            cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s", url,
+                detail[0] ? detail : "no CRL");
+            X509_CRL_free(crl);
+            st.skip[i] = 1;
+            continue;
+        }
+        if (!sk_X509_CRL_push(fetched, crl)) {
+            X509_CRL_free(crl);
+            goto oom;
+        }
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+            X509_get_issuer_name(x)) != 0) {
+            cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is "
+                "not issued by the issuer of %s", url, label);
+            st.bad[i] = 1;
+            continue;
+        }
+        if (gather(&st, sk, crl, url, i, label) != 0)
+            goto oom;
     }
+    if (sk_X509_CRL_num(sk) == 0)
+        goto out;               /* nothing to judge */
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
+        goto oom;
+    param = X509_STORE_CTX_get0_param(vctx);
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
+        X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
+        X509_V_FLAG_USE_DELTAS);
+    X509_STORE_CTX_set0_crls(vctx, sk);
+    X509_STORE_CTX_set_verify_cb(vctx, crl_verify_cb);
+    X509_STORE_CTX_set_app_data(vctx, &st);
+    X509_verify_cert(vctx);
+    /* only a fetched CRL that passed is kept */
+    for (i = 0; i < st.ng; i++) {
+        struct gathered *g = &st.g[i];
+        int j, was_fetched = 0;
+
+        for (j = 0; j < sk_X509_CRL_num(fetched) && !was_fetched; j++)
+            was_fetched = sk_X509_CRL_value(fetched, j) == g->crl;
+        if (was_fetched && !st.bad[g->depth])
+            cache_put(ctx, g->src, g->crl, now);
+    }
+    goto out;
+oom:
+    cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(vctx);
+    sk_X509_free(trusted);
+    sk_X509_CRL_free(sk);
+    sk_X509_CRL_pop_free(fetched, X509_CRL_free);
+    for (i = 0; i < st.ng; i++)
+        free(st.g[i].src);
+    free(st.g);
+    free(st.skip);
+    free(st.bad);
 }

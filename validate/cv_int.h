@@ -69,9 +69,8 @@ enum cv_code cv_chain_load(const uint8_t *buf, size_t len,
 /* ctx.c */
 struct cv_crl_entry {
     char *url;
-    X509_CRL *crl;
+    X509_CRL *crl;              /* judged anew by OpenSSL at each use */
     time_t expires;             /* wall clock: the CRL's nextUpdate */
-    EVP_PKEY *verified_with;    /* issuer key its signature verified with */
 };
 
 struct cv_ctx {
@@ -97,15 +96,28 @@ struct cv_ctx {
  */
 void cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
+/*
+ * The verify context cv_chain_verify() uses (anchors, upload, time, strict,
+ * TLS server purpose), for a second verification with CRLs.  Returns NULL
+ * when out of memory.  Caller frees the context with X509_STORE_CTX_free(),
+ * then *trustedp with sk_X509_free().
+ */
+X509_STORE_CTX *cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf,
+    STACK_OF(X509) *upload, time_t at, STACK_OF(X509) **trustedp);
 /* Warns about uploaded certificates that are not on the path. */
 void cv_chain_extra(STACK_OF(X509) *upload, STACK_OF(X509) *path,
     struct cv_report *rep);
 
 /* crl.c */
-/* The CRL checks of docs/DESIGN.md "Trust, CRLs and time" over a built path
- * (leaf first). */
-void cv_crl_check(struct cv_ctx *ctx, STACK_OF(X509) *path,
-    const struct cv_options *opt, time_t at, struct cv_report *rep);
+/*
+ * The CRL checks of docs/DESIGN.md "Trust, CRLs and time" over the path
+ * cv_chain_verify() built (leaf first) from leaf and upload: the CRLs the
+ * path needs gathered (offline, cached or fetched), then judged by
+ * OpenSSL's verifier.
+ */
+void cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
+    STACK_OF(X509) *path, const struct cv_options *opt, time_t at,
+    struct cv_report *rep);
 /* Frees one cache entry's contents. */
 void cv_crl_entry_clear(struct cv_crl_entry *e);
 /* The first http:// URL of a certificate's CRL DPs into buf; see crl.c. */
@@ -115,6 +127,15 @@ int cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp);
 /* The leaf's own requirements: time, key, signature, subject, usage, name. */
 void cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     struct cv_report *rep);
+/* The leaf's key rule for the CAs of a built path (leaf first): weak_key
+ * on "chain". */
+void cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep);
+/*
+ * What OpenSSL's verifier lets through, over a built path (leaf first, the
+ * anchor at its top left out): serial numbers, policyConstraints
+ * criticality, the leaf's dNSNames, wildcards against excluded subtrees.
+ */
+void cv_checks_path(STACK_OF(X509) *path, struct cv_report *rep);
 /* Fills the summary of a certificate. */
 void cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s);
 

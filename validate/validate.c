@@ -163,8 +163,10 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
         }
         cv_chain_verify(ctx, leaf, upload, at, rep, &path);
         cv_chain_extra(upload, path, rep);
+        cv_checks_ca_keys(path, rep);
+        cv_checks_path(path, rep);
         if (opt->use_crl && path != NULL)
-            cv_crl_check(ctx, path, opt, at, rep);
+            cv_crl_check(ctx, leaf, upload, path, opt, at, rep);
     }
     if (opt->validation == CV_VALIDATION_NONE)
         cv_report_relax(rep);

@@ -22,6 +22,7 @@ ca_init() {
     : >"$d/index.txt"
     echo 'unique_subject = no' >"$d/index.txt.attr"
     "$O" rand -hex 8 >"$d/serial"
+    echo 01 >"$d/crlnumber"     # RFC 5280 5.2.3: every CRL has a number
     cat >"$d/ca.cnf" <<EOF
 [ca]
 default_ca = this
@@ -30,6 +31,7 @@ dir = $d
 database = $d/index.txt
 new_certs_dir = $d/new
 serial = $d/serial
+crlnumber = $d/crlnumber
 certificate = $3
 private_key = $2
 default_md = sha256
@@ -216,6 +218,37 @@ leaf three.pem "$D/weak1024.key" "/C=US/O=Contoso Ltd/CN=sensor.contoso.com" \
     "-400 days" "-30 days"
 ext_leaf >"$W/leaf.ext"
 issue oint "$D/good.key" "$SUBJ_LEAF" "$D/untrusted.pem" "-1 day" "+365 days" "$W/leaf.ext"
+# OpenSSL's verify errors, each with its code
+leaf no-akid.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" "akid=none" "cdp=-"
+# an intermediate that permits only example.com names, one that requires
+# an explicit policy; each signs a plain leaf
+genrsa nc-int.key 2048
+genrsa pol-int.key 2048
+{ ext_ca "" "pathlen:0"; echo "nameConstraints=critical,permitted;DNS:example.com"; } >"$W/nc.ext"
+issue root "$D/nc-int.key" "/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso NC Intermediate" \
+    "$D/nc-int.pem" "-3650 days" "+3650 days" "$W/nc.ext"
+{ ext_ca "" "pathlen:0"; echo "certificatePolicies=2.5.29.32.0"
+  echo "policyConstraints=critical,requireExplicitPolicy:0"; } >"$W/pol.ext"
+issue root "$D/pol-int.key" "/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso Policy Intermediate" \
+    "$D/pol-int.pem" "-3650 days" "+3650 days" "$W/pol.ext"
+ca_init nc "$D/nc-int.key" "$D/nc-int.pem"
+ca_init pol "$D/pol-int.key" "$D/pol-int.pem"
+ext_leaf "cdp=-" >"$W/leaf.ext"
+issue nc "$D/good.key" "$SUBJ_LEAF" "$D/nc-violation.pem" "-1 day" "+365 days" "$W/leaf.ext"
+issue pol "$D/good.key" "$SUBJ_LEAF" "$D/no-policy.pem" "-1 day" "+365 days" "$W/leaf.ext"
+# serial number 0 (RFC 5280 4.1.2.2: positive), a dNSName with '_'
+"$O" req -new -key "$D/good.key" -subj "$SUBJ_LEAF" -out "$W/req.csr" 2>/dev/null
+ext_leaf "cdp=-" >"$W/leaf.ext"
+"$O" x509 -req -in "$W/req.csr" -CA "$D/int.pem" -CAkey "$D/int.key" -set_serial 0 \
+    -days 365 -sha256 -extfile "$W/leaf.ext" -out "$D/serial0.pem" 2>/dev/null
+leaf partial-wildcard.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
+    "san=DNS:ba*.contoso.com" "cdp=-"
+leaf ku-certsign.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
+    "ku=critical,digitalSignature,keyEncipherment,keyCertSign" "cdp=-"
+leaf underscore.pem "$D/good.key" "$SUBJ_LEAF" "-1 day" "+365 days" \
+    "san=DNS:foo_bar.contoso.com" "cdp=-"
+cat "$D/nc-int.pem" "$D/root.pem" >"$D/chain-nc.pem"
+cat "$D/pol-int.pem" "$D/root.pem" >"$D/chain-pol.pem"
 
 # CRLs by int: a stale one first, then revoke revoked.pem
 "$O" ca -config "$W/ca-int/ca.cnf" -gencrl -out "$W/stale.crl" \

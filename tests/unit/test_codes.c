@@ -86,6 +86,10 @@ static const struct {
     { CV_NO_CRL_DP, "no_crl_dp", CV_WARNING },
     { CV_EXPIRES_SOON, "expires_soon", CV_WARNING },
     { CV_CHAIN_EXTRA, "chain_extra", CV_WARNING },
+    { CV_NAME_CONSTRAINTS, "name_constraints", CV_ERROR },
+    { CV_POLICY, "policy", CV_ERROR },
+    { CV_MISSING_KEY_IDENTIFIER, "missing_key_identifier", CV_ERROR },
+    { CV_MALFORMED_CERTIFICATE, "malformed_certificate", CV_ERROR },
 };
 
 /* ---- the table as a whole ---- */
@@ -368,7 +372,10 @@ test_cv_report_add_warnings_only_ok(void **state)
     cv_report_add(NULL, CV_EXPIRED, "crt", "x");
 }
 
-/* One finding per code; a repeated code appends its detail once. */
+/*
+ * One finding per code and field; a repeated (code, field) appends its
+ * detail once; the same code on another field is a finding of its own.
+ */
 static void
 test_cv_report_add_merges_same_code(void **state)
 {
@@ -380,9 +387,12 @@ test_cv_report_add_merges_same_code(void **state)
     cv_report_add(rep, CV_EXPIRED, "chain", "int");
     cv_report_add(rep, CV_EXPIRED, "chain", "int");
     cv_report_add(rep, CV_EXPIRED, "chain", NULL);
-    assert_int_equal(rep->n_findings, 1);
-    assert_string_equal(rep->findings[0].detail, "leaf 1; int");
+    cv_report_add(rep, CV_EXPIRED, "chain", "root");
+    assert_int_equal(rep->n_findings, 2);
+    assert_string_equal(rep->findings[0].detail, "leaf 1");
     assert_string_equal(rep->findings[0].field, "crt");
+    assert_string_equal(rep->findings[1].detail, "int; root");
+    assert_string_equal(rep->findings[1].field, "chain");
     cv_report_free(rep);
 }
 

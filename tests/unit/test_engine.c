@@ -347,6 +347,22 @@ static const struct ecase cases[] = {
       { CV_CRL_UNREACHABLE }, { 0 }, "crt", URL_INT },
     { "validation_failed/akid-critical", R("akid-critical.pem", G, OFF),
       { CV_VALIDATION_FAILED }, { 0 }, NULL, NULL },
+    /* OpenSSL's verify errors, each named */
+    { "missing_key_identifier", NOCRL("no-akid.pem", G),
+      { CV_MISSING_KEY_IDENTIFIER }, { 0 }, "crt", "Authority Key" },
+    { "name_constraints", NOCRL("nc-violation.pem", "good.key",
+      "chain-nc.pem"), { CV_NAME_CONSTRAINTS }, { 0 }, "crt",
+      "permitted subtree violation" },
+    { "policy", NOCRL("no-policy.pem", "good.key", "chain-pol.pem"),
+      { CV_POLICY }, { 0 }, NULL, "explicit policy" },
+    { "malformed_certificate/strict", NOCRL("ku-certsign.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "keyCertSign" },
+    /* what OpenSSL lets through */
+    { "malformed_certificate/serial-zero", NOCRL("serial0.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "serial number" },
+    { "malformed_certificate/underscore", NOCRL("underscore.pem", G),
+      { CV_MALFORMED_CERTIFICATE }, { CV_NAME_MISMATCH }, "crt",
+      "foo_bar.contoso.com" },
 
     /* the project's own */
     { "key_mismatch", R("good.pem", "other.key", "chain.pem", OFF),
@@ -795,6 +811,60 @@ test_engine_summary_days_left(void **state)
     cv_report_free(rep);
 }
 
+/* 1 when the report has code on field. */
+static int
+finding_on(const struct cv_report *rep, enum cv_code code, const char *field)
+{
+    size_t i;
+
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].code == code && rep->findings[i].field != NULL &&
+            strcmp(rep->findings[i].field, field) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * A certificate is valid AT its notAfter second (RFC 5280 4.1.2.5), expired
+ * one second later: the leaf's own check and OpenSSL's for the CAs.
+ */
+static void
+test_engine_not_after_inclusive(void **state)
+{
+    struct run r = NOCRL("good.pem", G);
+    struct cv_report *rep;
+    X509 *x;
+    struct tm tm;
+    time_t saved = at;
+
+    (void)state;
+    rep = run(&r);
+    at = rep->summary.not_after;
+    cv_report_free(rep);
+    rep = run(&r);
+    ASSERT_REPORT(rep, NONE, E(CV_EXPIRES_SOON), "leaf at its notAfter");
+    cv_report_free(rep);
+    at++;
+    rep = run(&r);
+    ASSERT_REPORT(rep, E(CV_EXPIRED), NONE, "leaf a second later");
+    cv_report_free(rep);
+    /* int-expired.pem at its own notAfter (yesterday), long before the
+     * root's */
+    r.chain = "chain-int-expired.pem";
+    x = fx_x509("int-expired.pem");
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+    at = timegm(&tm);
+    X509_free(x);
+    rep = run(&r);
+    assert_false(finding_on(rep, CV_EXPIRED, "chain"));
+    cv_report_free(rep);
+    at++;
+    rep = run(&r);
+    assert_true(finding_on(rep, CV_EXPIRED, "chain"));
+    cv_report_free(rep);
+    at = saved;
+}
+
 /* expires_soon is "fewer than 30 days left" at the validation time. */
 static void
 test_engine_expires_soon_boundary(void **state)
@@ -905,9 +975,13 @@ test_cv_cert_summary(void **state)
 
 /* ---- CRLs: offline and made here ---- */
 
+/* 1: make_crl() leaves the CRL number out (RFC 5280 5.2.3: MUST be in). */
+static int crl_without_number;
+
 /*
  * A CRL by issuer (PEM cert fixture) signed with key (fixture), valid from
- * at+last to at+next seconds, listing revoke (a PEM fixture) if not NULL.
+ * at+last to at+next seconds, listing revoke (a PEM fixture) if not NULL;
+ * CRL number 1.
  */
 static X509_CRL *
 make_crl(const char *issuer, const char *key, long last, long next,
@@ -919,6 +993,7 @@ make_crl(const char *issuer, const char *key, long last, long next,
     ASN1_TIME *t1 = ASN1_TIME_adj(NULL, at, 0, last);
     ASN1_TIME *t2 = ASN1_TIME_adj(NULL, at, 0, next);
     X509_REVOKED *rv;
+    ASN1_INTEGER *num;
 
     assert_non_null(c);
     assert_non_null(t1);
@@ -928,6 +1003,13 @@ make_crl(const char *issuer, const char *key, long last, long next,
         X509_get_subject_name(ic)), 1);
     assert_int_equal(X509_CRL_set1_lastUpdate(c, t1), 1);
     assert_int_equal(X509_CRL_set1_nextUpdate(c, t2), 1);
+    if (crl_without_number)
+        goto sign;
+    assert_non_null(num = ASN1_INTEGER_new());
+    assert_int_equal(ASN1_INTEGER_set(num, 1), 1);
+    assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_crl_number, num, 0, 0),
+        1);
+    ASN1_INTEGER_free(num);
     if (revoke != NULL) {
         rc = fx_x509(revoke);
         rv = X509_REVOKED_new();
@@ -938,6 +1020,7 @@ make_crl(const char *issuer, const char *key, long last, long next,
         assert_int_equal(X509_CRL_add0_revoked(c, rv), 1);
         assert_int_equal(X509_CRL_sort(c), 1);
     }
+sign:
     assert_true(X509_CRL_sign(c, k, EVP_sha256()) > 0);
     ASN1_TIME_free(t1);
     ASN1_TIME_free(t2);
@@ -1051,6 +1134,14 @@ test_engine_crl_invalid_made_here(void **state)
     rep = run_crls(&r, make_crl("int.pem", "int.key", -20 * 86400L,
         -86400, "revoked.pem"), fx_crl("root.crl"));
     ASSERT_REPORT(rep, E(CV_CRL_INVALID), NONE, "stale CRL listing leaf");
+    cv_report_free(rep);
+    /* a CRL without a CRL number: invalid, and what it lists not read */
+    crl_without_number = 1;
+    rep = run_crls(&r, make_crl("int.pem", "int.key", -3600, 7 * 86400,
+        "revoked.pem"), fx_crl("root.crl"));
+    crl_without_number = 0;
+    ASSERT_REPORT(rep, E(CV_CRL_INVALID), NONE, "CRL without a number");
+    assert_detail_has(rep, CV_CRL_INVALID, "no CRL number");
     cv_report_free(rep);
     /* validation=none: a warning */
     r.validation = CV_VALIDATION_NONE;
@@ -1296,6 +1387,9 @@ test_engine_hostname(void **state)
         { "wildcard.pem", "a.contoso.com", 0 },  /* matches, but ... */
         { "wildcard.pem", "a.b.contoso.com", 1 },
         { "wildcard.pem", "contoso.com", 1 },
+        /* no partial wildcards: ba*.contoso.com is no name at all */
+        { "partial-wildcard.pem", "baz.contoso.com", 1 },
+        { "partial-wildcard.pem", "ba.contoso.com", 1 },
     };
     struct run r = NOCRL("good.pem", "good.key", "chain.pem");
     struct cv_report *rep;
@@ -1450,6 +1544,41 @@ test_cv_ctx_configs(void **state)
     unlink(path);
     rmdir(dir);
 
+    /* an enterprise anchor that is not self-signed: the intermediate */
+    snprintf(dir, sizeof(dir), "/tmp/test_engine.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/int.pem", dir);
+    b = fx("int.pem");
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(b->p, 1, b->n, f), b->n);
+    assert_int_equal(fclose(f), 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.no_default_ca = 1;
+    cfg.ca_file = path;
+    c = cv_ctx_new(&cfg, &err);
+    assert_non_null(c);
+    ctx = c;
+    rep = run(&(struct run)R("good.pem", "good.key", NULL, OFF));
+    ASSERT_REPORT(rep, NONE, NONE, "intermediate as the anchor");
+    cv_report_free(rep);
+    rep = run(&(struct run)R("revoked.pem", "good.key", NULL, OFF));
+    ASSERT_REPORT(rep, E(CV_REVOKED), NONE, "revoked under that anchor");
+    cv_report_free(rep);
+    cv_ctx_free(c);
+    unlink(path);
+    rmdir(dir);
+    /* ... but an uploaded intermediate is never one */
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.no_default_ca = 1;
+    c = cv_ctx_new(&cfg, &err);
+    assert_non_null(c);
+    ctx = c;
+    rep = run(&(struct run)R("good.pem", G, OFF));
+    ASSERT_REPORT(rep, E(CV_CHAIN_UNTRUSTED), NONE, "uploaded intermediate");
+    cv_report_free(rep);
+    cv_ctx_free(c);
+    ctx = saved;
+
     /* errors: a missing file or directory is refused with a message */
     memset(&cfg, 0, sizeof(cfg));
     cfg.ca_file = "/nonexistent/ca.pem";
@@ -1512,6 +1641,7 @@ main(void)
         cmocka_unit_test_setup(test_engine_cases_cover_every_code, reset),
         cmocka_unit_test_setup(test_engine_none_same_findings, reset),
         cmocka_unit_test_setup(test_engine_summary_good, reset),
+        cmocka_unit_test_setup(test_engine_not_after_inclusive, reset),
         cmocka_unit_test_setup(test_engine_summary_same_in_every_format, reset),
         cmocka_unit_test_setup(test_engine_summary_others, reset),
         cmocka_unit_test_setup(test_engine_summary_days_left, reset),
