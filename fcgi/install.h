@@ -34,6 +34,9 @@ struct cd_install_result {
     char release[64];           /* id of the release made current */
     int reloaded;               /* 1: reload succeeded */
     char reload_detail[256];    /* what the reload did or why it failed */
+    int served;                 /* 1: a handshake saw the new certificate */
+    char served_detail[256];    /* what the handshake saw */
+    int rolled_back;            /* 1: not served, the previous is back */
     char err[256];              /* on failure: why (no key material) */
 };
 
@@ -59,7 +62,11 @@ struct cd_release {
  */
 int cd_install_release(const struct cd_settings *s,
     const struct cd_install_files *f, struct cd_install_result *res);
-/* Makes the release installed before the current one current again. */
+/*
+ * Makes the release installed before the current one current again.
+ * Returns 0, -2 when there is none (nothing installed, or no earlier
+ * release), or -1 when it could not be done (res->err says why).
+ */
 int cd_install_rollback(const struct cd_settings *s,
     struct cd_install_result *res);
 /*

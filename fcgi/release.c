@@ -74,6 +74,7 @@
 #include "meta.h"
 #include "proc.h"
 #include "reload.h"
+#include "served.h"
 
 #define ID_LEN          CD_RELEASE_ID_LEN
 #define CERT_MAX        (1u << 20)      /* current/cert.pem */
@@ -756,15 +757,80 @@ prune(const struct cd_settings *s, const char *cur)
 
 /* ---- the sequences, under the lock ---- */
 
-/* Reloads on the release made current (dir, NULL: none), then unlocks. */
+/*
+ * The release just made current was not served (the reload failed, or a
+ * handshake saw another certificate or none): prev, the release current
+ * before it, is made current again and reloaded, so that what "current"
+ * names is what nginx serves and the admin is not locked out.  Returns
+ * -1: the install did not happen.  prev is not "".
+ */
 static int
-finish(const struct cd_settings *s, int lock, const char *dir, int rc,
+undo(const struct cd_settings *s, const char *prev,
+    struct cd_install_result *res)
+{
+    struct cd_install_result again;
+    char dir[PATH_MAX], why[300];
+
+    snprintf(why, sizeof(why), "%s", !res->reloaded ? res->reload_detail :
+        res->served_detail);
+    if (pjoin(dir, "%s/releases/%s", s->state_dir, prev) != 0 ||
+        swap(s->state_dir, prev, res) != 0) {
+        seterr(res, "the web server does not serve the new certificate "
+            "(%s), and going back to release %s failed", why, prev);
+        return -1;
+    }
+    memset(&again, 0, sizeof(again));
+    cd_reload_run(s, dir, &again);
+    res->rolled_back = 1;
+    snprintf(res->release, sizeof(res->release), "%s", prev);
+    seterr(res, "the web server does not serve the new certificate (%s): "
+        "release %s is active again (%s)", why, prev,
+        again.reloaded ? "reloaded" : again.reload_detail);
+    return -1;
+}
+
+/* A new release that was never served: named .tmp-<id>, then removed. */
+static void
+discard(const char *dir)
+{
+    char tmp[PATH_MAX];
+    const char *slash = strrchr(dir, '/');
+
+    if (slash == NULL || pjoin(tmp, "%.*s/.tmp-%s", (int)(slash - dir), dir,
+        slash + 1) != 0 || rename(dir, tmp) != 0)
+        return;
+    remove_dir(tmp);
+}
+
+/*
+ * Reloads on the release made current (dir, NULL: none), checks that it
+ * is what the web server serves, and goes back to prev (the release
+ * current before; "" for none) when it is not: a new release (fresh) is
+ * then discarded.  Old releases are pruned only once the new one is
+ * served, so prev is still there to go back to.  Then unlocks.
+ */
+static int
+finish(const struct cd_settings *s, int lock, const char *dir,
+    const char *prev, int fresh_release, int rc,
     struct cd_install_result *res)
 {
     if (dir != NULL) {
         CD_FAULT_STEP("before_reload");
         cd_reload_run(s, dir, res);
         CD_FAULT_STEP("after_reload");
+        if (res->reloaded)
+            res->served = cd_served_is(s, dir, res->served_detail,
+                sizeof(res->served_detail));
+        /* with nothing before it (the first start, before nginx runs),
+         * the release stands: there is nothing else to serve */
+        if (rc == 0 && (!res->reloaded || !res->served) &&
+            prev[0] != '\0') {
+            rc = undo(s, prev, res);
+            if (fresh_release)
+                discard(dir);
+        }
+        if (rc == 0)
+            prune(s, res->release);
     }
     drop_lock(lock);
     return rc;
@@ -776,7 +842,7 @@ cd_release_install(const struct cd_settings *s,
     struct cd_install_result *res)
 {
     char id[ID_LEN + 1], tmpdir[PATH_MAX], reldir[PATH_MAX];
-    char releases[PATH_MAX];
+    char releases[PATH_MAX], prev[ID_LEN + 1];
     time_t now = time(NULL);
     struct stat st;
     int lock, rc = -1, made = 0, renamed = 0, i, sw;
@@ -788,6 +854,8 @@ cd_release_install(const struct cd_settings *s,
     }
     if ((lock = take_lock(s, res)) < 0)
         return -1;
+    if (current_id(s->state_dir, prev) != 0)
+        prev[0] = '\0';
     CD_FAULT_STEP("after_lock");
     if (only_if_missing && cd_release_current(s->state_dir, id)) {
         snprintf(res->release, sizeof(res->release), "%s", id);
@@ -852,7 +920,6 @@ cd_release_install(const struct cd_settings *s,
         goto out;
     made = 0;
     snprintf(res->release, sizeof(res->release), "%s", id);
-    prune(s, id);
     rc = 0;
 out:
     /* named .tmp-<id> again first, like prune() does */
@@ -860,7 +927,7 @@ out:
         renamed = 0;
     if (made)
         remove_dir(renamed ? reldir : tmpdir);
-    return finish(s, lock, rc == 0 ? reldir : NULL, rc, res);
+    return finish(s, lock, rc == 0 ? reldir : NULL, prev, 1, rc, res);
 }
 
 int
@@ -877,7 +944,7 @@ cd_install_rollback(const struct cd_settings *s,
     struct cd_install_result *res)
 {
     struct cd_install_result scratch;
-    char cur[ID_LEN + 1], dir[PATH_MAX];
+    char cur[ID_LEN + 1] = "", dir[PATH_MAX];
     struct rel *r = NULL;
     size_t n = 0, i;
     int lock, rc = -1;
@@ -893,6 +960,7 @@ cd_install_rollback(const struct cd_settings *s,
     if (current_id(s->state_dir, cur) != 0) {
         seterr(res, "no certificate is installed, so there is nothing to "
             "roll back");
+        rc = -2;
         goto out;
     }
     for (i = 0; i < n && strcmp(r[i].id, cur) != 0; i++)
@@ -901,6 +969,7 @@ cd_install_rollback(const struct cd_settings *s,
     i = i < n ? i + 1 : 0;
     if (i >= n) {
         seterr(res, "there is no earlier release to roll back to");
+        rc = -2;
         goto out;
     }
     if (pjoin(dir, "%s/releases/%s", s->state_dir, r[i].id) != 0) {
@@ -918,11 +987,10 @@ cd_install_rollback(const struct cd_settings *s,
     if (swap(s->state_dir, r[i].id, res) != 0)
         goto out;
     snprintf(res->release, sizeof(res->release), "%s", r[i].id);
-    prune(s, r[i].id);
     rc = 0;
 out:
     free(r);
-    return finish(s, lock, rc == 0 ? dir : NULL, rc, res);
+    return finish(s, lock, rc == 0 ? dir : NULL, cur, 0, rc, res);
 }
 
 int

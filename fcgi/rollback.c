@@ -17,8 +17,15 @@ cd_rollback_post(struct cd_app *app, const struct cd_request *rq,
 
     (void)rq;
     memset(&res, 0, sizeof(res));
-    if (cd_install_rollback(app->settings, &res) != 0) {
+    switch (cd_install_rollback(app->settings, &res)) {
+    case 0:
+        break;
+    case -2:
         cd_api_fail(resp, CD_ERR_NO_PREVIOUS, NULL, res.err);
+        return;
+    default:            /* a full or read-only disk, an unserved release */
+        cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
+        cd_status_add_install(resp->body, &res);
         return;
     }
     resp->status = 200;

@@ -44,6 +44,7 @@ static const struct opt opts[] = {
     { "nginx_pid_file", T_STR, OFF(nginx_pid_file), 0, 0 },
     { "reload_timeout", T_INT, OFF(reload_timeout), 1, 120 },
     { "check_command", T_STR, OFF(check_command), 0, 0 },
+    { "served_address", T_STR, OFF(served_address), 0, 0 },
     { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
 };
 
@@ -220,6 +221,7 @@ cd_settings_free(struct cd_settings *c)
     free(c->reload_command);
     free(c->nginx_pid_file);
     free(c->check_command);
+    free(c->served_address);
     memset(c, 0, sizeof(*c));
 }
 

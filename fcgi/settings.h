@@ -29,6 +29,7 @@ struct cd_settings {
     char *nginx_pid_file;       /* for the default reload */
     int reload_timeout;         /* s: wait for nginx's new workers */
     char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
+    char *served_address;       /* host:port checked after a reload; NULL */
     int releases_kept;
 };
 

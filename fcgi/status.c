@@ -245,6 +245,9 @@ cd_status_add_install(json_t *body, const struct cd_install_result *res)
     json_object_set_new(body, "release", json_string(res->release));
     json_object_set_new(body, "reload", json_pack("{s:b, s:s}", "ok",
         res->reloaded, "detail", res->reload_detail));
+    json_object_set_new(body, "served", json_pack("{s:b, s:s}", "ok",
+        res->served, "detail", res->served_detail));
+    json_object_set_new(body, "rolled_back", json_boolean(res->rolled_back));
 }
 
 void

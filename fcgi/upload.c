@@ -84,6 +84,7 @@ self_signed(struct cd_app *app, const char *confirm, int install,
     memset(&res, 0, sizeof(res));
     if (cd_install_self_signed(app->settings, &res) != 0) {
         cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
+        cd_status_add_install(resp->body, &res);
         return;
     }
     resp->status = 200;
@@ -220,7 +221,9 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         };
 
         if (cd_install_release(app->settings, &f, &res) != 0) {
+            /* with what the reload and the handshake saw */
             cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
+            cd_status_add_install(resp->body, &res);
             goto out;
         }
     }

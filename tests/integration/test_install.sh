@@ -67,6 +67,40 @@ expect_fp "$fp_good"
 expect_jq '.certificate.mode == "ca-signed"'
 expect_jq '.certificate.name == "sensor"'
 check_eq "after install" "history holds 2" 2 "$(hist_count)"
+expect_jq '.history | length == 2'
+
+# ---- lock-out: a key nginx loads but cannot serve ----
+# A DSA key passes validation=none and nginx -t, and nginx reloads on it,
+# but then no TLS handshake succeeds and the admin is locked out.  The
+# installer's handshake after the reload sees it and goes back by itself.
+openssl dsaparam -genkey -out "$work/dsa.key" 2048 2>/dev/null
+openssl req -x509 -new -key "$work/dsa.key" -sha256 -days 30 \
+    -subj "/C=US/O=Contoso/OU=OT/CN=sensor.contoso.com" \
+    -addext "subjectAltName=DNS:sensor.contoso.com" \
+    -out "$work/dsa.pem" 2>/dev/null
+upload "lock-out: DSA with validation=none" /api/certificate \
+    key=@"$work/dsa.key" crt=@"$work/dsa.pem" use_crl=off \
+    validation=none name=dsa
+expect_status 500
+expect_jq '.ok == false'
+expect_code errors install_failed
+expect_jq '.rolled_back == true'
+expect_jq '.served.ok == false'
+expect_jq '.release == $r' --arg r "$rel_good"
+expect_jq '.errors[0].detail | contains("is active again")'
+served_is "lock-out" "nginx serves good.pem again" "$fp_good"
+check_eq "lock-out" "current -> the release before" \
+    "releases/$rel_good" "$(readlink "$CD_STATE/current")"
+req "after the lock-out attempt" GET /api/certificate
+expect_fp "$fp_good"
+expect_jq '.history | length == 2'
+# the installer checked what nginx serves: the answer says so
+upload "install good again" /api/certificate key=@"$F/good.key" \
+    crt=@"$F/good.pem" "${S[@]}" name=sensor
+expect_status 200
+expect_jq '.served.ok == true and .rolled_back == false'
+expect_jq '.served.detail | contains("presents the new certificate")'
+rel_good=$(release_of "$body")
 
 # the release directory (docs/DESIGN.md "Installing")
 d=$CD_STATE/releases/$rel_good

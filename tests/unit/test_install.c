@@ -578,8 +578,8 @@ test_cd_install_rollback_previous(void **state)
     assert_int_equal(rel[0].current, 0);
     assert_int_equal(rel[1].current, 1);
 
-    /* nothing was installed before the first */
-    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    /* nothing was installed before the first: -2, nothing to go back to */
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -2);
     assert_non_null(strstr(res.err, "no earlier release"));
     assert_current_whole(fx, first);
 
@@ -596,10 +596,10 @@ test_cd_install_rollback_none(void **state)
     struct cd_install_result res;
     char id[64];
 
-    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -2);
     assert_true(res.err[0] != '\0');
     install_ok(fx, "only", id, sizeof(id));
-    assert_int_equal(cd_install_rollback(&fx->s, &res), -1);
+    assert_int_equal(cd_install_rollback(&fx->s, &res), -2);
     assert_non_null(strstr(res.err, "no earlier release"));
     assert_current_whole(fx, id);
 }
@@ -797,11 +797,24 @@ static void
 assert_pid_reload(struct fx *fx, const char *text, int reloaded,
     const char *why, struct cd_install_result *res)
 {
+    char before[64] = "", after[64] = "";
+    int had = cd_release_current(fx->s.state_dir, before);
+
     if (text != NULL)
         write_text(fx->s.nginx_pid_file, text);
-    assert_int_equal(install_leaf(fx, "pid", res), 0);
+    if (install_leaf(fx, "pid", res) != (reloaded || !had ? 0 : -1))
+        fail_msg("install (before: %s): %s; reload: %s", had ? before : "-",
+            res->err, res->reload_detail);
     assert_int_equal(res->reloaded, reloaded);
     assert_non_null(strstr(res->reload_detail, why));
+    /* not reloaded: the release before it is current again, if any */
+    assert_int_equal(res->rolled_back, !reloaded && had);
+    if (!reloaded && had) {
+        assert_true(cd_release_current(fx->s.state_dir, after));
+        assert_string_equal(after, before);
+        assert_string_equal(res->release, before);
+        assert_non_null(strstr(res->err, "is active again"));
+    }
 }
 
 static void
@@ -821,15 +834,16 @@ test_cd_install_release_pid_file(void **state)
     snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", fx->dir);
     set(&fx->s.nginx_pid_file, pidfile);
 
-    /* missing: a failed reload, not a failed install */
+    /* missing, and nothing installed before: the release stands */
     assert_pid_reload(fx, NULL, 0, "no nginx pid file at", &res);
     assert_non_null(strstr(res.reload_detail, pidfile));
     assert_current_whole(fx, res.release);
 
     for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
         write_text(pidfile, garbage[i]);
-        assert_int_equal(install_leaf(fx, "pid", &res), 0);
+        assert_int_equal(install_leaf(fx, "pid", &res), -1);
         assert_int_equal(res.reloaded, 0);
+        assert_int_equal(res.rolled_back, 1);
         assert_true(res.reload_detail[0] != '\0');
         assert_null(strstr(res.reload_detail, "SIGHUP"));
     }
