@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -52,12 +54,57 @@ key_ok(X509 *x, const char **typep, int *bitsp)
         (*bitsp == 2048 || *bitsp == 4096);
 }
 
+/*
+ * What nginx may serve in every validation mode (unusable_key otherwise):
+ * RSA of at most 4096 bits, EC on P-256 or P-384.  A DSA key loads, but
+ * no browser's cipher suite uses it, so every handshake fails; RSA-8192
+ * makes each handshake cost about 12 times a 2048-bit one, for anyone who
+ * connects; other curves and EdDSA are not what browsers accept.  RSA
+ * below 2048 bits is weak_key, and nginx's OpenSSL refuses to load it.
+ */
+static int
+key_servable(X509 *x, char *what, size_t len)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    const char *type;
+    char group[64] = "";
+    int bits;
+
+    if (pk == NULL)
+        return 1;               /* not read: other findings say so */
+    bits = EVP_PKEY_get_bits(pk);
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA:
+        if (bits <= 4096)
+            return 1;
+        snprintf(what, len, "found RSA %d bits", bits);
+        return 0;
+    case EVP_PKEY_EC:
+        if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+            group, sizeof(group), NULL) == 1 &&
+            (strcmp(group, "prime256v1") == 0 ||
+            strcmp(group, "secp384r1") == 0))
+            return 1;
+        ERR_clear_error();
+        snprintf(what, len, "found EC on %s", group[0] != '\0' ? group :
+            "an unknown curve");
+        return 0;
+    }
+    type = EVP_PKEY_get0_type_name(pk);
+    snprintf(what, len, "found %s %d bits", type != NULL ? type :
+        "an unknown key type", bits);
+    return 0;
+}
+
 static void
 check_key(X509 *leaf, struct cv_report *rep)
 {
     const char *type;
+    char what[96];
     int bits;
 
+    if (!key_servable(leaf, what, sizeof(what)))
+        cv_report_add(rep, CV_UNUSABLE_KEY, "crt", "%s", what);
     if (!key_ok(leaf, &type, &bits))
         cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits", type,
             bits);

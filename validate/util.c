@@ -124,7 +124,7 @@ cv_time_iso(time_t t, char *buf, size_t len)
 int
 cv_name_is_valid(const char *name, size_t len)
 {
-    size_t i;
+    size_t i, blanks = 0;
     char c;
 
     if (name == NULL || len < 1 || len > 64)
@@ -135,8 +135,10 @@ cv_name_is_valid(const char *name, size_t len)
             (c >= '0' && c <= '9') || c == ' ' || c == '.' || c == '_' ||
             c == '-'))
             return 0;
+        blanks += c == ' ';
     }
-    return 1;
+    /* a name the history would show as nothing */
+    return blanks < len;
 }
 
 int

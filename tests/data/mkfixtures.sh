@@ -141,6 +141,12 @@ for k in root int other-root other-int good other; do genrsa $k.key 2048; done
 genrsa weak1024.key 1024
 genrsa rsa3072.key 3072
 "$O" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/ec.key" 2>/dev/null
+# keys nginx loads but must not serve (unusable_key)
+"$O" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$D/ec521.key" 2>/dev/null
+"$O" genpkey -algorithm ED25519 -out "$D/ed25519.key" 2>/dev/null
+"$O" genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+    -out "$W/dsa.param" 2>/dev/null
+"$O" genpkey -paramfile "$W/dsa.param" -out "$D/dsa.key" 2>/dev/null
 
 # roots and intermediates
 ext_ca "" >"$W/root.ext"
@@ -198,6 +204,9 @@ leaf expired.pem "$D/good.key" "$SUBJ_LEAF" "-400 days" "-30 days"
 leaf notyet.pem "$D/good.key" "$SUBJ_LEAF" "+30 days" "+400 days"
 leaf soon.pem "$D/good.key" "$SUBJ_LEAF" "-300 days" "+10 days"
 leaf weak1024.pem "$D/weak1024.key"
+leaf dsa.pem "$D/dsa.key"
+leaf ec521.pem "$D/ec521.key"
+leaf ed25519.pem "$D/ed25519.key"
 leaf rsa3072.pem "$D/rsa3072.key"
 leaf ec.pem "$D/ec.key"
 MD=sha1 leaf sha1.pem "$D/good.key"

@@ -70,10 +70,11 @@ check_eq "after install" "history holds 2" 2 "$(hist_count)"
 expect_jq '.history | length == 2'
 
 # ---- lock-out: a key nginx loads but cannot serve ----
-# A DSA key passes validation=none and nginx -t, and nginx reloads on it,
-# but then no TLS handshake succeeds and the admin is locked out.  The
-# installer's handshake after the reload sees it and goes back by itself.
-openssl dsaparam -genkey -out "$work/dsa.key" 2048 2>/dev/null
+# A DSA key passes nginx -t and nginx reloads on it, but then no TLS
+# handshake succeeds and the admin is locked out: refused in every mode.
+openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+    -out "$work/dsa.param" 2>/dev/null
+openssl genpkey -paramfile "$work/dsa.param" -out "$work/dsa.key" 2>/dev/null
 openssl req -x509 -new -key "$work/dsa.key" -sha256 -days 30 \
     -subj "/C=US/O=Contoso/OU=OT/CN=sensor.contoso.com" \
     -addext "subjectAltName=DNS:sensor.contoso.com" \
@@ -81,17 +82,29 @@ openssl req -x509 -new -key "$work/dsa.key" -sha256 -days 30 \
 upload "lock-out: DSA with validation=none" /api/certificate \
     key=@"$work/dsa.key" crt=@"$work/dsa.pem" use_crl=off \
     validation=none name=dsa
+expect_status 422
+expect_code errors unusable_key
+served_is "lock-out" "nginx serves good.pem still" "$fp_good"
+
+# ---- a reload that does not happen: the installer goes back by itself --
+# nginx's master stopped for a moment: the SIGHUP waits, no new workers
+# come within reload_timeout, the handshake would see the old certificate.
+master=$(cat "$CD_RUN/nginx.pid")
+kill -STOP "$master"
+upload "reload that does not happen" /api/certificate \
+    key=@"$F/good4096.key" crt=@"$F/good4096.pem" "${S[@]}" name=big
+kill -CONT "$master"
 expect_status 500
 expect_jq '.ok == false'
 expect_code errors install_failed
-expect_jq '.rolled_back == true'
-expect_jq '.served.ok == false'
+expect_jq '.rolled_back == true and .reload.ok == false'
 expect_jq '.release == $r' --arg r "$rel_good"
 expect_jq '.errors[0].detail | contains("is active again")'
-served_is "lock-out" "nginx serves good.pem again" "$fp_good"
-check_eq "lock-out" "current -> the release before" \
+served_is "reload that does not happen" "nginx serves good.pem again" \
+    "$fp_good"
+check_eq "reload that does not happen" "current -> the release before" \
     "releases/$rel_good" "$(readlink "$CD_STATE/current")"
-req "after the lock-out attempt" GET /api/certificate
+req "after the failed reload" GET /api/certificate
 expect_fp "$fp_good"
 expect_jq '.history | length == 2'
 # the installer checked what nginx serves: the answer says so

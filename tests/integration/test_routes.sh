@@ -120,6 +120,13 @@ fail422 "bad name" bad_name \
 fail422 "name too long" bad_name \
     key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \
     use_crl=off "name=$(printf 'n%.0s' $(seq 1 65))"
+# a name made only of blanks names nothing (--form-string: curl's -F
+# would drop the blanks)
+req "blank name" POST $V -F key=@"$F/good.key" -F crt=@"$F/good.pem" \
+    -F chain=@"$F/chain-int-only.pem" -F use_crl=off --form-string "name=   "
+expect_status 422
+expect_codes errors bad_name
+expect_error bad_name field name
 # regression: 80 bytes and more were answered as a missing name
 fail422 "name of 100 bytes" bad_name \
     key=@"$F/good.key" crt=@"$F/good.pem" chain=@"$F/chain-int-only.pem" \

@@ -231,6 +231,8 @@ for l in fcgi.log access.log; do
     check_eq "logs" "$l exists and is not empty" yes \
         "$([ -s "$CD_RUN/logs/$l" ] && echo yes || echo no)"
 done
+# they name users, addresses and certificates: no other local user reads them
+check_eq "logs" "run/logs is 0700" 700 "$(stat -c %a "$CD_RUN/logs")"
 check_eq "logs" "fcgi.log logged the uploads" yes \
     "$(grep -q 'POST /api/certificate 200' "$CD_RUN/logs/fcgi.log" &&
         echo yes || echo no)"

@@ -82,6 +82,7 @@ static const struct {
     { CV_PASSPHRASE_CHARSET, "passphrase_charset", CV_HARD },
     { CV_MISSING_FIELD, "missing_field", CV_HARD },
     { CV_BAD_NAME, "bad_name", CV_HARD },
+    { CV_UNUSABLE_KEY, "unusable_key", CV_HARD },
     { CV_NAME_MISMATCH, "name_mismatch", CV_WARNING },
     { CV_NO_CRL_DP, "no_crl_dp", CV_WARNING },
     { CV_EXPIRES_SOON, "expires_soon", CV_WARNING },
