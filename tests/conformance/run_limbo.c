@@ -304,6 +304,21 @@ split_tabs(char *line, char **f)
     return n;
 }
 
+/*
+ * LeakSanitizer (the sanitizer build): OpenSSL 3.0 itself leaks 42 bytes
+ * in its policy tree for one limbo case (rfc5280::pc::ica-noncritical-pc;
+ * fixed upstream), with no symbols to name it by.  Leaks inside libcrypto
+ * are not looked for in this runner; test_engine runs the same engine
+ * under the sanitizers without any suppression.
+ */
+const char *__lsan_default_suppressions(void);
+
+const char *
+__lsan_default_suppressions(void)
+{
+    return "leak:libcrypto.so\n";
+}
+
 int
 main(int argc, char **argv)
 {

@@ -2,7 +2,7 @@
  * slowloris.c - a bounded connection flood for test_hostile.sh: opens N
  * TLS connections to 127.0.0.1:PORT, sends half a request header on each,
  * then holds them all, sending nothing more, for SECONDS (at most 60) and
- * exits.  The handshakes run side by side for at most 5 s; then it prints
+ * exits.  The handshakes run side by side for at most 20 s; then it prints
  * "held K" on stdout (K < N: the server did not take them all in time),
  * and "done" at the end.
  *
@@ -28,7 +28,9 @@
 
 #define MAX_CONNS       2000
 #define MAX_SECONDS     60
-#define HANDSHAKE_S     5       /* for all the handshakes together */
+/* for all the handshakes together: a loaded machine or a sanitizer build
+ * makes a few hundred in seconds, not in a fixed time */
+#define HANDSHAKE_S     20
 
 static const char half[] = "GET /api/certificate HTTP/1.1\r\n"
     "Host: 127.0.0.1\r\n";
