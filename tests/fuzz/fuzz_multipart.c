@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv_util.h"
 #include "multipart.h"
 #include "fuzz_common.h"
 
@@ -160,7 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(out[0] == '\0');
     }
     /* the number parser on the same line */
-    if (cd_parse_uint((const char *)data, line, UINT64_MAX, &v) == 0)
+    if (cv_parse_uint((const char *)data, line, UINT64_MAX, &v) == 0)
         FUZZ_CHECK(line >= 1 && line <= 20);
     return 0;
 }
