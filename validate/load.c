@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
