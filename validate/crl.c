@@ -581,6 +581,37 @@ gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
 }
 
 /*
+ * 1 when crl may be the one for x: issued by x's issuer, or by a CRL
+ * issuer one of x's distribution points names (an indirect CRL, RFC 5280
+ * 4.2.1.13 cRLIssuer).  OpenSSL's verifier then judges its scope.
+ */
+static int
+crl_may_cover(X509_CRL *crl, X509 *x)
+{
+    const X509_NAME *cn = X509_CRL_get_issuer(crl);
+    STACK_OF(DIST_POINT) *dps;
+    GENERAL_NAME *gn;
+    int i, j, found = 0;
+
+    if (X509_NAME_cmp(cn, X509_get_issuer_name(x)) == 0)
+        return 1;
+    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    for (i = 0; i < sk_DIST_POINT_num(dps) && !found; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+        for (j = 0; j < sk_GENERAL_NAME_num(dp->CRLissuer) && !found;
+            j++) {
+            gn = sk_GENERAL_NAME_value(dp->CRLissuer, j);
+            found = gn->type == GEN_DIRNAME &&
+                X509_NAME_cmp(gn->d.directoryName, cn) == 0;
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    ERR_clear_error();
+    return found;
+}
+
+/*
  * Hands the offline CRLs issued to x's issuer over (st NULL: only counts
  * them); returns how many there are.
  */
@@ -594,8 +625,7 @@ gather_offline(struct crlstate *st, STACK_OF(X509_CRL) *sk,
         X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
         int j, dup = 0;
 
-        if (X509_NAME_cmp(X509_CRL_get_issuer(c),
-            X509_get_issuer_name(x)) != 0)
+        if (!crl_may_cover(c, x))
             continue;
         n++;
         if (st == NULL)
@@ -680,8 +710,7 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
             X509_CRL_free(crl);
             goto oom;
         }
-        if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-            X509_get_issuer_name(x)) != 0) {
+        if (!crl_may_cover(crl, x)) {
             cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is "
                 "not issued by the issuer of %s", url, label);
             st.bad[i] = 1;
