@@ -541,7 +541,13 @@ test_engine_case(void **state)
     cv_report_free(rep);
 }
 
-/* The table produces every code of the engine's message table. */
+/*
+ * The table produces every code of the engine's message table, but
+ * validation_failed: it is left for the engine's own failures (out of
+ * memory, an OpenSSL verify error no rule names; docs/API.md "Codes"), and
+ * no file makes it on purpose since unhandled critical extensions have
+ * their own code.
+ */
 static void
 test_engine_cases_cover_every_code(void **state)
 {
@@ -556,6 +562,7 @@ test_engine_cases_cover_every_code(void **state)
             covered[cases[i].errs[j]] = 1;
             covered[cases[i].warns[j]] = 1;
         }
+    covered[CV_VALIDATION_FAILED] = 1;
     for (c = CV_OK + 1; c < CV_CODE_COUNT; c++)
         if (!covered[c])
             fail_msg("no test case produces %s", cv_code_name(c));
