@@ -51,7 +51,8 @@ usage(FILE *f)
         "         [--validation mandatory|none] [--at UNIX_SECONDS]\n"
         "         [--hostname NAME] [--ca-file FILE] [--ca-dir DIR]\n"
         "         [--extra-ca-dir DIR] [--crl-timeout SECONDS]\n"
-        "         [--crl-proxy HOST:PORT] [--name NAME] [--help] [--version]\n"
+        "         [--crl-proxy HOST:PORT] [--crl-allow-loopback]\n"
+        "         [--name NAME] [--help] [--version]\n"
         "       " PROG " --print-hosts-line IP [--crt FILE] [CERTFILE]...\n"
         "Prints the JSON answer of POST /api/certificate/validate on stdout;\n"
         "exits 0 when the upload would be accepted, 1 when it would be\n"
@@ -223,6 +224,7 @@ main(int argc, char **argv)
         { "extra-ca-dir",    required_argument, NULL, 'e' },
         { "crl-timeout",     required_argument, NULL, 't' },
         { "crl-proxy",       required_argument, NULL, 'P' },
+        { "crl-allow-loopback", no_argument,    NULL, 'l' },
         { "name",            required_argument, NULL, 'N' },
         { "print-hosts-line", required_argument, NULL, 'L' },
         { "help",            no_argument,       NULL, 'h' },
@@ -323,6 +325,9 @@ main(int argc, char **argv)
             break;
         case 'P':
             opt.fetch.proxy = optarg;
+            break;
+        case 'l':
+            opt.fetch.allow_loopback = 1;
             break;
         case 'N':
             in.name = optarg;

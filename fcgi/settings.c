@@ -38,6 +38,7 @@ static const struct opt opts[] = {
     { "crl_max_size", T_SIZE, OFF(crl_max_size), 1024, 1LL << 30 },
     { "crl_proxy", T_STR, OFF(crl_proxy), 0, 0 },
     { "crl_fetch_slots", T_INT, OFF(crl_fetch_slots), 1, 64 },
+    { "crl_allow_loopback", T_INT, OFF(crl_allow_loopback), 0, 1 },
     { "max_body", T_SIZE, OFF(max_body), 4096, 64LL << 20 },
     { "max_file", T_SIZE, OFF(max_file), 1024, 16LL << 20 },
     { "reload_command", T_STR, OFF(reload_command), 0, 0 },

@@ -23,6 +23,7 @@ struct cd_settings {
     size_t crl_max_size;
     char *crl_proxy;
     int crl_fetch_slots;        /* CRL downloads at once; 0: workers - 1 */
+    int crl_allow_loopback;     /* 1: CRLs from 127/8, ::1 (tests only) */
     size_t max_body;
     size_t max_file;
     char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */

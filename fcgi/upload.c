@@ -105,6 +105,7 @@ options(const struct cd_app *app, const char *use_crl,
     opt->fetch.timeout = app->settings->crl_timeout;
     opt->fetch.max_size = app->settings->crl_max_size;
     opt->fetch.proxy = app->settings->crl_proxy;
+    opt->fetch.allow_loopback = app->settings->crl_allow_loopback;
     if (app->crl_slots != NULL) {
         opt->fetch_fn = cd_crl_slots_fetch;
         opt->fetch_arg = app->crl_slots;

@@ -8,10 +8,18 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/http.h>
@@ -22,35 +30,201 @@
 #include "cv_int.h"
 
 /*
- * Connects to host:port without OpenSSL's retry loop, which keeps retrying
- * a refused connection until the timeout: a CRL server that is down must be
- * reported at once.  Returns a connected non-blocking BIO or NULL.
+ * Why a CRL is never fetched from an address (docs/DESIGN.md "Trust, CRLs
+ * and time"), or NULL when it may be: an upload must not make the
+ * appliance probe its own services or a cloud's metadata service.
+ * Private ranges (RFC 1918, fc00::/7) stay allowed: CRL servers of an OT
+ * network live there.  IPv4 carried in IPv6 (mapped, compatible, NAT64)
+ * is judged as IPv4.
+ */
+static const char *
+denied_v4(const unsigned char *a, int allow_loopback)
+{
+    if (a[0] == 127)
+        return allow_loopback ? NULL : "a loopback address";
+    if (a[0] == 0)
+        return "an unspecified address";
+    if (a[0] == 169 && a[1] == 254)
+        return "a link-local address (cloud metadata services live there)";
+    if (a[0] >= 224 && a[0] <= 239)
+        return "a multicast address";
+    if (a[0] >= 240)
+        return "a reserved or broadcast address";
+    return NULL;
+}
+
+static const char *
+denied_v6(const unsigned char *a, int allow_loopback)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0xff, 0xff };
+    static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
+    static const unsigned char zero[15];
+    /* fd00:ec2::254, a cloud's IPv6 metadata service (in fc00::/7) */
+    static const unsigned char imds[16] = { 0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0x02, 0x54 };
+
+    if (memcmp(a, zero, 15) == 0 && a[15] <= 1)
+        return a[15] == 0 ? "an unspecified address" :
+            allow_loopback ? NULL : "a loopback address";
+    if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
+        memcmp(a, zero, 12) == 0)
+        return denied_v4(a + 12, allow_loopback);
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+        return "a link-local address";
+    if (a[0] == 0xff)
+        return "a multicast address";
+    if (memcmp(a, imds, 16) == 0)
+        return "a cloud metadata address";
+    return NULL;
+}
+
+static const char *
+denied_addr(const struct sockaddr *sa, int allow_loopback)
+{
+    if (sa->sa_family == AF_INET)
+        return denied_v4((const unsigned char *)
+            &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+            allow_loopback);
+    if (sa->sa_family == AF_INET6)
+        return denied_v6(
+            ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr,
+            allow_loopback);
+    return "not an IP address";
+}
+
+/* The text of an address into buf. */
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    if (getnameinfo(sa, sa->sa_family == AF_INET6 ?
+        sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), buf,
+        (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(buf, len, "?");
+}
+
+/* Milliseconds left until max_time, at least 1. */
+static int
+ms_left(time_t max_time)
+{
+    time_t now = time(NULL);
+
+    return max_time > now ? (int)(max_time - now) * 1000 : 1;
+}
+
+/*
+ * Connects to one address without blocking past max_time.  Returns the
+ * socket, or -1 with errno set.
+ */
+static int
+connect_one(const struct addrinfo *ai, time_t max_time)
+{
+    struct pollfd pfd;
+    socklen_t elen = sizeof(int);
+    int fd, err = 0, r;
+
+    if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+        SOCK_CLOEXEC, 0)) == -1)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        return fd;
+    if (errno != EINPROGRESS)
+        goto fail;
+    pfd.fd = fd;
+    pfd.events = POLLOUT;
+    while ((r = poll(&pfd, 1, ms_left(max_time))) == -1 && errno == EINTR)
+        ;
+    if (r == 0) {
+        errno = ETIMEDOUT;
+        goto fail;
+    }
+    if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+        goto fail;
+    if (err == 0)
+        return fd;
+    errno = err;
+fail:
+    err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
+/*
+ * Resolves host once and connects to the first of its addresses that a
+ * CRL may be fetched from (denied_addr()), without OpenSSL's retry loop,
+ * which keeps retrying a refused connection until the timeout: a CRL
+ * server that is down must be reported at once.  The address checked is
+ * the one connected to, so a name that resolves differently the next time
+ * gains nothing.  With only_check, nothing is connected: every address of
+ * host must be allowed (the proxy resolves it on its own).  Returns a
+ * connected non-blocking socket BIO (only_check: a non-NULL dummy), or
+ * NULL with detail filled.
  */
 static BIO *
-connect_direct(const char *host, const char *port, time_t max_time,
-    char *detail, size_t dlen)
+connect_checked(const char *host, const char *port, time_t max_time,
+    int allow_loopback, int only_check, char *detail, size_t dlen)
 {
-    BIO *b = BIO_new_connect(host);
+    struct addrinfo hints, *res = NULL, *ai;
+    const char *why, *first_why = NULL;
+    char addr[INET6_ADDRSTRLEN + 8], first_addr[sizeof(addr)];
+    char bare[INET6_ADDRSTRLEN + 16];
+    const char *name = host;
+    size_t n;
+    int fd = -1, rc, err = 0;
+    BIO *b = NULL;
 
-    if (b == NULL || !BIO_set_conn_port(b, port)) {
-        BIO_free_all(b);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']' &&
+        n - 2 < sizeof(bare)) {         /* an IPv6 literal of the URL */
+        memcpy(bare, host + 1, n - 2);
+        bare[n - 2] = '\0';
+        name = bare;
+    }
+    if ((rc = getaddrinfo(name, port, &hints, &res)) != 0) {
+        snprintf(detail, dlen, "cannot resolve %.200s: %s", host,
+            gai_strerror(rc));
         return NULL;
     }
-    BIO_set_nbio(b, 1);
-    for (;;) {
-        if (BIO_do_connect(b) > 0)
-            return b;
-        if (!BIO_should_retry(b)) {
-            cv_ossl_detail(detail, dlen);
-            break;
+    for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
+        if ((why = denied_addr(ai->ai_addr, allow_loopback)) != NULL) {
+            if (first_why == NULL) {
+                first_why = why;
+                addr_text(ai->ai_addr, first_addr, sizeof(first_addr));
+            }
+            if (only_check)
+                break;
+            continue;
         }
-        if (BIO_wait(b, max_time, 100) <= 0) {
-            ERR_clear_error();
-            snprintf(detail, dlen, "connect timeout");
-            break;
+        if (only_check)
+            continue;
+        if ((fd = connect_one(ai, max_time)) == -1) {
+            err = errno;
+            addr_text(ai->ai_addr, addr, sizeof(addr));
         }
     }
-    BIO_free_all(b);
+    freeaddrinfo(res);
+    if (only_check && first_why == NULL)
+        return BIO_new(BIO_s_null());
+    if (fd != -1) {
+        if ((b = BIO_new_socket(fd, BIO_CLOSE)) == NULL)
+            close(fd);
+        return b;
+    }
+    if (err != 0)
+        snprintf(detail, dlen, "%s: %s", addr, err == ETIMEDOUT ?
+            "connect timeout" : strerror(err));
+    else if (first_why != NULL && strcmp(name, first_addr) == 0)
+        snprintf(detail, dlen, "%.200s is %s: CRLs are not fetched from "
+            "there", host, first_why);
+    else if (first_why != NULL)
+        snprintf(detail, dlen, "%.200s is %s (%s): CRLs are not fetched "
+            "from there", host, first_why, first_addr);
+    else
+        snprintf(detail, dlen, "%.200s has no address", host);
     return NULL;
 }
 
@@ -77,9 +251,13 @@ get_once(const char *url, const struct cv_fetch_opts *fo, size_t max,
     }
     proxy = OSSL_HTTP_adapt_proxy(fo != NULL ? fo->proxy : NULL, NULL, host,
         0);
-    if (proxy == NULL &&
-        (cbio = connect_direct(host, port, max_time, detail, dlen)) == NULL)
+    if ((cbio = connect_checked(host, port, max_time, fo != NULL &&
+        fo->allow_loopback, proxy != NULL, detail, dlen)) == NULL)
         goto out;
+    if (proxy != NULL) {
+        BIO_free(cbio);         /* only checked: OpenSSL connects */
+        cbio = NULL;
+    }
     left = max_time > time(NULL) ? (int)(max_time - time(NULL)) : 1;
     /* expect_asn1: the answer must be DER; its length is checked early */
     if ((rctx = OSSL_HTTP_open(host, port, proxy, NULL, 0, cbio, cbio, NULL,
@@ -403,6 +581,37 @@ gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
 }
 
 /*
+ * 1 when crl may be the one for x: issued by x's issuer, or by a CRL
+ * issuer one of x's distribution points names (an indirect CRL, RFC 5280
+ * 4.2.1.13 cRLIssuer).  OpenSSL's verifier then judges its scope.
+ */
+static int
+crl_may_cover(X509_CRL *crl, X509 *x)
+{
+    const X509_NAME *cn = X509_CRL_get_issuer(crl);
+    STACK_OF(DIST_POINT) *dps;
+    GENERAL_NAME *gn;
+    int i, j, found = 0;
+
+    if (X509_NAME_cmp(cn, X509_get_issuer_name(x)) == 0)
+        return 1;
+    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    for (i = 0; i < sk_DIST_POINT_num(dps) && !found; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+        for (j = 0; j < sk_GENERAL_NAME_num(dp->CRLissuer) && !found;
+            j++) {
+            gn = sk_GENERAL_NAME_value(dp->CRLissuer, j);
+            found = gn->type == GEN_DIRNAME &&
+                X509_NAME_cmp(gn->d.directoryName, cn) == 0;
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    ERR_clear_error();
+    return found;
+}
+
+/*
  * Hands the offline CRLs issued to x's issuer over (st NULL: only counts
  * them); returns how many there are.
  */
@@ -416,8 +625,7 @@ gather_offline(struct crlstate *st, STACK_OF(X509_CRL) *sk,
         X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
         int j, dup = 0;
 
-        if (X509_NAME_cmp(X509_CRL_get_issuer(c),
-            X509_get_issuer_name(x)) != 0)
+        if (!crl_may_cover(c, x))
             continue;
         n++;
         if (st == NULL)
@@ -502,8 +710,7 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
             X509_CRL_free(crl);
             goto oom;
         }
-        if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-            X509_get_issuer_name(x)) != 0) {
+        if (!crl_may_cover(crl, x)) {
             cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is "
                 "not issued by the issuer of %s", url, label);
             st.bad[i] = 1;

@@ -114,6 +114,9 @@ struct cv_fetch_opts {
     int timeout;                /* seconds, whole transfer */
     size_t max_size;            /* bytes */
     const char *proxy;          /* "host:port" or URL; NULL: environment */
+    int allow_loopback;         /* 1: CRLs may come from 127/8 and ::1
+                                   (tests); see docs/DESIGN.md "Trust,
+                                   CRLs and time" for what is refused */
 };
 
 /*

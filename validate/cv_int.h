@@ -15,11 +15,15 @@
 #define CV_CRL_CACHE_MAX 64
 #define CV_CRL_MAX_REDIRECTS 5     /* followed when fetching a CRL */
 /*
- * Key derivation rounds accepted in an encrypted key or PKCS#12 MAC: about
- * a third of a second of CPU here; more would let one upload hold a worker
- * for minutes (2^31 rounds: about ten).  Tools use 2,048 to 600,000.
+ * Key derivation rounds accepted for one derivation (an encrypted key, a
+ * PKCS#12 MAC or encrypted part; scrypt: N x r x p): about a third of a
+ * second of CPU; more would let one upload hold a worker for minutes
+ * (2^31 rounds: about ten).  Tools use 2,048 to 600,000.  A file's
+ * derivations together (a PKCS#12 MAC, its encrypted certificates, its
+ * key) may spend at most CV_MAX_KDF_TOTAL: each is priced before any runs.
  */
 #define CV_MAX_KDF_ITER 1000000L
+#define CV_MAX_KDF_TOTAL 3000000L
 
 /* report.c */
 /* A new empty report; caller frees with cv_report_free(). */

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,58 +58,159 @@ set_detail(char *detail, size_t dlen, const char *what)
 }
 
 /*
- * The key derivation rounds an EncryptedPrivateKeyInfo asks for (PBES2 with
- * PBKDF2, or a PKCS#5 v1 / PKCS#12 PBE); 0 when it names none we know,
- * LONG_MAX when the count does not fit.
+ * What one password-based key derivation costs, in rounds: PBKDF2's or a
+ * PKCS#5 v1 / PKCS#12 PBE's iteration count, scrypt's N * r * p (about as
+ * dear per unit as a PBKDF2 round).  Everything OpenSSL derives a key
+ * from an upload with is priced by kdf_charge() before it runs.
  */
-static long
-p8_iter(const X509_SIG *sig)
+struct kdf {
+    uint64_t left;              /* rounds the file may still spend */
+    const char *what;           /* "the key's encryption", ... */
+    int scrypt;                 /* the last price was scrypt's */
+};
+
+/* An INTEGER that must fit; UINT64_MAX when negative or too large. */
+static uint64_t
+int_u64(const ASN1_INTEGER *ai)
 {
-    const X509_ALGOR *alg = NULL, *kf;
+    uint64_t v;
+
+    if (ai == NULL || !ASN1_INTEGER_get_uint64(&v, ai))
+        return UINT64_MAX;
+    return v;
+}
+
+/* scrypt's N * r * p, UINT64_MAX when it does not fit. */
+static uint64_t
+scrypt_cost(const SCRYPT_PARAMS *sp)
+{
+    uint64_t n = int_u64(sp->costParameter), r = int_u64(sp->blockSize);
+    uint64_t p = int_u64(sp->parallelizationParameter);
+
+    if (n == UINT64_MAX || r == UINT64_MAX || p == UINT64_MAX)
+        return UINT64_MAX;
+    if (r != 0 && n > UINT64_MAX / r)
+        return UINT64_MAX;
+    n *= r;
+    if (p != 0 && n > UINT64_MAX / p)
+        return UINT64_MAX;
+    return n * p;
+}
+
+/*
+ * The rounds the password-based encryption alg names (PBES2 with PBKDF2
+ * or scrypt, PKCS#5 v1, PKCS#12 PBE); 0 for anything else, from which
+ * OpenSSL derives nothing.  UINT64_MAX when a count does not fit.
+ */
+static uint64_t
+kdf_price(const X509_ALGOR *alg, int *scryptp)
+{
     const ASN1_OBJECT *obj;
     const void *pval;
     const ASN1_TYPE *t;
+    const X509_ALGOR *kf;
     PBE2PARAM *p2 = NULL;
     PBKDF2PARAM *kdf = NULL;
+    SCRYPT_PARAMS *sp = NULL;
     PBEPARAM *pbe = NULL;
-    long iter = 0;
+    uint64_t cost = 0;
     int ptype;
 
-    X509_SIG_get0(sig, &alg, NULL);
+    *scryptp = 0;
+    if (alg == NULL)
+        return 0;
     X509_ALGOR_get0(&obj, &ptype, &pval, alg);
     if (ptype != V_ASN1_SEQUENCE)
         return 0;
     t = alg->parameter;
     if (OBJ_obj2nid(obj) == NID_pbes2) {
         if ((p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM),
-            t)) != NULL && (kf = p2->keyfunc) != NULL &&
-            OBJ_obj2nid(kf->algorithm) == NID_id_pbkdf2 &&
+            t)) == NULL || (kf = p2->keyfunc) == NULL)
+            goto out;
+        if (OBJ_obj2nid(kf->algorithm) == NID_id_pbkdf2 &&
             (kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
             kf->parameter)) != NULL)
-            iter = ASN1_INTEGER_get(kdf->iter);
-    } else if ((pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM),
-        t)) != NULL)
-        iter = ASN1_INTEGER_get(pbe->iter);
+            cost = int_u64(kdf->iter);
+        else if (OBJ_obj2nid(kf->algorithm) == NID_id_scrypt &&
+            (sp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS),
+            kf->parameter)) != NULL) {
+            cost = scrypt_cost(sp);
+            *scryptp = 1;
+        }
+    } else if (EVP_PBE_find(EVP_PBE_TYPE_OUTER, OBJ_obj2nid(obj), NULL,
+        NULL, NULL) && (pbe = ASN1_TYPE_unpack_sequence(
+        ASN1_ITEM_rptr(PBEPARAM), t)) != NULL)
+        cost = int_u64(pbe->iter);
+out:
     PBE2PARAM_free(p2);
     PBKDF2PARAM_free(kdf);
+    SCRYPT_PARAMS_free(sp);
     PBEPARAM_free(pbe);
     ERR_clear_error();
-    return iter < 0 ? LONG_MAX : iter;
+    return cost;
 }
 
-/* CV_OK, or CV_UNREADABLE_KEY when the key asks for too many rounds. */
-static enum cv_code
-p8_iter_ok(const X509_SIG *sig, char *detail, size_t dlen)
+/*
+ * Charges k for times derivations of cost rounds: 1, or 0 with detail
+ * when one asks for more than CV_MAX_KDF_ITER or all of the file's
+ * together for more than CV_MAX_KDF_TOTAL.
+ */
+static int
+kdf_charge_rounds(struct kdf *k, uint64_t cost, int times, char *detail,
+    size_t dlen)
 {
-    long iter = p8_iter(sig);
+    const char *unit = k->scrypt ? " scrypt work (N x r x p)" :
+        " key derivation rounds";
 
-    if (iter <= CV_MAX_KDF_ITER)
-        return CV_OK;
-    snprintf(detail, dlen, "the key's encryption asks for %s%ld key "
-        "derivation rounds; at most %ld are accepted", iter == LONG_MAX ?
-        "more than " : "", iter == LONG_MAX ? CV_MAX_KDF_ITER : iter,
-        CV_MAX_KDF_ITER);
-    return CV_UNREADABLE_KEY;
+    if (cost > (uint64_t)CV_MAX_KDF_ITER) {
+        if (cost == UINT64_MAX)
+            snprintf(detail, dlen, "%s asks for more than %ld%s; at most "
+                "%ld are accepted", k->what, CV_MAX_KDF_ITER, unit,
+                CV_MAX_KDF_ITER);
+        else
+            snprintf(detail, dlen, "%s asks for %llu%s; at most %ld are "
+                "accepted", k->what, (unsigned long long)cost, unit,
+                CV_MAX_KDF_ITER);
+        return 0;
+    }
+    cost *= (uint64_t)times;
+    if (cost > k->left) {
+        snprintf(detail, dlen, "%s would bring the file's key derivation "
+            "rounds over %ld in all", k->what, CV_MAX_KDF_TOTAL);
+        return 0;
+    }
+    k->left -= cost;
+    return 1;
+}
+
+/* kdf_charge_rounds() for the derivation an encryption algorithm names. */
+static int
+kdf_charge(struct kdf *k, const X509_ALGOR *alg, const char *what,
+    char *detail, size_t dlen)
+{
+    uint64_t cost = kdf_price(alg, &k->scrypt);
+
+    k->what = what;
+    return kdf_charge_rounds(k, cost, 1, detail, dlen);
+}
+
+/* kdf_charge() for an EncryptedPrivateKeyInfo's encryption. */
+static int
+p8_charge(struct kdf *k, const X509_SIG *sig, const char *what,
+    char *detail, size_t dlen)
+{
+    const X509_ALGOR *alg = NULL;
+
+    X509_SIG_get0(sig, &alg, NULL);
+    return kdf_charge(k, alg, what, detail, dlen);
+}
+
+/* A fresh budget for one file. */
+static void
+kdf_init(struct kdf *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->left = (uint64_t)CV_MAX_KDF_TOTAL;
 }
 
 static enum cv_code
@@ -120,6 +221,7 @@ key_from_der(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
     X509_SIG *p8 = NULL;
     PKCS8_PRIV_KEY_INFO *inf = NULL;
     enum cv_code rc = CV_UNREADABLE_KEY;
+    struct kdf k;
 
     if ((*keyp = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL) {
         ERR_clear_error();
@@ -131,7 +233,8 @@ key_from_der(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
         set_detail(detail, dlen, "not a private key in PEM or DER form");
         goto out;
     }
-    if ((rc = p8_iter_ok(p8, detail, dlen)) != CV_OK)
+    kdf_init(&k);
+    if (!p8_charge(&k, p8, "the key's encryption", detail, dlen))
         goto out;
     rc = CV_PASSPHRASE_MISMATCH;
     if (pass == NULL) {
@@ -151,44 +254,95 @@ out:
     return rc;
 }
 
-/*
- * 1 when the first PEM block of an encrypted key decodes (base64, and for
- * PKCS#8 the EncryptedPrivateKeyInfo structure): a failure to decrypt it is
- * then the passphrase's, not a damaged file's.  *itercode is CV_OK, or
- * CV_UNREADABLE_KEY (detail filled) when it asks for too many rounds.
- */
+/* The PEM block a key is read from, found by pem_key_scan(). */
+struct keyblock {
+    size_t start, end;          /* its bytes in the buffer (text before it
+                                   included); end 0: there is none */
+    int encrypted;              /* PKCS#8 encrypted, or a Proc-Type:
+                                   4,ENCRYPTED header */
+    int sound;                  /* it decodes, so a failure to decrypt it is
+                                   the passphrase's */
+    int damaged;                /* reading stopped at a damaged block */
+};
+
+/* 1 for a PEM type that is a private key ("RSA PRIVATE KEY", ...). */
 static int
-pem_block_sound(const uint8_t *buf, size_t len, enum cv_code *itercode,
+is_key_type(const char *name)
+{
+    size_t n = strlen(name), k = strlen("PRIVATE KEY");
+
+    return n >= k && strcmp(name + n - k, "PRIVATE KEY") == 0;
+}
+
+/*
+ * Reads every PEM block of buf.  The derivation of each encrypted PKCS#8
+ * block is priced before anything is decrypted (CV_UNREADABLE_KEY, detail
+ * filled, when one asks too much), and the first private key block is the
+ * one the key is read from: only its bytes go to OpenSSL's decoders, so
+ * no other block is ever decrypted.
+ */
+static enum cv_code
+pem_key_scan(const uint8_t *buf, size_t len, struct keyblock *kb,
     char *detail, size_t dlen)
 {
     BIO *bio = BIO_new_mem_buf(buf, (int)len);
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     const unsigned char *p;
+    enum cv_code rc = CV_OK;
+    size_t pos = 0, end;
     long n = 0;
-    int ok = 0;
     X509_SIG *sig;
+    struct kdf k;
+    unsigned long e;
+    int nblock = 0;
 
-    *itercode = CV_OK;
-    if (bio != NULL && PEM_read_bio(bio, &name, &header, &data, &n) == 1 &&
-        n > 0) {
-        if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
+    memset(kb, 0, sizeof(*kb));
+    kdf_init(&k);
+    if (bio == NULL)
+        return CV_VALIDATION_FAILED;
+    /* each turn reads one block further into buf, or stops */
+    while (PEM_read_bio(bio, &name, &header, &data, &n) == 1) {
+        end = len - (size_t)BIO_pending(bio);
+        nblock++;
+        sig = NULL;
+        if (strcmp(name, PEM_STRING_PKCS8) == 0 && n > 0) {
             p = data;
             if ((sig = d2i_X509_SIG(NULL, &p, n)) != NULL &&
-                p == data + n) {
-                ok = 1;
-                *itercode = p8_iter_ok(sig, detail, dlen);
+                !p8_charge(&k, sig, nblock == 1 ? "the key's encryption" :
+                "the encryption of a private key in the file", detail,
+                dlen))
+                rc = CV_UNREADABLE_KEY;
+            if (kb->end == 0) {
+                kb->encrypted = 1;
+                kb->sound = sig != NULL && p == data + n;
             }
-            X509_SIG_free(sig);
-        } else
-            ok = 1;     /* legacy: only the decryption can tell */
+        } else if (is_key_type(name) && kb->end == 0) {
+            kb->encrypted = header != NULL &&
+                strstr(header, "ENCRYPTED") != NULL;
+            kb->sound = 1;      /* legacy: only the decryption can tell */
+        }
+        if (is_key_type(name) && kb->end == 0) {
+            kb->start = pos;
+            kb->end = end;
+        }
+        X509_SIG_free(sig);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_clear_free(data, n > 0 ? (size_t)n : 0);
+        name = header = NULL;
+        data = NULL;
+        n = 0;
+        if (rc != CV_OK || end <= pos)
+            break;
+        pos = end;
     }
+    e = ERR_peek_last_error();
+    kb->damaged = rc == CV_OK && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+        ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
     ERR_clear_error();
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_clear_free(data, n > 0 ? (size_t)n : 0);
     BIO_free(bio);
-    return ok;
+    return rc;
 }
 
 /*
@@ -228,10 +382,10 @@ enum cv_code
 cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
     const char *pass, EVP_PKEY **keyp, char *detail, size_t dlen)
 {
-    enum cv_code rc = CV_UNREADABLE_KEY, itercode = CV_OK;
+    enum cv_code rc;
     struct pw pw = { pass };
+    struct keyblock kb;
     BIO *bio = NULL;
-    int encrypted, sound = 0;
 
     *keyp = NULL;
     detail[0] = '\0';
@@ -249,17 +403,24 @@ cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
             "no PEM private key block found");
         return CV_UNREADABLE_KEY;
     }
-    encrypted = has(buf, len, "ENCRYPTED");
-    if (encrypted && pass == NULL) {
+    if ((rc = pem_key_scan(buf, len, &kb, detail, dlen)) != CV_OK)
+        return rc;
+    if (kb.end == 0) {
+        snprintf(detail, dlen, "%s", !kb.damaged ?
+            "no PEM private key block found" :
+            has(buf, len, "ENCRYPTED") ? "the encrypted PEM private key is "
+            "damaged (cut short or altered)" : "the PEM private key cannot "
+            "be decoded");
+        return CV_UNREADABLE_KEY;
+    }
+    rc = CV_UNREADABLE_KEY;
+    if (kb.encrypted && pass == NULL) {
         snprintf(detail, dlen, "the key is encrypted and no passphrase "
             "was given");
         return CV_PASSPHRASE_MISMATCH;
     }
-    if (encrypted) {
-        sound = pem_block_sound(buf, len, &itercode, detail, dlen);
-        if (itercode != CV_OK)
-            return itercode;
-    }
+    buf += kb.start;
+    len = kb.end - kb.start;
     if (ctx != NULL &&
         (*keyp = pem_key_reused_decoder(ctx, buf, len, &pw)) != NULL)
         return CV_OK;
@@ -269,11 +430,11 @@ cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
     if (*keyp != NULL) {
         rc = CV_OK;
         ERR_clear_error();
-    } else if (encrypted && sound) {
+    } else if (kb.encrypted && kb.sound) {
         rc = CV_PASSPHRASE_MISMATCH;
         set_detail(detail, dlen, "the key cannot be decrypted with this "
             "passphrase");
-    } else if (encrypted)
+    } else if (kb.encrypted)
         set_detail(detail, dlen, "the encrypted PEM private key is damaged "
             "(cut short or altered)");
     else
@@ -364,6 +525,248 @@ read_certs(const uint8_t *buf, size_t len, STACK_OF(X509) *out,
     return n;
 }
 
+/*
+ * Reading a PKCS#12 file as PKCS12_parse() does, but pricing every key
+ * derivation before it runs: first all that can be seen without a key
+ * (the MAC, each encrypted part, key bags in plain parts), then, once an
+ * encrypted part is decrypted, the key bags found in it.
+ */
+struct p12 {
+    const char *pass;           /* the one the MAC verified */
+    int passlen;
+    int pricing;                /* 1: price only, decrypt nothing */
+    int key_priced;             /* pricing: a key bag was seen */
+    int in_encrypted;           /* decoding: inside an encrypted part */
+    struct kdf k;
+    EVP_PKEY *key;              /* the first key bag's */
+    STACK_OF(X509) *certs;      /* every certificate bag's, in order */
+    enum cv_code rc;            /* CV_OK until something fails */
+    char *detail;
+    size_t dlen;
+};
+
+#define P12_MAX_NEST 8          /* safe contents within safe contents */
+
+/* Fails the walk with code and a detail (OpenSSL's reason added). */
+static int
+p12_fail(struct p12 *w, enum cv_code code, const char *what)
+{
+    w->rc = code;
+    set_detail(w->detail, w->dlen, what);
+    return 0;
+}
+
+/* A shrouded key bag: priced, or decrypted (the first key only). */
+static int
+p12_shrouded(struct p12 *w, const PKCS12_SAFEBAG *bag)
+{
+    PKCS8_PRIV_KEY_INFO *inf;
+
+    if (w->pricing ? w->key_priced : w->key != NULL)
+        return 1;               /* never decrypted: the first key counts */
+    if ((w->pricing || w->in_encrypted) && !p8_charge(&w->k,
+        PKCS12_SAFEBAG_get0_pkcs8(bag), "the PKCS#12 file's key "
+        "encryption", w->detail, w->dlen)) {
+        w->rc = CV_UNREADABLE_CRT;
+        return 0;
+    }
+    if (w->pricing) {
+        w->key_priced = 1;
+        return 1;
+    }
+    if ((inf = PKCS12_decrypt_skey(bag, w->pass, w->passlen)) == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 file's key "
+            "cannot be decrypted");
+    w->key = EVP_PKCS82PKEY(inf);
+    PKCS8_PRIV_KEY_INFO_free(inf);
+    if (w->key == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 file's key "
+            "cannot be decoded");
+    return 1;
+}
+
+static int
+p12_bags(struct p12 *w, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
+{
+    const PKCS12_SAFEBAG *bag;
+    X509 *x;
+    int i;
+
+    for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+        bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        switch (PKCS12_SAFEBAG_get_nid(bag)) {
+        case NID_keyBag:
+            if (w->pricing)
+                w->key_priced = 1;
+            else if (w->key == NULL && (w->key = EVP_PKCS82PKEY(
+                PKCS12_SAFEBAG_get0_p8inf(bag))) == NULL)
+                return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 "
+                    "file's key cannot be decoded");
+            break;
+        case NID_pkcs8ShroudedKeyBag:
+            if (!p12_shrouded(w, bag))
+                return 0;
+            break;
+        case NID_certBag:
+            if (w->pricing ||
+                PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate)
+                break;
+            if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL)
+                return p12_fail(w, CV_UNREADABLE_CRT, "a certificate of "
+                    "the PKCS#12 file cannot be decoded");
+            if (!sk_X509_push(w->certs, x)) {
+                X509_free(x);
+                return p12_fail(w, CV_VALIDATION_FAILED, "out of memory");
+            }
+            break;
+        case NID_safeContentsBag:
+            if (depth >= P12_MAX_NEST)
+                return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 "
+                    "file nests its contents too deep");
+            if (!p12_bags(w, PKCS12_SAFEBAG_get0_safes(bag), depth + 1))
+                return 0;
+            break;
+        default:
+            break;              /* CRL and secret bags: not ours */
+        }
+    }
+    return 1;
+}
+
+/* An encrypted part: priced (pricing), or decrypted into *bagsp. */
+static int
+p12_encrypted(struct p12 *w, PKCS7 *p7, STACK_OF(PKCS12_SAFEBAG) **bagsp)
+{
+    if (p7->d.encrypted == NULL || p7->d.encrypted->enc_data == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "an encrypted part of the "
+            "PKCS#12 file cannot be decoded");
+    if (w->pricing) {
+        if (kdf_charge(&w->k, p7->d.encrypted->enc_data->algorithm,
+            "the PKCS#12 file's certificate encryption", w->detail,
+            w->dlen))
+            return 1;
+        w->rc = CV_UNREADABLE_CRT;
+        return 0;
+    }
+    if ((*bagsp = PKCS12_unpack_p7encdata(p7, w->pass, w->passlen)) == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "an encrypted part of the "
+            "PKCS#12 file cannot be decrypted");
+    return 1;
+}
+
+/* Every part of the file, as w->pricing says. */
+static int
+p12_parts(struct p12 *w, PKCS12 *p12)
+{
+    STACK_OF(PKCS7) *parts = PKCS12_unpack_authsafes(p12);
+    STACK_OF(PKCS12_SAFEBAG) *bags;
+    PKCS7 *p7;
+    int i, ok = 1;
+
+    if (parts == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 file's "
+            "contents cannot be decoded");
+    for (i = 0; i < sk_PKCS7_num(parts) && ok; i++) {
+        p7 = sk_PKCS7_value(parts, i);
+        bags = NULL;
+        w->in_encrypted = 0;
+        switch (OBJ_obj2nid(p7->type)) {
+        case NID_pkcs7_data:
+            if ((bags = PKCS12_unpack_p7data(p7)) == NULL)
+                ok = p12_fail(w, CV_UNREADABLE_CRT, "a part of the "
+                    "PKCS#12 file cannot be decoded");
+            break;
+        case NID_pkcs7_encrypted:
+            ok = p12_encrypted(w, p7, &bags);
+            w->in_encrypted = 1;
+            break;
+        default:
+            break;              /* enveloped (public key): not supported */
+        }
+        if (ok && bags != NULL)
+            ok = p12_bags(w, bags, 0);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    sk_PKCS7_pop_free(parts, PKCS7_free);
+    return ok;
+}
+
+/* Prices the MAC; with no passphrase, two are tried (see p12_mac()). */
+static int
+p12_mac_price(struct p12 *w, PKCS12 *p12, const char *pass)
+{
+    const ASN1_INTEGER *it = NULL;
+
+    if (!PKCS12_mac_present(p12))
+        return 1;
+    PKCS12_get0_mac(NULL, NULL, NULL, &it, p12);
+    w->k.what = "the PKCS#12 file's integrity check (MAC)";
+    w->k.scrypt = 0;
+    /* no count: 1 (RFC 7292) */
+    if (kdf_charge_rounds(&w->k, it != NULL ? int_u64(it) : 1,
+        pass == NULL ? 2 : 1, w->detail, w->dlen))
+        return 1;
+    w->rc = CV_UNREADABLE_CRT;
+    return 0;
+}
+
+/*
+ * Verifies the (priced) MAC: with no passphrase, the empty one is tried
+ * too, as PKCS12_parse() does; w->pass becomes the one that verified.
+ * 1, or 0 with w->rc and the detail set.
+ */
+static int
+p12_mac(struct p12 *w, PKCS12 *p12, const char *pass)
+{
+    w->pass = pass;
+    w->passlen = pass != NULL ? (int)strlen(pass) : 0;
+    if (!PKCS12_mac_present(p12))
+        return 1;
+    if (pass != NULL && PKCS12_verify_mac(p12, pass, -1))
+        return 1;
+    if (pass == NULL && PKCS12_verify_mac(p12, NULL, 0))
+        return 1;
+    if (pass == NULL && PKCS12_verify_mac(p12, "", 0)) {
+        w->pass = "";
+        return 1;
+    }
+    ERR_clear_error();
+    w->rc = CV_PASSPHRASE_MISMATCH;
+    snprintf(w->detail, w->dlen, "%s", pass == NULL ?
+        "the PKCS#12 file is protected and no passphrase was given" :
+        "the PKCS#12 file's integrity check fails with this passphrase");
+    return 0;
+}
+
+/*
+ * The leaf is the certificate that matches the key, the others are extras
+ * (taken from the last, as PKCS12_parse() does).
+ */
+static int
+p12_split(struct p12 *w, X509 **leafp, STACK_OF(X509) **extrap)
+{
+    X509 *x;
+
+    if ((*extrap = sk_X509_new_null()) == NULL)
+        return p12_fail(w, CV_VALIDATION_FAILED, "out of memory");
+    while ((x = sk_X509_pop(w->certs)) != NULL) {
+        if (w->key != NULL && *leafp == NULL &&
+            X509_check_private_key(x, w->key) == 1) {
+            *leafp = x;
+            continue;
+        }
+        ERR_clear_error();
+        if (!sk_X509_push(*extrap, x)) {
+            X509_free(x);
+            return p12_fail(w, CV_VALIDATION_FAILED, "out of memory");
+        }
+    }
+    if (*leafp == NULL)
+        return p12_fail(w, CV_UNREADABLE_CRT, "the PKCS#12 file holds no "
+            "readable certificate");
+    return 1;
+}
+
 static enum cv_code
 crt_from_p12(const uint8_t *buf, size_t len, const char *pass, X509 **leafp,
     STACK_OF(X509) **extrap, EVP_PKEY **p12keyp, char *detail, size_t dlen,
@@ -371,7 +774,7 @@ crt_from_p12(const uint8_t *buf, size_t len, const char *pass, X509 **leafp,
 {
     const unsigned char *p = buf;
     PKCS12 *p12 = NULL;
-    enum cv_code rc = CV_UNREADABLE_CRT;
+    struct p12 w;
 
     *is_p12 = 0;
     if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
@@ -379,37 +782,37 @@ crt_from_p12(const uint8_t *buf, size_t len, const char *pass, X509 **leafp,
         return CV_UNREADABLE_CRT;
     }
     *is_p12 = 1;
-    if (PKCS12_mac_present(p12)) {
-        const ASN1_INTEGER *it = NULL;
-        long iter;
-
-        PKCS12_get0_mac(NULL, NULL, NULL, &it, p12);
-        iter = it != NULL ? ASN1_INTEGER_get(it) : 1;
-        if (iter < 0 || iter > CV_MAX_KDF_ITER) {
-            snprintf(detail, dlen, "the PKCS#12 file asks for more than "
-                "%ld key derivation rounds", CV_MAX_KDF_ITER);
-            goto out;
-        }
-    }
-    if (PKCS12_mac_present(p12) &&
-        !PKCS12_verify_mac(p12, pass, pass ? -1 : 0) &&
-        !(pass == NULL && PKCS12_verify_mac(p12, "", 0))) {
-        ERR_clear_error();
-        snprintf(detail, dlen, "%s", pass == NULL ?
-            "the PKCS#12 file is protected and no passphrase was given" :
-            "the PKCS#12 file's integrity check fails with this passphrase");
-        rc = CV_PASSPHRASE_MISMATCH;
+    memset(&w, 0, sizeof(w));
+    kdf_init(&w.k);
+    w.detail = detail;
+    w.dlen = dlen;
+    if ((w.certs = sk_X509_new_null()) == NULL) {
+        w.rc = CV_VALIDATION_FAILED;
+        snprintf(detail, dlen, "out of memory");
         goto out;
     }
-    if (!PKCS12_parse(p12, pass, p12keyp, leafp, extrap) || *leafp == NULL) {
-        set_detail(detail, dlen, "the PKCS#12 file holds no readable "
-            "certificate");
+    /* priced whole first; then the MAC; then decrypted */
+    w.pricing = 1;
+    if (!p12_mac_price(&w, p12, pass) || !p12_parts(&w, p12))
         goto out;
+    w.pricing = 0;
+    if (p12_mac(&w, p12, pass) && p12_parts(&w, p12) &&
+        p12_split(&w, leafp, extrap)) {
+        *p12keyp = w.key;
+        w.key = NULL;
     }
-    rc = CV_OK;
 out:
+    if (w.rc != CV_OK) {
+        X509_free(*leafp);
+        sk_X509_pop_free(*extrap, X509_free);
+        *leafp = NULL;
+        *extrap = NULL;
+    }
+    ERR_clear_error();
+    EVP_PKEY_free(w.key);
+    sk_X509_pop_free(w.certs, X509_free);
     PKCS12_free(p12);
-    return rc;
+    return w.rc;
 }
 
 enum cv_code

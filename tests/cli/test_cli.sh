@@ -158,7 +158,8 @@ run unreadable_chain 1 "unreadable_chain chain_untrusted?" - --crt "$F/good.pem"
 run missing_field/key 1 missing_field - --crt "$F/good.pem" --chain "$F/chain.pem" $OFF
 run bad_name 1 bad_name - --crt "$F/good.pem" $G $OFF --name "bad/name"
 run "good name" 0 - - --crt "$F/good.pem" $G $OFF --name "Sensor cert_2026-11.a"
-run validation_failed/strict-akid-critical 1 validation_failed - --crt "$F/akid-critical.pem" $G $OFF
+run unhandled_critical_extension/akid-critical 1 unhandled_critical_extension - --crt "$F/akid-critical.pem" $G $OFF
+run "unhandled_critical_extension/akid-critical, validation=none" 0 - unhandled_critical_extension --crt "$F/akid-critical.pem" $G $OFF --validation none
 run three-at-once 1 "expired weak_key subject_incomplete" - --crt "$F/three.pem" --key "$F/weak1024.key" --chain "$F/chain.pem" $OFF
 
 # ---- warnings ----
@@ -232,7 +233,7 @@ msg chain_untrusted "Cannot validate chain of trust. The provided Certificate an
 msg expired "This SSL certificate has expired and isn't considered valid." --crt "$F/expired.pem" $G $OFF
 msg revoked "This certificate has been revoked by the CRL and can't be trusted for a secure connection" --crt "$F/revoked.pem" $G $OFF
 msg crl_unreachable "The CRL (Certificate Revocation List) location is not reachable. Verify the URL can be accessed from this appliance" --crt "$F/good.pem" $G --crl-file "$F/root.crl"
-msg validation_failed "Certificate validation failed" --crt "$F/akid-critical.pem" $G $OFF
+msg unhandled_critical_extension "A certificate of the chain has an extension marked critical that this appliance cannot process, so it cannot be trusted" --crt "$F/akid-critical.pem" $G $OFF
 
 # ---- usage and I/O errors: exit 2, a message on stderr, nothing on stdout
 # usage_err NAME STDERR-PATTERN ARGS...

@@ -133,6 +133,9 @@ verdict() {
         map(.code) | join(" "))"'
 }
 
+# The servers are on 127.0.0.1: loopback is allowed but in one case.
+LOOPBACK=(--crl-allow-loopback)
+
 # run NAME EXIT ERRORS WARNINGS MAX_MS CRT [ARGS...]: runs certdialog-check
 # on CRT with good.key, chain.pem, the test CA, root.crl for the
 # intermediate, the time now and the short timeout, plus ARGS.  ERRORS and
@@ -146,7 +149,8 @@ run() {
     "${WRAP[@]}" "$CHECK" --ca-file "$F/root.pem" --at "$EPOCHSECONDS" \
         --hostname sensor.contoso.com --key "$F/good.key" \
         --chain "$F/chain.pem" --crl-file "$F/root.crl" \
-        --crl-timeout "$TIMEOUT" --crt "$crt" "$@" >"$out" 2>"$err"
+        --crl-timeout "$TIMEOUT" "${LOOPBACK[@]}" --crt "$crt" "$@" \
+        >"$out" 2>"$err"
     rc=$?
     elapsed=$(($(ms) - t0))
     [ "$rc" = "$want" ] || why="$why; exit $rc, wanted $want"
@@ -240,6 +244,9 @@ add_case "closed port" 404 1 crl_unreachable "$FAST_MAX"
 add_case "--no-crl does not fetch" hang 0 - "$FAST_MAX"
 add_case "--crl-timeout 1" hang 1 crl_unreachable 2500
 add_case "--crl-proxy" file 0 - "$FAST_MAX" --file "$F/int.crl"
+# without --crl-allow-loopback, 127.0.0.1 is never connected to
+add_case "loopback refused" file 1 crl_unreachable "$FAST_MAX" \
+    --file "$F/int.crl"
 
 for i in "${!c_name[@]}"; do
     await_port "${c_num[$i]}" "${c_pid[$i]}"
@@ -263,9 +270,11 @@ for i in "${!c_name[@]}"; do
     --no-crl*) args=(--no-crl) ;;
     --crl-timeout*) args=(--crl-timeout 1) ;;
     --crl-proxy) continue ;;
+    "loopback refused") LOOPBACK=() ;;
     esac
     run "$name" "${c_exit[$i]}" "${c_errs[$i]}" - "${c_max[$i]}" \
         "$tmp/leaf.$i.pem" "${args[@]}"
+    LOOPBACK=(--crl-allow-loopback)
     case $name in
     "closed port")
         # the documented message, and the URL in the detail
@@ -284,6 +293,15 @@ for i in "${!c_name[@]}"; do
         c=$(file_text "${c_count[$i]}")
         if [ "$c" = 2 ]; then pass "one request per process"
         else fail "one request per process" "server asked $c times"; fi
+        ;;
+    "loopback refused")
+        c=$(file_text "${c_count[$i]}")
+        if [ "$c" = 0 ] && jtrue "$tmp/out.json" 'any(.errors[];
+            .code == "crl_unreachable" and (.detail | strings |
+            contains("loopback")))'
+        then pass "loopback refused: not asked, the detail says why"
+        else fail "loopback refused: not asked, the detail says why" \
+            "asked $c times" "$tmp/out.json"; fi
         ;;
     --no-crl*)
         c=$(file_text "${c_count[$i]}")

@@ -151,7 +151,7 @@ start_stack() {
     CERTDIALOG_EXTRA_USER="operator:$pass2" \
     CERTDIALOG_HOSTNAME=sensor.contoso.com CERTDIALOG_BUILDDIR=$build \
     CERTDIALOG_FCGI_WRAPPER=${CD_FCGI_WRAPPER:-} \
-    CERTDIALOG_SETTINGS_EXTRA="\"ca_file\": \"$fixtures/root.pem\"" \
+    CERTDIALOG_SETTINGS_EXTRA="\"ca_file\": \"$fixtures/root.pem\", \"crl_allow_loopback\": 1" \
     TMPDIR=$tmp/tmpdir \
         $setsid "${BASH:-bash}" "$src/scripts/serve" >"$tmp/serve.log" 2>&1 \
         </dev/null &

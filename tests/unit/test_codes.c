@@ -91,6 +91,8 @@ static const struct {
     { CV_POLICY, "policy", CV_ERROR },
     { CV_MISSING_KEY_IDENTIFIER, "missing_key_identifier", CV_ERROR },
     { CV_MALFORMED_CERTIFICATE, "malformed_certificate", CV_ERROR },
+    { CV_UNHANDLED_CRITICAL_EXTENSION, "unhandled_critical_extension",
+      CV_ERROR },
 };
 
 /* ---- the table as a whole ---- */

@@ -382,6 +382,7 @@ validate_url(const char *url, const ASN1_INTEGER *serial, int timeout,
     opt.hostname = "sensor.contoso.com";
     opt.fetch.timeout = timeout;
     opt.fetch.max_size = max_size;
+    opt.fetch.allow_loopback = 1;   /* the servers are on 127.0.0.1 */
     opt.offline_crls = st.offline;
     t0 = now_s();
     rep = cv_validate(st.ctx, &in, &opt);
@@ -546,7 +547,7 @@ static enum cv_fetch_result
 fetch(const char *mode, const char *fixture, X509_CRL **crlp, char *detail,
     size_t dlen, double *elapsed)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
     char url[256], file[512];
     enum cv_fetch_result fr;
     double t0;
@@ -630,7 +631,7 @@ test_cv_crl_fetch_http_404(void **state)
 static void
 test_cv_crl_fetch_http_not_http(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
     X509_CRL *crl = NULL;
     char detail[512];
 
@@ -648,7 +649,7 @@ test_cv_crl_fetch_http_not_http(void **state)
 static void
 test_cv_crl_fetch_http_proxy(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL };
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
     X509_CRL *crl = NULL;
     char detail[512], proxy[64], file[512];
 
@@ -1022,6 +1023,194 @@ test_cv_validate_crl_forged_not_cached(void **state)
     cv_report_free(rep);
 }
 
+/* ---- addresses CRLs are never fetched from (issue 12, finding 8) ---- */
+
+/*
+ * Loopback is refused unless allowed, by the address the name resolves
+ * to, before any connection: the server running there is never asked.
+ */
+static void
+test_cv_crl_fetch_http_loopback_denied(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 0 };
+    static const char *const hosts[] = { "127.0.0.1", "localhost",
+        "127.1.2.3" };
+    X509_CRL *crl = NULL;
+    char detail[512], url[256], file[512];
+    size_t i;
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl-lo", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        snprintf(url, sizeof(url), "http://%s:%d/int.crl", hosts[i],
+            srv.port);
+        assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+            sizeof(detail)), CV_FETCH_UNREACHABLE);
+        assert_null(crl);
+        if (strstr(detail, "loopback") == NULL ||
+            strstr(detail, "not fetched") == NULL)
+            fail_msg("%s: detail \"%s\"", url, detail);
+    }
+    assert_int_equal(server_count(), 0);
+    /* allowed (as every other test here): fetched */
+    fo.allow_loopback = 1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/int.crl", srv.port);
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_OK);
+    X509_CRL_free(crl);
+    assert_int_equal(server_count(), 1);
+}
+
+/*
+ * Link-local (cloud metadata), unspecified, multicast, reserved, also
+ * inside IPv6: refused at once, loopback allowed or not; private ranges
+ * are not refused (the attempt fails otherwise).
+ */
+static void
+test_cv_crl_fetch_http_denied_ranges(void **state)
+{
+    static const struct {
+        const char *host;
+        const char *why;
+    } denied[] = {
+        { "169.254.169.254", "link-local" },
+        { "169.254.0.1", "link-local" },
+        { "[fe80::1]", "link-local" },
+        { "[fe80::a9fe:a9fe]", "link-local" },
+        { "[::ffff:169.254.169.254]", "link-local" },
+        { "[64:ff9b::a9fe:a9fe]", "link-local" },
+        { "[fd00:ec2::254]", "metadata" },
+        { "0.0.0.0", "unspecified" },
+        { "[::]", "unspecified" },
+        { "224.0.0.1", "multicast" },
+        { "239.255.255.250", "multicast" },
+        { "[ff02::1]", "multicast" },
+        { "255.255.255.255", "broadcast" },
+        { "[::ffff:127.0.0.1]", "loopback" },
+        { "[::1]", "loopback" },
+    };
+    struct cv_fetch_opts fo = { 1, SMALL_MAX, NULL, 0 };
+    X509_CRL *crl = NULL;
+    char detail[512], url[256];
+    size_t i;
+    double t0, el;
+    int lo;
+
+    (void)state;
+    for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+        lo = strcmp(denied[i].why, "loopback") == 0;
+        fo.allow_loopback = !lo;
+        snprintf(url, sizeof(url), "http://%s/x.crl", denied[i].host);
+        t0 = now_s();
+        assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+            sizeof(detail)), CV_FETCH_UNREACHABLE);
+        el = now_s() - t0;
+        assert_null(crl);
+        if (strstr(detail, denied[i].why) == NULL ||
+            strstr(detail, "not fetched") == NULL)
+            fail_msg("%s: detail \"%s\"", url, detail);
+        expect_elapsed_max(url, el, FAST);
+    }
+    /* 10.0.0.0/8 is tried (nothing listens on this documentation-like
+     * address, so it fails some other way within the 1 s timeout) */
+    snprintf(url, sizeof(url), "http://10.255.255.1:1/x.crl");
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_UNREACHABLE);
+    if (strstr(detail, "not fetched") != NULL)
+        fail_msg("a private address was refused: %s", detail);
+}
+
+/* A redirect to a denied address is refused like the address itself. */
+static void
+test_cv_crl_fetch_http_redirect_denied(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    X509_CRL *crl = NULL;
+    char detail[512], url[256];
+
+    (void)state;
+    server_start_into(&srv, "redirect", NULL,
+        "http://169.254.169.254/latest/meta-data/");
+    server_url(url, sizeof(url));
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    if (strstr(detail, "link-local") == NULL)
+        fail_msg("redirect to 169.254.169.254: detail \"%s\"", detail);
+    assert_int_equal(server_count(), 1);
+}
+
+/*
+ * Through a proxy, the URL's host is judged here (the proxy would reach
+ * it): the proxy is never asked for a denied one.
+ */
+static void
+test_cv_crl_fetch_http_proxy_denied(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    X509_CRL *crl = NULL;
+    char detail[512], proxy[64], file[512];
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl-proxy", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+    snprintf(proxy, sizeof(proxy), "127.0.0.1:%d", srv.port);
+    fo.proxy = proxy;
+    assert_int_equal(cv_crl_fetch_http("http://169.254.169.254/int.crl",
+        &fo, NULL, &crl, detail, sizeof(detail)), CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    if (strstr(detail, "link-local") == NULL)
+        fail_msg("through a proxy: detail \"%s\"", detail);
+    assert_int_equal(server_count(), 0);
+}
+
+/* The engine: a leaf whose DP is on the loopback, not allowed. */
+static void
+test_cv_validate_crl_loopback_denied(void **state)
+{
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    const struct cv_finding *f = NULL;
+    char url[256], file[512];
+    uint8_t *crt;
+    size_t n, i;
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/crl-eng", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+    server_url(url, sizeof(url));
+    crt = make_leaf(url, NULL, &n);
+    memset(&in, 0, sizeof(in));
+    in.key = st.key;
+    in.key_len = st.key_len;
+    in.crt = crt;
+    in.crt_len = n;
+    in.chain = st.chain;
+    in.chain_len = st.chain_len;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = st.at;
+    opt.use_crl = 1;
+    opt.hostname = "sensor.contoso.com";
+    opt.fetch.timeout = CRL_TIMEOUT;
+    opt.offline_crls = st.offline;
+    rep = cv_validate(st.ctx, &in, &opt);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    for (i = 0; i < rep->n_findings && f == NULL; i++)
+        if (rep->findings[i].code == CV_CRL_UNREACHABLE)
+            f = &rep->findings[i];
+    assert_non_null(f);
+    assert_non_null(f->detail);
+    assert_non_null(strstr(f->detail, "loopback"));
+    assert_int_equal(server_count(), 0);
+    cv_report_free(rep);
+    free(crt);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1034,6 +1223,11 @@ main(void)
         T(test_cv_crl_fetch_http_404),
         T(test_cv_crl_fetch_http_not_http),
         T(test_cv_crl_fetch_http_proxy),
+        T(test_cv_crl_fetch_http_loopback_denied),
+        T(test_cv_crl_fetch_http_denied_ranges),
+        T(test_cv_crl_fetch_http_redirect_denied),
+        T(test_cv_crl_fetch_http_proxy_denied),
+        T(test_cv_validate_crl_loopback_denied),
         T(test_cv_validate_crl_good),
         T(test_cv_validate_crl_revoked),
         T(test_cv_validate_crl_stale),

@@ -345,8 +345,9 @@ static const struct ecase cases[] = {
       "sensor.contoso.com" },
     { "crl_unreachable", R("good.pem", G, "root.crl"),
       { CV_CRL_UNREACHABLE }, { 0 }, "crt", URL_INT },
-    { "validation_failed/akid-critical", R("akid-critical.pem", G, OFF),
-      { CV_VALIDATION_FAILED }, { 0 }, NULL, NULL },
+    { "unhandled_critical_extension/akid-critical",
+      R("akid-critical.pem", G, OFF), { CV_UNHANDLED_CRITICAL_EXTENSION },
+      { 0 }, "crt", "Authority Key Identifier (2.5.29.35)" },
     /* OpenSSL's verify errors, each named */
     { "missing_key_identifier", NOCRL("no-akid.pem", G),
       { CV_MISSING_KEY_IDENTIFIER }, { 0 }, "crt", "Authority Key" },
@@ -497,9 +498,9 @@ static const struct ecase cases[] = {
     { "none/charset-blocks", { "good.pem", "good-pbes2.key", "chain.pem",
       "badchars.txt", NULL, OFF, 1, CV_VALIDATION_NONE, HOST, NULL },
       { CV_PASSPHRASE_CHARSET }, { 0 }, "passphrase", NULL },
-    { "none/akid-critical-blocks", { "akid-critical.pem", G, NULL, NULL,
-      OFF, 1, CV_VALIDATION_NONE, HOST, NULL }, { CV_VALIDATION_FAILED },
-      { 0 }, NULL, NULL },
+    { "none/akid-critical-warns", { "akid-critical.pem", G, NULL, NULL,
+      OFF, 1, CV_VALIDATION_NONE, HOST, NULL }, { 0 },
+      { CV_UNHANDLED_CRITICAL_EXTENSION }, "crt", "sensor.contoso.com" },
 };
 
 static void
@@ -540,7 +541,13 @@ test_engine_case(void **state)
     cv_report_free(rep);
 }
 
-/* The table produces every code of the engine's message table. */
+/*
+ * The table produces every code of the engine's message table, but
+ * validation_failed: it is left for the engine's own failures (out of
+ * memory, an OpenSSL verify error no rule names; docs/API.md "Codes"), and
+ * no file makes it on purpose since unhandled critical extensions have
+ * their own code.
+ */
 static void
 test_engine_cases_cover_every_code(void **state)
 {
@@ -555,6 +562,7 @@ test_engine_cases_cover_every_code(void **state)
             covered[cases[i].errs[j]] = 1;
             covered[cases[i].warns[j]] = 1;
         }
+    covered[CV_VALIDATION_FAILED] = 1;
     for (c = CV_OK + 1; c < CV_CODE_COUNT; c++)
         if (!covered[c])
             fail_msg("no test case produces %s", cv_code_name(c));

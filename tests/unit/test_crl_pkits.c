@@ -1,0 +1,743 @@
+/*
+ * test_crl_pkits.c - the CRL cases NIST PKITS covers, made here with
+ * OpenSSL's APIs (the keys are the fixtures' RSA-2048 keys: no key is
+ * generated): an indirect CRL, a delta CRL, a separate CRL-signing key, a
+ * critical unknown CRL extension, a CRL signer without cRLSign, a revoked
+ * certificate under a self-issued CA (key rollover), and an issuing
+ * distribution point that leaves the certificate out.
+ *
+ * Each case says what OpenSSL's own verifier gives with CRL checking
+ * (X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL | EXTENDED_CRL_SUPPORT |
+ * USE_DELTAS, as `openssl verify -crl_check_all -extended_crl
+ * -use_deltas`), checks that OpenSSL does give it for the files made, and
+ * then checks the engine's answer (validate/crl.c, offline CRLs as
+ * `certdialog-check --crl-file` gives them): revoked, crl_invalid, or
+ * nothing.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/bio.h>
+#include <openssl/conf.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cv.h"
+#define CD_FIXTURE_CMOCKA
+#include "fixture.h"
+
+#define DAY 86400L
+
+static time_t now;
+static char tmpdir[256];
+static CONF *conf;              /* sections the extensions refer to */
+
+/* Sections for the extensions that need more than one line. */
+static const char conf_text[] =
+    "[dp_indirect]\n"
+    "fullname = URI:http://crl.example/indirect.crl\n"
+    "CRLissuer = dirName:dn_crl_issuer\n"
+    "[dn_crl_issuer]\n"
+    "C = US\nO = PKITS Test\nOU = PKITS Lab\nCN = PKITS Indirect CRL Issuer\n"
+    "[idp_indirect]\n"
+    "fullname = URI:http://crl.example/indirect.crl\n"
+    "indirectCRL = TRUE\n"
+    "[idp_only_ca]\n"
+    "onlyCA = TRUE\n"
+    "[idp_other]\n"
+    "fullname = URI:http://crl.example/other.crl\n";
+
+static int
+group_setup(void **state)
+{
+    BIO *b = BIO_new_mem_buf(conf_text, -1);
+    const char *t = getenv("TMPDIR");
+    long eline = 0;
+
+    (void)state;
+    now = time(NULL);
+    if (b == NULL || (conf = NCONF_new(NULL)) == NULL ||
+        NCONF_load_bio(conf, b, &eline) <= 0) {
+        fprintf(stderr, "config line %ld\n", eline);
+        return -1;
+    }
+    BIO_free(b);
+    snprintf(tmpdir, sizeof(tmpdir), "%s/test_crl_pkits.XXXXXX",
+        t != NULL && *t != '\0' ? t : "/tmp");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    char path[512];
+
+    (void)state;
+    NCONF_free(conf);
+    cd_fixture_blobs_free();
+    snprintf(path, sizeof(path), "%s/root.pem", tmpdir);
+    unlink(path);
+    rmdir(tmpdir);
+    return 0;
+}
+
+/* ---- making certificates and CRLs ---- */
+
+/* "C=US, O=PKITS Test, CN=cn" */
+static X509_NAME *
+dn(const char *cn)
+{
+    X509_NAME *n = X509_NAME_new();
+
+    assert_non_null(n);
+    assert_int_equal(X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+        (const unsigned char *)"US", -1, -1, 0), 1);
+    assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+        (const unsigned char *)"PKITS Test", -1, -1, 0), 1);
+    assert_int_equal(X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
+        (const unsigned char *)"PKITS Lab", -1, -1, 0), 1);
+    assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+        (const unsigned char *)cn, -1, -1, 0), 1);
+    return n;
+}
+
+/* One extension "name = value" (a section of conf_text by @name). */
+static X509_EXTENSION *
+ext(X509V3_CTX *v3, const char *name, const char *value)
+{
+    X509_EXTENSION *e = X509V3_EXT_nconf(conf, v3, name, value);
+
+    if (e == NULL)
+        fail_msg("extension %s = %s", name, value);
+    return e;
+}
+
+/*
+ * A certificate for cn with key, issued by issuer (NULL: itself) with
+ * ikey; exts: "name", "value" pairs, NULL-terminated.
+ */
+static X509 *
+cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+    long serial, ...)
+{
+    X509 *x = X509_new();
+    X509_NAME *n = dn(cn);
+    X509V3_CTX v3;
+    X509_EXTENSION *e;
+    const char *name, *value;
+    va_list ap;
+
+    assert_non_null(x);
+    assert_int_equal(X509_set_version(x, 2), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+    assert_int_equal(X509_set_subject_name(x, n), 1);
+    assert_int_equal(X509_set_issuer_name(x, issuer != NULL ?
+        X509_get_subject_name(issuer) : n), 1);
+    assert_non_null(X509_time_adj_ex(X509_getm_notBefore(x), -30, 0, &now));
+    assert_non_null(X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, &now));
+    assert_int_equal(X509_set_pubkey(x, key), 1);
+    X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+    X509V3_set_nconf(&v3, conf);
+    va_start(ap, serial);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        value = va_arg(ap, const char *);
+        e = ext(&v3, name, value);
+        assert_int_equal(X509_add_ext(x, e, -1), 1);
+        X509_EXTENSION_free(e);
+    }
+    va_end(ap);
+    assert_true(X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) > 0);
+    X509_NAME_free(n);
+    return x;
+}
+
+/* A CA certificate: key usage as given ("keyCertSign, cRLSign"). */
+static X509 *
+ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+    long serial, const char *ku)
+{
+    char kuv[128];
+
+    snprintf(kuv, sizeof(kuv), "critical, %s", ku);
+    return cert(cn, key, issuer, ikey, serial,
+        "basicConstraints", "critical, CA:TRUE",
+        "keyUsage", kuv,
+        "subjectKeyIdentifier", "hash",
+        "authorityKeyIdentifier", "keyid:always", NULL);
+}
+
+/*
+ * The leaf: good.key, a TLS server, its CRL DP as given ("URI:..."), a
+ * freshestCRL pointer (where delta CRLs are) unless NULL.
+ */
+static X509 *
+leaf_cert_delta(X509 *issuer, EVP_PKEY *ikey, long serial, const char *dp,
+    const char *freshest)
+{
+    EVP_PKEY *key = fx_key("good.key");
+    X509 *x = cert("sensor.contoso.com", key, issuer, ikey, serial,
+        "basicConstraints", "critical, CA:FALSE",
+        "keyUsage", "critical, digitalSignature, keyEncipherment",
+        "extendedKeyUsage", "serverAuth",
+        "subjectAltName", "DNS:sensor.contoso.com",
+        "authorityKeyIdentifier", "keyid:always",
+        "crlDistributionPoints", dp,
+        freshest != NULL ? "freshestCRL" : NULL, freshest, NULL);
+
+    EVP_PKEY_free(key);
+    return x;
+}
+
+static X509 *
+leaf_cert(X509 *issuer, EVP_PKEY *ikey, long serial, const char *dp)
+{
+    return leaf_cert_delta(issuer, ikey, serial, dp, NULL);
+}
+
+/*
+ * A CRL as a reader gets it: OpenSSL works out its issuing distribution
+ * point, key identifier, delta base and critical extensions when it
+ * decodes one, not for a CRL built in memory.
+ */
+static X509_CRL *
+reread_crl(X509_CRL *c)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    X509_CRL *out;
+    int n = i2d_X509_CRL(c, &der);
+
+    assert_true(n > 0);
+    p = der;
+    out = d2i_X509_CRL(NULL, &p, n);
+    assert_non_null(out);
+    OPENSSL_free(der);
+    X509_CRL_free(c);
+    return out;
+}
+
+/* A revoked entry: serial, and for an indirect CRL its issuer's name. */
+struct entry {
+    long serial;
+    X509 *issuer;               /* NULL: the CRL's issuer */
+};
+
+/*
+ * A CRL of issuer (its name and key identifier) signed with key: number,
+ * the entries (serial 0 ends them), and "name", "value" extension pairs,
+ * NULL-terminated ("deltaCRL" takes the base number).
+ */
+static X509_CRL *
+crl(X509 *issuer, EVP_PKEY *key, long number, const struct entry *ents,
+    ...)
+{
+    X509_CRL *c = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    ASN1_INTEGER *num = ASN1_INTEGER_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *e;
+    const char *name, *value;
+    va_list ap;
+
+    assert_non_null(c);
+    assert_non_null(t);
+    assert_non_null(num);
+    assert_int_equal(X509_CRL_set_version(c, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(c,
+        X509_get_subject_name(issuer)), 1);
+    assert_non_null(X509_time_adj_ex(t, -1, 0, &now));
+    assert_int_equal(X509_CRL_set1_lastUpdate(c, t), 1);
+    assert_non_null(X509_time_adj_ex(t, 30, 0, &now));
+    assert_int_equal(X509_CRL_set1_nextUpdate(c, t), 1);
+    for (; ents != NULL && ents->serial != 0; ents++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_INTEGER *s = ASN1_INTEGER_new();
+
+        assert_non_null(r);
+        assert_non_null(s);
+        assert_int_equal(ASN1_INTEGER_set(s, ents->serial), 1);
+        assert_int_equal(X509_REVOKED_set_serialNumber(r, s), 1);
+        assert_non_null(X509_time_adj_ex(t, -2, 0, &now));
+        assert_int_equal(X509_REVOKED_set_revocationDate(r, t), 1);
+        if (ents->issuer != NULL) {
+            GENERAL_NAMES *gns = sk_GENERAL_NAME_new_null();
+            GENERAL_NAME *gn = GENERAL_NAME_new();
+
+            assert_non_null(gns);
+            assert_non_null(gn);
+            gn->type = GEN_DIRNAME;
+            gn->d.directoryName = X509_NAME_dup(
+                X509_get_subject_name(ents->issuer));
+            assert_true(sk_GENERAL_NAME_push(gns, gn) > 0);
+            assert_int_equal(X509_REVOKED_add1_ext_i2d(r,
+                NID_certificate_issuer, gns, 1, 0), 1);
+            GENERAL_NAMES_free(gns);
+        }
+        assert_int_equal(X509_CRL_add0_revoked(c, r), 1);
+        ASN1_INTEGER_free(s);
+    }
+    assert_int_equal(ASN1_INTEGER_set(num, number), 1);
+    assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_crl_number, num, 0, 0), 1);
+    X509V3_set_ctx(&v3, issuer, NULL, NULL, c, 0);
+    X509V3_set_nconf(&v3, conf);
+    e = ext(&v3, "authorityKeyIdentifier", "keyid:always");
+    assert_int_equal(X509_CRL_add_ext(c, e, -1), 1);
+    X509_EXTENSION_free(e);
+    va_start(ap, ents);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        value = va_arg(ap, const char *);
+        if (strcmp(name, "deltaCRL") == 0) {
+            assert_int_equal(ASN1_INTEGER_set(num, atol(value)), 1);
+            assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_delta_crl, num, 1,
+                0), 1);
+            continue;
+        }
+        e = ext(&v3, name, value);
+        assert_int_equal(X509_CRL_add_ext(c, e, -1), 1);
+        X509_EXTENSION_free(e);
+    }
+    va_end(ap);
+    assert_int_equal(X509_CRL_sort(c), 1);
+    assert_true(X509_CRL_sign(c, key, EVP_sha256()) > 0);
+    ASN1_TIME_free(t);
+    ASN1_INTEGER_free(num);
+    return reread_crl(c);
+}
+
+/* ---- one case ---- */
+
+#define MAXC 6
+
+struct pki {
+    X509 *root;
+    EVP_PKEY *root_key;
+    X509 *leaf;
+    X509 *chain[MAXC];          /* the upload's chain file, NULL-ended */
+    X509_CRL *crls[MAXC];       /* the offline CRLs, NULL-ended */
+};
+
+/* The root of every case (root.key), and its CRL, revoking nothing. */
+static void
+pki_init(struct pki *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->root_key = fx_key("root.key");
+    p->root = ca_cert("PKITS Root", p->root_key, NULL, NULL, 1,
+        "keyCertSign, cRLSign");
+    p->crls[0] = crl(p->root, p->root_key, 1, NULL, NULL);
+}
+
+static void
+pki_free(struct pki *p)
+{
+    size_t i;
+
+    X509_free(p->root);
+    EVP_PKEY_free(p->root_key);
+    X509_free(p->leaf);
+    for (i = 0; i < MAXC; i++) {
+        X509_free(p->chain[i]);
+        X509_CRL_free(p->crls[i]);
+    }
+}
+
+static STACK_OF(X509_CRL) *
+crl_stack(const struct pki *p)
+{
+    STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
+    size_t i;
+
+    assert_non_null(sk);
+    for (i = 0; i < MAXC && p->crls[i] != NULL; i++)
+        assert_true(sk_X509_CRL_push(sk, p->crls[i]) > 0);
+    return sk;
+}
+
+/* What OpenSSL's own verifier says, with every CRL flag. */
+static int
+openssl_verify(const struct pki *p, int *depthp)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    STACK_OF(X509_CRL) *crls = crl_stack(p);
+    int i, err;
+
+    assert_non_null(store);
+    assert_non_null(vctx);
+    assert_non_null(untrusted);
+    assert_int_equal(X509_STORE_add_cert(store, p->root), 1);
+    for (i = 0; i < MAXC && p->chain[i] != NULL; i++)
+        assert_true(sk_X509_push(untrusted, p->chain[i]) > 0);
+    assert_int_equal(X509_STORE_CTX_init(vctx, store, p->leaf, untrusted),
+        1);
+    X509_STORE_CTX_set0_crls(vctx, crls);
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vctx),
+        X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+        X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS);
+    X509_verify_cert(vctx);
+    err = X509_STORE_CTX_get_error(vctx);
+    *depthp = X509_STORE_CTX_get_error_depth(vctx);
+    X509_STORE_CTX_free(vctx);
+    X509_STORE_free(store);
+    sk_X509_free(untrusted);
+    sk_X509_CRL_free(crls);
+    return err;
+}
+
+/* PEM of certificates into a new buffer.  Caller frees. */
+static uint8_t *
+pem(X509 *const *xs, size_t n, size_t *lenp)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    BUF_MEM *bm;
+    uint8_t *out;
+    size_t i;
+
+    assert_non_null(b);
+    for (i = 0; i < n && xs[i] != NULL; i++)
+        assert_int_equal(PEM_write_bio_X509(b, xs[i]), 1);
+    BIO_get_mem_ptr(b, &bm);
+    out = malloc(bm->length + 1);
+    assert_non_null(out);
+    memcpy(out, bm->data, bm->length);
+    *lenp = bm->length;
+    BIO_free(b);
+    return out;
+}
+
+/*
+ * The engine on the case: good.key, the leaf, the chain, root as the only
+ * anchor, the CRLs offline; the codes of its errors.
+ */
+static struct cv_report *
+engine(const struct pki *p)
+{
+    struct cv_config cfg;
+    struct cv_ctx *ctx;
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    char path[512], *err = NULL;
+    uint8_t *rootpem, *crt, *chain;
+    size_t n;
+    FILE *f;
+
+    rootpem = pem(&p->root, 1, &n);
+    snprintf(path, sizeof(path), "%s/root.pem", tmpdir);
+    assert_non_null(f = fopen(path, "w"));
+    assert_int_equal(fwrite(rootpem, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    free(rootpem);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.ca_file = path;
+    cfg.no_default_ca = 1;
+    if ((ctx = cv_ctx_new(&cfg, &err)) == NULL)
+        fail_msg("cv_ctx_new: %s", err);
+    input_fx(&in, "good.key", NULL, NULL);
+    crt = pem(&p->leaf, 1, &in.crt_len);
+    in.crt = crt;
+    chain = pem(p->chain, MAXC, &in.chain_len);
+    in.chain = in.chain_len > 0 ? chain : NULL;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = now;
+    opt.use_crl = 1;
+    opt.offline_crls = crl_stack(p);
+    rep = cv_validate(ctx, &in, &opt);
+    assert_non_null(rep);
+    sk_X509_CRL_free(opt.offline_crls);
+    free(crt);
+    free(chain);
+    cv_ctx_free(ctx);
+    return rep;
+}
+
+/*
+ * The case: OpenSSL's verifier gives ossl_err (X509_V_OK or an error at
+ * depth ossl_depth), and the engine's errors are exactly want (CV_OK: none)
+ * on field.
+ */
+static void
+expect_(const struct pki *p, int ossl_err, int ossl_depth, enum cv_code want,
+    const char *field, const char *what)
+{
+    struct cv_report *rep;
+    char got[4096];
+    size_t i, nerr = 0;
+    int err, depth;
+
+    err = openssl_verify(p, &depth);
+    if (err != ossl_err || (err != X509_V_OK && depth != ossl_depth))
+        fail_msg("%s: OpenSSL's verifier says \"%s\" at depth %d, the case "
+            "states \"%s\" at %d", what, X509_verify_cert_error_string(err),
+            depth, X509_verify_cert_error_string(ossl_err), ossl_depth);
+    rep = engine(p);
+    cd_fixture_report_text(rep, got, sizeof(got));
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].blocking)
+            nerr++;
+    if (want == CV_OK ? nerr != 0 : (nerr != 1 ||
+        cd_fixture_finding(rep, want) == NULL ||
+        !cd_fixture_finding(rep, want)->blocking ||
+        strcmp(cd_fixture_finding(rep, want)->field, field) != 0))
+        fail_msg("%s: the engine says [%s], wanted %s on %s", what, got,
+            want == CV_OK ? "no error" : cv_code_name(want), field);
+    cv_report_free(rep);
+}
+
+#define EXPECT(p, e, d, want, field) \
+    expect_((p), (e), (d), (want), (field), __func__)
+
+#define DP_CA "URI:http://crl.example/ca.crl"
+
+/* root -> "PKITS CA" (int.key, keyCertSign + cRLSign) -> leaf (serial 7) */
+static EVP_PKEY *
+pki_ca(struct pki *p, const char *ku)
+{
+    EVP_PKEY *ca_key = fx_key("int.key");
+
+    p->chain[0] = ca_cert("PKITS CA", ca_key, p->root, p->root_key, 2, ku);
+    p->leaf = leaf_cert(p->chain[0], ca_key, 7, DP_CA);
+    return ca_key;
+}
+
+/* ---- the cases ---- */
+
+/* The plain case, both ways: the cases below differ from it in one thing. */
+static void
+test_crl_pkits_direct(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign, cRLSign");
+    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    EXPECT(&p, X509_V_OK, 0, CV_OK, NULL);
+    X509_CRL_free(p.crls[1]);
+    p.crls[1] = crl(p.chain[0], k, 2, rev, NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.14 (indirect CRLs): the leaf's distribution point names a
+ * cRLIssuer, a separate "PKITS Indirect CRL Issuer" (other-int.key, a CA
+ * with cRLSign, certified by the root, in the upload); its CRL is marked
+ * indirect and lists the leaf with the CA as certificateIssuer.
+ * OpenSSL: certificate revoked, at depth 0.
+ */
+static void
+test_crl_pkits_indirect(void **state)
+{
+    struct pki p;
+    EVP_PKEY *ca_key = fx_key("int.key"), *ci_key = fx_key("other-int.key");
+    struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+
+    (void)state;
+    pki_init(&p);
+    p.chain[0] = ca_cert("PKITS CA", ca_key, p.root, p.root_key, 2,
+        "keyCertSign, cRLSign");
+    p.chain[1] = ca_cert("PKITS Indirect CRL Issuer", ci_key, p.root,
+        p.root_key, 3, "cRLSign");
+    p.leaf = leaf_cert(p.chain[0], ca_key, 7, "dp_indirect");
+    rev[0].issuer = p.chain[0];
+    p.crls[1] = crl(p.chain[1], ci_key, 1, rev,
+        "issuingDistributionPoint", "critical, @idp_indirect", NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(ci_key);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.15 (delta CRLs): a complete CRL (number 1) that lists nothing
+ * and a delta CRL on it (number 2, deltaCRLIndicator 1) that lists the
+ * leaf.  OpenSSL with deltas: certificate revoked, at depth 0.
+ */
+static void
+test_crl_pkits_delta(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign, cRLSign");
+    X509_free(p.leaf);
+    p.leaf = leaf_cert_delta(p.chain[0], k, 7, DP_CA,
+        "URI:http://crl.example/ca-delta.crl");
+    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    p.crls[2] = crl(p.chain[0], k, 2, rev, "deltaCRL", "1", NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.4.19 / 4.4.20 (separate certificate and CRL keys): the CA
+ * signs certificates with int.key (keyCertSign only) and CRLs with a
+ * second key, other-int.key, certified by the root under the same name
+ * with cRLSign only (given in the upload).  OpenSSL: valid when the CRL
+ * lists nothing, certificate revoked (depth 0) when it lists the leaf.
+ */
+static void
+test_crl_pkits_separate_crl_key(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign");
+    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "cRLSign");
+    p.crls[1] = crl(p.chain[1], crl_key, 1, NULL, NULL);
+    EXPECT(&p, X509_V_OK, 0, CV_OK, NULL);
+    X509_CRL_free(p.crls[1]);
+    p.crls[1] = crl(p.chain[1], crl_key, 2, rev, NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.4.x (unknown critical CRL extension): the CA's CRL carries a
+ * critical private extension.  OpenSSL: "unhandled critical CRL
+ * extension" at depth 0; the engine: crl_invalid.
+ */
+static void
+test_crl_pkits_critical_crl_extension(void **state)
+{
+    struct pki p;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign, cRLSign");
+    p.crls[1] = crl(p.chain[0], k, 1, NULL, "1.3.6.1.4.1.55555.1",
+        "critical, ASN1:NULL", NULL);
+    EXPECT(&p, X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION, 0,
+        CV_CRL_INVALID, "crt");
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.7.4 (CRL signer without cRLSign): the CA's key usage has
+ * keyCertSign only, and it signs its CRL anyway.  OpenSSL: "key usage
+ * does not include CRL signing" at depth 0; the engine: crl_invalid.
+ */
+static void
+test_crl_pkits_no_crl_sign(void **state)
+{
+    struct pki p;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign, digitalSignature");
+    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    EXPECT(&p, X509_V_ERR_KEYUSAGE_NO_CRL_SIGN, 0, CV_CRL_INVALID, "crt");
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.5.2 (self-issued new with old): the CA rolled its key over:
+ * "PKITS CA" with the old key (int.key) is certified by the root, "PKITS
+ * CA" with the new key (other-int.key) by the old key; the leaf by the new
+ * key.  The CA's CRLs: one signed with the new key listing the leaf, one
+ * with the old key (for the new-with-old certificate) listing nothing.
+ * OpenSSL: certificate revoked, at depth 0.
+ */
+static void
+test_crl_pkits_self_issued_revoked(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *old_key = fx_key("int.key"), *new_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    p.chain[0] = ca_cert("PKITS CA", old_key, p.root, p.root_key, 2,
+        "keyCertSign, cRLSign");
+    p.chain[1] = ca_cert("PKITS CA", new_key, p.chain[0], old_key, 3,
+        "keyCertSign, cRLSign");
+    p.leaf = leaf_cert(p.chain[1], new_key, 7, DP_CA);
+    p.crls[1] = crl(p.chain[0], old_key, 1, NULL, NULL);
+    p.crls[2] = crl(p.chain[1], new_key, 1, rev, NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+    EVP_PKEY_free(old_key);
+    EVP_PKEY_free(new_key);
+    pki_free(&p);
+}
+
+/*
+ * PKITS 4.14.x (issuing distribution point out of scope): the CA's only
+ * CRL covers CA certificates only (onlyContainsCACerts), or another
+ * distribution point; it even lists the leaf's serial, which must not
+ * count.  OpenSSL: "different CRL scope" at depth 0; the engine:
+ * crl_invalid (no CRL covers the leaf), never revoked.
+ */
+static void
+test_crl_pkits_idp_excludes(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    static const char *const idps[] = { "critical, @idp_only_ca",
+        "critical, @idp_other" };
+    struct pki p;
+    EVP_PKEY *k;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        pki_init(&p);
+        k = pki_ca(&p, "keyCertSign, cRLSign");
+        p.crls[1] = crl(p.chain[0], k, 1, rev, "issuingDistributionPoint",
+            idps[i], NULL);
+        EXPECT(&p, X509_V_ERR_DIFFERENT_CRL_SCOPE, 0, CV_CRL_INVALID,
+            "crt");
+        EVP_PKEY_free(k);
+        pki_free(&p);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crl_pkits_direct),
+        cmocka_unit_test(test_crl_pkits_indirect),
+        cmocka_unit_test(test_crl_pkits_delta),
+        cmocka_unit_test(test_crl_pkits_separate_crl_key),
+        cmocka_unit_test(test_crl_pkits_critical_crl_extension),
+        cmocka_unit_test(test_crl_pkits_no_crl_sign),
+        cmocka_unit_test(test_crl_pkits_self_issued_revoked),
+        cmocka_unit_test(test_crl_pkits_idp_excludes),
+    };
+
+    if (getenv("CD_TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("CD_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
