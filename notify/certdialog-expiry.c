@@ -44,6 +44,7 @@ struct run {
     int hook_due, hook_ok, hook_tries;
     char hook_err[256];
     int metrics_ok;
+    int dry;                    /* --dry-run: decide, send and write nothing */
     int success;
     char detail[512];
 };
@@ -52,12 +53,15 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: " ME " [-c CONFIG] [--now TIME] [--json] "
-        "[--test-notification]\n"
+        "[--dry-run]\n"
+        "       [--test-notification]\n"
         "  -c, --config FILE      settings (JSON), as certdialog-fcgi's\n"
         "      --now TIME         check as at TIME: 2026-12-01T00:00:00Z or "
         "seconds\n"
         "                         since the epoch (default: now)\n"
         "      --json             print what was found and done as JSON\n"
+        "      --dry-run          decide only: nothing sent, nothing "
+        "recorded\n"
         "      --test-notification  send a test notification (journal and "
         "webhook)\n"
         "                         whatever the thresholds; nothing is "
@@ -115,7 +119,8 @@ send_hook(const struct cd_settings *s, struct run *r, int t, int test)
         r->hook_ok = 1;
     } else {
         snprintf(line, sizeof(line), "<3>" ME ": the webhook was not "
-            "delivered after %d attempts: %s\n", r->hook_tries, r->hook_err);
+            "delivered (%d attempt%s): %s\n", r->hook_tries,
+            r->hook_tries == 1 ? "" : "s", r->hook_err);
         journal(line);
     }
     free(body);
@@ -158,7 +163,8 @@ check(const struct cd_settings *s, const char *state_path, struct run *r)
         t = r->threshold;
         if (t >= 0 && !cd_expiry_was_sent(&rec.journal, t)) {
             cd_expiry_log_line(line, sizeof(line), &r->cert, t, 0);
-            journal(line);
+            if (!r->dry)
+                journal(line);
             r->logged = cd_expiry_priority(t, r->cert.days_left);
             cd_expiry_mark_sent(&rec.journal, s->expiry_thresholds,
                 s->n_expiry_thresholds, t);
@@ -167,7 +173,9 @@ check(const struct cd_settings *s, const char *state_path, struct run *r)
         if (t >= 0 && s->expiry_webhook != NULL &&
             !cd_expiry_was_sent(&rec.webhook, t)) {
             r->hook_due = 1;
-            if (send_hook(s, r, t, 0) == 0)
+            if (r->dry)
+                r->hook_tries = 0;
+            else if (send_hook(s, r, t, 0) == 0)
                 cd_expiry_mark_sent(&rec.webhook, s->expiry_thresholds,
                     s->n_expiry_thresholds, t);
             else
@@ -184,6 +192,8 @@ check(const struct cd_settings *s, const char *state_path, struct run *r)
     rec.next_threshold = r->next;
     snprintf(rec.detail, sizeof(rec.detail), "%s", r->detail[0] ?
         r->detail : r->hook_err);
+    if (r->dry)
+        return r->success ? 0 : 1;
     if (cd_expiry_state_write(state_path, &rec, err, sizeof(err)) != 0) {
         snprintf(line, sizeof(line), "<3>" ME ": %s\n", err);
         journal(line);
@@ -235,10 +245,11 @@ print_json(const struct cd_settings *s, const char *state_path,
             "earliest", r->cert.earliest,
             "certificates", (json_int_t)r->cert.n_certs);
     }
-    o = json_pack("{s:s, s:b, s:s, s:s, s:o*, s:o, s:o, s:o, s:{s:o},"
+    o = json_pack("{s:s, s:b, s:b, s:s, s:s, s:o*, s:o, s:o, s:o, s:{s:o},"
         " s:{s:b, s:b, s:o, s:i, s:s}, s:{s:o, s:b}, s:b, s:s}",
         "checked_at", when,
         "test", test != 0,
+        "dry_run", r->dry != 0,
         "release", r->release,
         "state_file", state_path,
         "certificate", cert,
@@ -248,7 +259,8 @@ print_json(const struct cd_settings *s, const char *state_path,
         "journal", "priority", int_or_null(r->logged),
         "webhook", "configured", s->expiry_webhook != NULL,
         "due", r->hook_due,
-        "delivered", r->hook_due ? json_boolean(r->hook_ok) : json_null(),
+        "delivered", r->hook_due && !r->dry ? json_boolean(r->hook_ok) :
+            json_null(),
         "attempts", r->hook_tries,
         "detail", r->hook_err,
         "metrics", "file", s->expiry_metrics_file ?
@@ -272,6 +284,7 @@ main(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "now", required_argument, NULL, 'n' },
         { "json", no_argument, NULL, 'j' },
+        { "dry-run", no_argument, NULL, 'd' },
         { "test-notification", no_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -296,6 +309,7 @@ main(int argc, char **argv)
             }
             break;
         case 'j': json = 1; break;
+        case 'd': r.dry = 1; break;
         case 't': test = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

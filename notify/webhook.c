@@ -213,6 +213,8 @@ cd_webhook_post(const struct cd_webhook *w, const char *body, int *tries,
         }
     }
 out:
+    if (r == 0)
+        err[0] = '\0';         /* a retried 500 is no longer the news */
     if (tries != NULL)
         *tries = n;
     SSL_CTX_free(ctx);
