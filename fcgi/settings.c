@@ -49,6 +49,7 @@ static const struct opt opts[] = {
     { "expiry_thresholds", T_DAYS, 0, 0, 3650 },
     { "expiry_webhook", T_STR, OFF(expiry_webhook), 0, 0 },
     { "expiry_webhook_ca", T_STR, OFF(expiry_webhook_ca), 0, 0 },
+    { "expiry_webhook_timeout", T_INT, OFF(expiry_webhook_timeout), 5, 600 },
     { "expiry_metrics_file", T_STR, OFF(expiry_metrics_file), 0, 0 },
     { "expiry_state", T_STR, OFF(expiry_state), 0, 0 },
 };
@@ -86,6 +87,7 @@ defaults(struct cd_settings *c)
     c->n_admins = 1;
     memcpy(c->expiry_thresholds, default_days, sizeof(default_days));
     c->n_expiry_thresholds = sizeof(default_days) / sizeof(default_days[0]);
+    c->expiry_webhook_timeout = 60;
     return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
         set_str(&c->hostname, host) |
         set_str(&c->nginx_pid_file, "/run/nginx.pid") |

@@ -37,6 +37,7 @@ struct cd_settings {
     size_t n_expiry_thresholds;
     char *expiry_webhook;       /* https:// URL; NULL: no webhook */
     char *expiry_webhook_ca;    /* PEM bundle instead of the system CAs */
+    int expiry_webhook_timeout; /* s for every attempt of one webhook */
     char *expiry_metrics_file;  /* Prometheus textfile; NULL: none */
     char *expiry_state;         /* NULL: STATE/expiry.json */
 };

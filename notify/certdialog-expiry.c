@@ -114,6 +114,7 @@ send_hook(const struct cd_settings *s, struct run *r, int t, int test)
         return -1;
     }
     cd_webhook_defaults(&w, s->expiry_webhook, s->expiry_webhook_ca);
+    w.total_timeout = s->expiry_webhook_timeout;
     if (cd_webhook_post(&w, body, &r->hook_tries, r->hook_err,
         sizeof(r->hook_err)) == 0) {
         r->hook_ok = 1;

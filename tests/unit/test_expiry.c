@@ -516,11 +516,13 @@ test_cd_settings_load_expiry_keys(void **state)
     assert_null(s.expiry_webhook);
     assert_null(s.expiry_metrics_file);
     assert_null(s.expiry_state);
+    assert_int_equal(s.expiry_webhook_timeout, 60);
     cd_settings_free(&s);
     assert_int_equal(load("{\"expiry_thresholds\": [2, 60, 0, 10],"
         "\"expiry_webhook\": \"https://hooks.contoso.com/x?t=1\","
         "\"expiry_webhook_ca\": \"/etc/ssl/hooks.pem\","
         "\"expiry_metrics_file\": \"/var/lib/node/certdialog.prom\","
+        "\"expiry_webhook_timeout\": 5,"
         "\"expiry_state\": \"/var/lib/certdialog/e.json\"}", &s, err,
         sizeof(err)), 0);
     assert_int_equal(s.n_expiry_thresholds, 4);         /* descending */
@@ -533,6 +535,7 @@ test_cd_settings_load_expiry_keys(void **state)
     assert_string_equal(s.expiry_metrics_file,
         "/var/lib/node/certdialog.prom");
     assert_string_equal(s.expiry_state, "/var/lib/certdialog/e.json");
+    assert_int_equal(s.expiry_webhook_timeout, 5);
     cd_settings_free(&s);
     assert_int_equal(load("{\"expiry_webhook\": null}", &s, err,
         sizeof(err)), 0);
@@ -553,6 +556,8 @@ test_cd_settings_load_expiry_keys(void **state)
     assert_int_equal(load("{\"expiry_webhook\": \"http://hooks.contoso.com/\"}",
         &s, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "must be an https:// URL"));
+    assert_int_equal(load("{\"expiry_webhook_timeout\": 4}", &s, err,
+        sizeof(err)), -1);
     assert_int_equal(load("{\"expiry_webhooks\": null}", &s, err,
         sizeof(err)), -1);
     assert_non_null(strstr(err, "unknown setting \"expiry_webhooks\""));
