@@ -13,6 +13,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,8 @@ main(int argc, char **argv)
     char err[512], line[700], state_path[PATH_MAX];
     int c, json = 0, test = 0, lock = -1, rc;
 
+    /* a receiver closing early is a failed attempt, not our end */
+    signal(SIGPIPE, SIG_IGN);
     memset(&r, 0, sizeof(r));
     r.now = time(NULL);
     r.threshold = r.next = r.logged = -1;

@@ -185,6 +185,10 @@ cd_webhook_post(const struct cd_webhook *w, const char *body, int *tries,
         goto out;
     }
     /* the query belongs to the request target (a receiver's token) */
+    if (query != NULL && *query == '\0') {
+        OPENSSL_free(query);
+        query = NULL;
+    }
     tl = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
     if ((target = malloc(tl)) == NULL) {
         snprintf(err, errlen, "out of memory");
