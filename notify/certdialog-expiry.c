@@ -175,12 +175,10 @@ check(const struct cd_settings *s, const char *state_path, struct run *r)
         if (t >= 0 && s->expiry_webhook != NULL &&
             !cd_expiry_was_sent(&rec.webhook, t)) {
             r->hook_due = 1;
-            if (r->dry)
-                r->hook_tries = 0;
-            else if (send_hook(s, r, t, 0) == 0)
+            if (!r->dry && send_hook(s, r, t, 0) == 0)
                 cd_expiry_mark_sent(&rec.webhook, s->expiry_thresholds,
                     s->n_expiry_thresholds, t);
-            else
+            else if (!r->dry)
                 r->success = 0;
         }
         rec.not_after = r->cert.not_after;

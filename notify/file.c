@@ -54,8 +54,8 @@ cd_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
     char *err, size_t errlen)
 {
     char tmp[PATH_MAX], dir[PATH_MAX];
-    int fd = -1, dfd = -1, rc = -1;
-    const char *what = "write";
+    const char *what = NULL;
+    int fd, dfd;
 
     if (dir_of(path, dir, sizeof(dir)) != 0 ||
         snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp)) {
@@ -67,24 +67,19 @@ cd_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
             strerror(errno));
         return -1;
     }
+    /* mkstemp's 0600, then the mode asked for: readers never see less */
     if (fchmod(fd, mode) != 0)
         what = "chmod";
     else if (write_all(fd, buf, len) != 0)
         what = "write";
     else if (fsync(fd) != 0)
         what = "fsync";
-    else if (close(fd) != 0) {
-        fd = -1;
+    if (close(fd) != 0 && what == NULL)
         what = "close";
-    } else if ((fd = -1, rename(tmp, path)) != 0)
+    if (what == NULL && rename(tmp, path) != 0)
         what = "rename";
-    else
-        rc = 0;
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot %s %s: %s", what, rc != 0 &&
-            strcmp(what, "rename") == 0 ? path : tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (what != NULL) {
+        snprintf(err, errlen, "cannot %s %s: %s", what, tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
