@@ -8,6 +8,7 @@
 
 #include "webhook.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,27 +96,41 @@ client_ctx(const char *ca_file, char *err, size_t errlen)
     return ctx;
 }
 
-/* The HTTP status line OpenSSL refused ("code=500, reason=..."), if any. */
-static void
+/*
+ * The status of an answer OpenSSL refused, from its error data
+ * ("code=500, reason=..." into buf), or 0.  OpenSSL 3.0's client takes
+ * only 200 as success: 201, 202 and 204, which webhook receivers often
+ * answer, come back as HTTP_R_STATUS_CODE_UNSUPPORTED.
+ */
+static int
 status_of(char *buf, size_t len)
 {
-    const char *data;
+    const char *data = NULL;
     unsigned long e;
-    int flags;
+    uint64_t code;
+    int flags = 0, r;
 
     buf[0] = '\0';
     e = ERR_peek_error_data(&data, &flags);
     if (e == 0 || ERR_GET_LIB(e) != ERR_LIB_HTTP)
         e = ERR_peek_last_error_data(&data, &flags);
-    if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_HTTP &&
-        ERR_GET_REASON(e) == HTTP_R_RECEIVED_ERROR &&
-        (flags & ERR_TXT_STRING) && data != NULL)
-        snprintf(buf, len, "%s", data);
+    if (e == 0 || ERR_GET_LIB(e) != ERR_LIB_HTTP ||
+        !(flags & ERR_TXT_STRING) || data == NULL)
+        return 0;
+    r = ERR_GET_REASON(e);
+    if (r != HTTP_R_RECEIVED_ERROR && r != HTTP_R_STATUS_CODE_UNSUPPORTED)
+        return 0;
+    snprintf(buf, len, "%s", data);
+    if (strncmp(data, "code=", 5) != 0 ||
+        cv_parse_uint(data + 5, strspn(data + 5, "0123456789"), 999,
+        &code) != 0)
+        return 0;
+    return (int)code;
 }
 
 /*
  * One POST.  Returns 0 (2xx), 1 (failed, worth another try) or -1 (the
- * server's certificate was refused).
+ * server's certificate was refused, or a 4xx but 408 and 429).
  */
 static int
 post_once(SSL_CTX *ctx, const char *host,
@@ -125,7 +140,7 @@ post_once(SSL_CTX *ctx, const char *host,
     struct tls t = { ctx, host, X509_V_OK, 0 };
     BIO *req = NULL, *ans = NULL;
     char d[256], st[128];
-    int rc = 1;
+    int rc = 1, code;
 
     ERR_clear_error();
     if ((req = BIO_new_mem_buf(body, (int)strlen(body))) == NULL) {
@@ -141,11 +156,15 @@ post_once(SSL_CTX *ctx, const char *host,
         snprintf(err, errlen, "the server's certificate was refused: %s",
             X509_verify_cert_error_string(t.verify));
         rc = -1;
+    } else if ((code = status_of(st, sizeof(st))) >= 200 && code < 300) {
+        rc = 0;                 /* received: 202, 204, ... */
     } else {
-        status_of(st, sizeof(st));
         cv_ossl_detail(d, sizeof(d));
         snprintf(err, errlen, "%s%s%s%s", d[0] ? d : "no answer",
             st[0] ? " (" : "", st, st[0] ? ")" : "");
+        /* refused for what it is (404, 401, ...): asking again won't help */
+        if (code >= 400 && code < 500 && code != 408 && code != 429)
+            rc = -1;
     }
     ERR_clear_error();
     BIO_free(ans);

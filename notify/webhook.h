@@ -23,7 +23,8 @@ void cd_webhook_defaults(struct cd_webhook *w, const char *url,
 /*
  * POSTs body (application/json) to w->url until a 2xx answer, the
  * attempts or the time run out.  A server whose certificate does not
- * verify is not tried again (the next run will).  *tries (may be NULL)
+ * verify, or a 4xx answer but 408 and 429, is not tried again (the next
+ * run will).  *tries (may be NULL)
  * gets the number of POSTs made.  Returns 0 when delivered, else -1 with
  * the last attempt's one-line reason in err.
  */

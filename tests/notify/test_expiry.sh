@@ -337,6 +337,21 @@ run 100 --test-notification
 [ $rc = 1 ] && [ "$(lines '^<3>.*not delivered')" = 1 ] &&
     ok "--test-notification to a receiver not verified: exit 1" ||
     bad "--test-notification, stranger CA: rc=$rc"
+# any 2xx is a delivery (OpenSSL 3.0's client takes only 200); a 404 is
+# not asked again within the run
+start_hook 202
+settings "$tmp/hookca.pem"
+run 100 --test-notification --json
+[ $rc = 0 ] && [ "$(hooks)" = 1 ] &&
+    jq -e '.webhook.delivered and .webhook.attempts == 1' "$tmp/run-$n.out" >/dev/null &&
+    ok "a 202 answer is a delivery" || bad "202: rc=$rc $(cat "$tmp/run-$n.out")"
+start_hook 404
+settings "$tmp/hookca.pem"
+run 100 --test-notification --json
+[ $rc = 1 ] && [ "$(hooks)" = 1 ] &&
+    jq -e '.webhook.delivered == false and .webhook.attempts == 1 and
+        (.webhook.detail | test("code=404"))' "$tmp/run-$n.out" >/dev/null &&
+    ok "a 404 answer: not delivered, not asked again" || bad "404: rc=$rc $(cat "$tmp/run-$n.out")"
 # a receiver failing every time: 4 attempts, 1 + 2 + 4 s apart, then no more
 start_hook 500
 settings "$tmp/hookca.pem"
