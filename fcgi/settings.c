@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 
-enum opt_type { T_STR, T_INT, T_SIZE, T_ADMINS };
+enum opt_type { T_STR, T_INT, T_SIZE, T_ADMINS, T_DAYS };
 
 struct opt {
     const char *key;
@@ -47,7 +47,15 @@ static const struct opt opts[] = {
     { "check_command", T_STR, OFF(check_command), 0, 0 },
     { "served_address", T_STR, OFF(served_address), 0, 0 },
     { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
+    { "expiry_thresholds", T_DAYS, 0, 0, 3650 },
+    { "expiry_webhook", T_STR, OFF(expiry_webhook), 0, 0 },
+    { "expiry_webhook_ca", T_STR, OFF(expiry_webhook_ca), 0, 0 },
+    { "expiry_webhook_timeout", T_INT, OFF(expiry_webhook_timeout), 5, 600 },
+    { "expiry_metrics_file", T_STR, OFF(expiry_metrics_file), 0, 0 },
+    { "expiry_state", T_STR, OFF(expiry_state), 0, 0 },
 };
+
+static const int default_days[] = { 30, 14, 7, 3, 1, 0 };
 
 static int
 set_str(char **dst, const char *v)
@@ -78,6 +86,9 @@ defaults(struct cd_settings *c)
     c->max_file = 256u << 10;
     c->releases_kept = 5;
     c->n_admins = 1;
+    memcpy(c->expiry_thresholds, default_days, sizeof(default_days));
+    c->n_expiry_thresholds = sizeof(default_days) / sizeof(default_days[0]);
+    c->expiry_webhook_timeout = 60;
     return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
         set_str(&c->hostname, host) |
         set_str(&c->nginx_pid_file, "/run/nginx.pid") |
@@ -113,6 +124,50 @@ set_admins(struct cd_settings *c, json_t *v, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * expiry_thresholds: days before the end of validity, kept in descending
+ * order (certdialog-expiry walks them from the first warning to the last).
+ */
+static int
+set_days(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
+    size_t errlen)
+{
+    size_t i, j, n = json_array_size(v);
+    json_t *a;
+    long long d;
+    int t;
+
+    if (!json_is_array(v) || n == 0 || n > CD_MAX_THRESHOLDS) {
+        snprintf(err, errlen, "\"%s\" must be a list of 1 to %d numbers "
+            "of days", o->key, CD_MAX_THRESHOLDS);
+        return -1;
+    }
+    json_array_foreach(v, i, a) {
+        if (!json_is_integer(a) || (d = json_integer_value(a)) < o->min ||
+            d > o->max) {
+            snprintf(err, errlen, "\"%s\" holds a value that is not a "
+                "whole number from %lld to %lld", o->key, o->min, o->max);
+            return -1;
+        }
+        for (j = 0; j < i; j++)
+            if (c->expiry_thresholds[j] == (int)d) {
+                snprintf(err, errlen, "\"%s\" holds %lld twice", o->key,
+                    d);
+                return -1;
+            }
+        c->expiry_thresholds[i] = (int)d;
+    }
+    c->n_expiry_thresholds = n;
+    for (i = 1; i < n; i++)            /* insertion sort, descending */
+        for (j = i; j > 0 && c->expiry_thresholds[j - 1] <
+            c->expiry_thresholds[j]; j--) {
+            t = c->expiry_thresholds[j];
+            c->expiry_thresholds[j] = c->expiry_thresholds[j - 1];
+            c->expiry_thresholds[j - 1] = t;
+        }
+    return 0;
+}
+
 static int
 set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
     size_t errlen)
@@ -123,6 +178,8 @@ set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
     switch (o->type) {
     case T_ADMINS:
         return set_admins(c, v, err, errlen);
+    case T_DAYS:
+        return set_days(c, o, v, err, errlen);
     case T_STR:
         if (json_is_null(v))
             return set_str((char **)(base + o->off), NULL);
@@ -194,6 +251,13 @@ cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
             "null", path);
         goto out;
     }
+    /* the payload names the certificate: never sent in clear text */
+    if (cfg->expiry_webhook != NULL &&
+        strncmp(cfg->expiry_webhook, "https://", 8) != 0) {
+        snprintf(err, errlen, "%s: \"expiry_webhook\" must be an https:// "
+            "URL or null", path);
+        goto out;
+    }
     rc = 0;
 out:
     json_decref(root);
@@ -223,6 +287,10 @@ cd_settings_free(struct cd_settings *c)
     free(c->nginx_pid_file);
     free(c->check_command);
     free(c->served_address);
+    free(c->expiry_webhook);
+    free(c->expiry_webhook_ca);
+    free(c->expiry_metrics_file);
+    free(c->expiry_state);
     memset(c, 0, sizeof(*c));
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #define CD_MAX_ADMINS 32
+#define CD_MAX_THRESHOLDS 16
 
 struct cd_settings {
     char *state_dir;            /* releases/, current, lock */
@@ -32,6 +33,14 @@ struct cd_settings {
     char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
     char *served_address;       /* host:port checked after a reload; NULL */
     int releases_kept;
+    /* certdialog-expiry (docs/API.md "Settings", certdialog-expiry(8)) */
+    int expiry_thresholds[CD_MAX_THRESHOLDS];  /* days, descending */
+    size_t n_expiry_thresholds;
+    char *expiry_webhook;       /* https:// URL; NULL: no webhook */
+    char *expiry_webhook_ca;    /* PEM bundle instead of the system CAs */
+    int expiry_webhook_timeout; /* s for every attempt of one webhook */
+    char *expiry_metrics_file;  /* Prometheus textfile; NULL: none */
+    char *expiry_state;         /* NULL: STATE/expiry.json */
 };
 
 /*
