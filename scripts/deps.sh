@@ -4,9 +4,12 @@ CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
  libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev nginx curl
  valgrind ca-certificates jq"
 # what only the tests need: the real browser and node for its driver,
-# clang with libFuzzer, wrk for make bench, systemd's systemd-analyze and
-# systemd-sysusers for the installed units (tests/install/)
-CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk systemd"
+# clang with libFuzzer, wrk for make bench
+CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk"
+
+# systemd-analyze and systemd-sysusers for the installed units
+# (tests/install/)
+CD_TEST_DEBS="$CD_TEST_DEBS systemd"
 
 cd_install_deps() {
     local missing="" p
