@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/run and scripts/serve (bash): a state directory is
 # used only when nobody but the user running them (and root) can change
 # what is in it, and serve's files there are written without following

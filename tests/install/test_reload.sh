@@ -110,8 +110,7 @@ rootside() {
 
 # certdialog-reload.path: PathExists= on the request (at most 60 s)
 watch() {
-    local i
-    for i in $(seq 1 1200); do
+    for _ in $(seq 1 1200); do
         if [ -e "$state/reload-request" ]; then
             rootside
         fi
