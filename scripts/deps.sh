@@ -7,6 +7,10 @@ CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
 # clang with libFuzzer, wrk for make bench
 CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk"
 
+# systemd-analyze and systemd-sysusers for the installed units
+# (tests/install/)
+CD_TEST_DEBS="$CD_TEST_DEBS systemd"
+
 cd_install_deps() {
     local missing="" p
     for p in $CD_DEBS "$@"; do
