@@ -216,11 +216,51 @@ cd_auth_write(const char *path, const void *data, size_t len, char *err,
 }
 
 /*
- * Every request reads a session or token file: a few hundred bytes, read
- * in one go into the stack (three system calls, no allocation).  Larger
- * files (the failure counts) take cv_read_file().  O_NONBLOCK: a FIFO put
- * there must not make a worker wait.
+ * Every request reads a session or token file: a few hundred bytes.  The
+ * worker keeps the last few files open (opening is most of the check's
+ * cost) and reads them again with pread(): every change of a store file
+ * is a rename() or an unlink(), after which the kept file has no link left
+ * and is opened anew.  O_NONBLOCK: a FIFO put there must not make a worker
+ * wait.
  */
+#define KEPT            4
+static struct {
+    char path[512];
+    int fd;
+} kept[KEPT];
+static unsigned kept_next;
+
+/* An open fd of path that still names it: kept, or opened (and kept). */
+static int
+open_kept(const char *path, int *keptp)
+{
+    struct stat st;
+    size_t i;
+    int fd;
+
+    *keptp = 0;
+    for (i = 0; i < KEPT; i++) {
+        if (kept[i].path[0] == '\0' || strcmp(kept[i].path, path) != 0)
+            continue;
+        if (fstat(kept[i].fd, &st) == 0 && st.st_nlink > 0) {
+            *keptp = 1;
+            return kept[i].fd;
+        }
+        close(kept[i].fd);
+        kept[i].path[0] = '\0';
+    }
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || strlen(path) >= sizeof(kept[0].path))
+        return fd;
+    i = kept_next++ % KEPT;
+    if (kept[i].path[0] != '\0')
+        close(kept[i].fd);
+    snprintf(kept[i].path, sizeof(kept[i].path), "%s", path);
+    kept[i].fd = fd;
+    *keptp = 1;
+    return fd;
+}
+
 json_t *
 cd_auth_read_json(const char *path)
 {
@@ -228,13 +268,13 @@ cd_auth_read_json(const char *path)
     json_t *j;
     ssize_t n;
     size_t len;
-    int fd;
+    int fd, k;
 
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
+    if ((fd = open_kept(path, &k)) < 0)
         return NULL;
-    n = read(fd, small, sizeof(small));
-    close(fd);
+    n = pread(fd, small, sizeof(small), 0);
+    if (!k)
+        close(fd);
     if (n < 0)
         return NULL;
     if ((size_t)n < sizeof(small))
