@@ -6,6 +6,7 @@
 # expired token, the guessing limits with Retry-After and the fail2ban
 # line, and a request sent straight to the FastCGI socket claiming
 # REMOTE_USER=admin.  Run by tests/lib/with-stack.sh.
+# shellcheck disable=SC2016 # $i in a jq filter is jq's (--arg)
 # shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
