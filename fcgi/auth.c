@@ -217,79 +217,104 @@ cd_auth_write(const char *path, const void *data, size_t len, char *err,
 
 /*
  * Every request reads a session or token file: a few hundred bytes.  The
- * worker keeps the last few files open (opening is most of the check's
- * cost) and reads them again with pread(): every change of a store file
- * is a rename() or an unlink(), after which the kept file has no link left
- * and is opened anew.  O_NONBLOCK: a FIFO put there must not make a worker
- * wait.
+ * worker keeps the last few files open with what they hold (opening and
+ * parsing were most of the check's cost): every change of a store file is
+ * a rename() or an unlink(), after which the kept file has no link left
+ * (fstat()) and is opened and read anew, so what is kept is never stale.
+ * O_NONBLOCK: a FIFO put there must not make a worker wait.
  */
 #define KEPT            4
 static struct {
     char path[512];
     int fd;
+    json_t *j;                  /* what it holds, parsed */
 } kept[KEPT];
 static unsigned kept_next;
 
-/* An open fd of path that still names it: kept, or opened (and kept). */
-static int
-open_kept(const char *path, int *keptp)
+static void
+forget(size_t i)
 {
-    struct stat st;
-    size_t i;
-    int fd;
+    close(kept[i].fd);
+    json_decref(kept[i].j);
+    kept[i].j = NULL;
+    kept[i].path[0] = '\0';
+}
 
-    *keptp = 0;
-    for (i = 0; i < KEPT; i++) {
-        if (kept[i].path[0] == '\0' || strcmp(kept[i].path, path) != 0)
-            continue;
-        if (fstat(kept[i].fd, &st) == 0 && st.st_nlink > 0) {
-            *keptp = 1;
-            return kept[i].fd;
-        }
-        close(kept[i].fd);
-        kept[i].path[0] = '\0';
+/* Parses a store file's text: an object, or NULL. */
+static json_t *
+parse(const char *text, size_t len)
+{
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (j != NULL && !json_is_object(j)) {
+        json_decref(j);
+        return NULL;
     }
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0 || strlen(path) >= sizeof(kept[0].path))
-        return fd;
-    i = kept_next++ % KEPT;
-    if (kept[i].path[0] != '\0')
-        close(kept[i].fd);
-    snprintf(kept[i].path, sizeof(kept[i].path), "%s", path);
-    kept[i].fd = fd;
-    *keptp = 1;
-    return fd;
+    return j;
+}
+
+/* A small file read in one go (three system calls, no allocation). */
+static json_t *
+read_small(int fd, const char *path)
+{
+    char small[4096], *text;
+    ssize_t n;
+    size_t len;
+    json_t *j;
+
+    if ((n = pread(fd, small, sizeof(small), 0)) < 0)
+        return NULL;
+    if ((size_t)n < sizeof(small))
+        return parse(small, (size_t)n);
+    if ((text = cv_read_file(path, 1u << 20, CV_READ_REGULAR, &len)) == NULL)
+        return NULL;
+    j = parse(text, len);
+    free(text);
+    return j;
 }
 
 json_t *
 cd_auth_read_json(const char *path)
 {
-    char small[4096], *text = NULL;
     json_t *j;
-    ssize_t n;
-    size_t len;
-    int fd, k;
+    int fd;
 
-    if ((fd = open_kept(path, &k)) < 0)
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
         return NULL;
-    n = pread(fd, small, sizeof(small), 0);
-    if (!k)
+    j = read_small(fd, path);
+    close(fd);
+    return j;
+}
+
+json_t *
+cd_auth_read_json_kept(const char *path)
+{
+    struct stat st;
+    json_t *j;
+    size_t i;
+    int fd;
+
+    for (i = 0; i < KEPT; i++) {
+        if (kept[i].path[0] == '\0' || strcmp(kept[i].path, path) != 0)
+            continue;
+        if (fstat(kept[i].fd, &st) == 0 && st.st_nlink > 0 &&
+            kept[i].j != NULL)
+            return json_incref(kept[i].j);
+        forget(i);
+    }
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+        return NULL;
+    if ((j = read_small(fd, path)) == NULL ||
+        strlen(path) >= sizeof(kept[0].path)) {
         close(fd);
-    if (n < 0)
-        return NULL;
-    if ((size_t)n < sizeof(small))
-        j = json_loadb(small, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
-    else {
-        if ((text = cv_read_file(path, 1u << 20, CV_READ_REGULAR, &len)) ==
-            NULL)
-            return NULL;
-        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        free(text);
+        return j;
     }
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        return NULL;
-    }
+    i = kept_next++ % KEPT;
+    if (kept[i].path[0] != '\0')
+        forget(i);
+    snprintf(kept[i].path, sizeof(kept[i].path), "%s", path);
+    kept[i].fd = fd;
+    kept[i].j = json_incref(j);
     return j;
 }
 

@@ -80,6 +80,12 @@ int cd_auth_write(const char *path, const void *data, size_t len, char *err,
     size_t errlen);
 /* A small JSON file of the store (NULL when absent or not an object). */
 json_t *cd_auth_read_json(const char *path);
+/*
+ * The same for the per-request checks, from what the worker kept of the
+ * file when it has not changed since.  The object is shared: read it
+ * only, then json_decref() it.
+ */
+json_t *cd_auth_read_json_kept(const char *path);
 /* Writes j (compact) to path with cd_auth_write(). */
 int cd_auth_write_json(const char *path, const json_t *j, char *err,
     size_t errlen);

@@ -206,7 +206,7 @@ cd_session_find(const struct cd_settings *s, const char *cookie,
     cd_auth_sha256_hex(cookie, strlen(cookie), id);
     if (session_path(s, id, p, sizeof(p)) != 0)
         return -1;
-    if ((j = cd_auth_read_json(p)) == NULL)
+    if ((j = cd_auth_read_json_kept(p)) == NULL)
         return 1;
     if (session_parse(j, id, out) != 0) {
         json_decref(j);

@@ -196,7 +196,7 @@ cd_token_find(const struct cd_settings *s, const char *value,
     if (!id_ok(id))
         return 1;
     snprintf(p, sizeof(p), "%s/auth/tokens/%s", s->state_dir, id);
-    if ((j = cd_auth_read_json(p)) == NULL)
+    if ((j = cd_auth_read_json_kept(p)) == NULL)
         return 1;
     ok = token_parse(j, id, out, want) == 0;
     json_decref(j);
