@@ -53,6 +53,8 @@ static const struct opt opts[] = {
     { "expiry_webhook_timeout", T_INT, OFF(expiry_webhook_timeout), 5, 600 },
     { "expiry_metrics_file", T_STR, OFF(expiry_metrics_file), 0, 0 },
     { "expiry_state", T_STR, OFF(expiry_state), 0, 0 },
+    { "session_idle_timeout", T_INT, OFF(session_idle_timeout), 60, 86400 },
+    { "session_lifetime", T_INT, OFF(session_lifetime), 300, 2592000 },
 };
 
 static const int default_days[] = { 30, 14, 7, 3, 1, 0 };
@@ -85,6 +87,8 @@ defaults(struct cd_settings *c)
     c->max_body = 1u << 20;
     c->max_file = 256u << 10;
     c->releases_kept = 5;
+    c->session_idle_timeout = 900;
+    c->session_lifetime = 28800;
     c->n_admins = 1;
     memcpy(c->expiry_thresholds, default_days, sizeof(default_days));
     c->n_expiry_thresholds = sizeof(default_days) / sizeof(default_days[0]);

@@ -41,6 +41,8 @@ struct cd_settings {
     int expiry_webhook_timeout; /* s for every attempt of one webhook */
     char *expiry_metrics_file;  /* Prometheus textfile; NULL: none */
     char *expiry_state;         /* NULL: STATE/expiry.json */
+    int session_idle_timeout;   /* s without a request: signed out */
+    int session_lifetime;       /* s after sign-in: signed out */
 };
 
 /*
