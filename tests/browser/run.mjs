@@ -5,12 +5,18 @@
 // Exit: 0 all passed, 1 a test failed, 99 set-up missing (never a skip,
 // unless CERTDIALOG_ALLOW_SKIP=1, then 77).
 //
-// Environment: CD_URL CD_USER CD_PASS CD_FIXTURES CD_TOP_BUILDDIR (from
-// with-stack.sh), CD_NODE_MODULES (where playwright-core is; default
-// $CD_TOP_SRCDIR/node_modules), CD_CHROMIUM (default /usr/bin/chromium),
-// CD_BROWSER_ONLY (comma-separated test names to run).
+// The page is signed in through its own sign-in page (the user types
+// CD_USER/CD_PASS); the suite's own API calls (set-up and checks) carry
+// CD_TOKEN as "Authorization: Bearer", so that signing out or expiring the
+// page's sessions never cuts them off.
+//
+// Environment: CD_URL CD_USER CD_PASS CD_TOKEN CD_STATE CD_RUN CD_FIXTURES
+// CD_TOP_BUILDDIR (from with-stack.sh), CD_NODE_MODULES (where
+// playwright-core is; default $CD_TOP_SRCDIR/node_modules), CD_CHROMIUM
+// (default /usr/bin/chromium), CD_BROWSER_ONLY (comma-separated test names
+// to run).
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +30,8 @@ const BUILD = env.CD_TOP_BUILDDIR || process.cwd();
 const URL0 = env.CD_URL;
 const USER = env.CD_USER || 'admin';
 const PASS = env.CD_PASS;
+const STATE = env.CD_STATE;
+const FCGI = path.join(BUILD, 'certdialog-fcgi');
 const F = env.CD_FIXTURES || path.join(BUILD, 'tests/fixtures');
 const CHROMIUM = env.CD_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(BUILD, 'tests/browser/screenshots');
@@ -40,7 +48,8 @@ function setupFail(why) {
   process.exit(99);
 }
 
-if (!URL0 || !PASS) setupFail('CD_URL/CD_PASS unset: run me through tests/lib/with-stack.sh');
+if (!URL0 || !PASS || !STATE || !env.CD_RUN) setupFail('CD_URL/CD_PASS/CD_STATE/CD_RUN unset: run me through tests/lib/with-stack.sh');
+if (!fs.existsSync(FCGI)) setupFail(`${FCGI} is not built`);
 if (!fs.existsSync(path.join(F, 'good.pem'))) setupFail(`no fixtures in ${F}`);
 if (!fs.existsSync(CHROMIUM)) setupFail(`${CHROMIUM} is missing (apt-get install chromium)`);
 let chromium;
@@ -69,6 +78,26 @@ function fpOf(file, inform = 'PEM') {
 const fpDer = (buf) => createHash('sha256').update(buf).digest('hex').toUpperCase()
   .match(/../g).join(':');
 
+// certdialog-fcgi's local commands (--set-password, --end-sessions,
+// --create-token) on the stack's settings, as the user that owns the
+// state's auth directory (the service's files stay the service's), a
+// password on stdin, never in argv.
+function fcgiCli(args, input = '') {
+  const full = [FCGI, '-c', path.join(env.CD_RUN, 'settings.json'), ...args];
+  let cmd = full;
+  const authDir = path.join(STATE, 'auth');
+  if (process.getuid && process.getuid() === 0 && fs.existsSync(authDir)) {
+    const uid = fs.statSync(authDir).uid;
+    if (uid !== 0) cmd = ['setpriv', `--reuid=${uid}`, `--regid=${fs.statSync(authDir).gid}`, '--clear-groups', ...full];
+  }
+  const r = spawnSync(cmd[0], cmd.slice(1), { input, encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) {
+    throw new Failure(`certdialog-fcgi ${args.join(' ')}: exit ${r.status}: ${String(r.stderr || r.error || '').trim()}`);
+  }
+  return r.stdout;
+}
+const randomPass = () => 'Pw-' + createHash('sha256').update(String(Math.random()) + Date.now()).digest('hex').slice(0, 20);
+
 class Failure extends Error {}
 function check(cond, why) { if (!cond) throw new Failure(why); }
 function eq(got, want, what) {
@@ -83,7 +112,6 @@ function has(text, want, what) {
 let browser;
 async function newContext(opts = {}) {
   const ctx = await browser.newContext({
-    httpCredentials: { username: USER, password: PASS },
     ignoreHTTPSErrors: true,
     acceptDownloads: true,
     viewport: { width: 1000, height: 900 },
@@ -94,8 +122,10 @@ async function newContext(opts = {}) {
   return ctx;
 }
 
-// The API as the admin, outside the page (state set-up and checks).
+// The API as the admin, outside the page (state set-up and checks), with
+// the stack's token.
 let apiCtx;
+let TOKEN = env.CD_TOKEN || '';
 async function api(method, p, multipart) {
   // Connection: close: an install reloads nginx, whose old workers drop
   // idle kept-alive connections; a reused one would be reset.
@@ -139,9 +169,15 @@ async function openDialog(ctx, problems) {
     else if (m.type() === 'error' && !/status of 4\d\d|status of 5\d\d/.test(t)) problems.push('console: ' + t);
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  const refused = (r) => { if (r.status() >= 400) problems.push(`loading the page: ${r.status()} for ${r.url()}`); };
+  // before signing in, GET /api/session answers 401: that one is expected
+  const refused = (r) => {
+    if (r.status() >= 400 && !(r.status() === 401 && new URL(r.url()).pathname === '/api/session' && r.request().method() === 'GET')) {
+      problems.push(`loading the page: ${r.status()} for ${r.url()}`);
+    }
+  };
   page.on('response', refused);
   await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await signIn(page);
   await page.waitForSelector('#current-details:not([hidden])');
   await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT }).catch(() => {
     throw new Failure(`the page did not reach network idle within ${IDLE_TIMEOUT / 1000}s`);
@@ -149,6 +185,21 @@ async function openDialog(ctx, problems) {
   page.off('response', refused);
   return page;
 }
+
+// The sign-in page as a person uses it: type, press Sign in, see the dialog.
+async function signIn(page, user = USER, pass = PASS, { expect = 'app' } = {}) {
+  await page.waitForSelector('#signin-view:not([hidden])');
+  await page.fill('#si-user', user);
+  await page.fill('#si-pass', pass);
+  await page.click('#si-submit');
+  if (expect === 'app') {
+    await page.waitForSelector('#app:not([hidden])');
+    eq(await text(page, '#who'), user, 'Signed in as');
+  } else if (expect === 'choose') {
+    await page.waitForSelector('#choose-view:not([hidden])');
+  }
+}
+const visible = (page, sel) => page.isVisible(sel);
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true, timeout: STEP_TIMEOUT });
@@ -202,11 +253,24 @@ test('page-load', async (ctx, problems) => {
   page.on('request', (r) => { pending.set(r, r.method() + ' ' + r.url()); seen.push(r.url()); });
   page.on('requestfinished', (r) => pending.delete(r));
   page.on('requestfailed', (r) => { pending.delete(r); refused.push(`${r.url()} failed: ${r.failure()?.errorText}`); });
-  page.on('response', (r) => { if (r.status() >= 400) refused.push(`${r.status()} for ${r.url()}`); });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  const answered = [];
+  page.on('response', (r) => {
+    answered.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+    if (r.status() >= 400) refused.push(`${r.status()} for ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    // the one 401 of GET /api/session before signing in is the page's question
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
+  });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  const t0 = Date.now();
   await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#signin-view:not([hidden])');
+  await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT });
+  eq(refused.join(', '), `401 for ${URL0}/api/session`, 'answers >= 400 before signing in');
+  eq(answered.filter((a) => a.includes('/api/')).join(', '), 'GET /api/session 401', 'API calls before signing in');
+  refused.length = 0;
+  const t0 = Date.now();
+  await signIn(page);
   await page.waitForSelector('#current-details:not([hidden])');
   try {
     await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT });
@@ -244,6 +308,8 @@ test('api-headers-once', async () => {
     [apiCtx, '/api/certificate/download?format=der&part=chain', 400],
     [apiCtx, '/api/certificate', 200],
     [anon, '/api/certificate/download?format=pem&part=leaf', 401],
+    [anon, '/api/session', 401],
+    [apiCtx, '/api/session', 200],
   ];
   try {
     for (const [rq, p, want] of cases) {
@@ -258,6 +324,307 @@ test('api-headers-once', async () => {
   } finally {
     await anon.dispose();
   }
+});
+
+// ------------------------------------------------ sign-in (issue 11)
+
+// The page a new admin meets: a sign-in form, nothing of the dialog.
+test('sign-in-page', async (ctx, problems) => {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    const t = m.text();
+    if (/Content Security Policy|Refused to/i.test(t)) problems.push('CSP: ' + t);
+    else if (m.type() === 'error' && !/status of 401/.test(t)) problems.push('console: ' + t);
+  });
+  await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#signin-view:not([hidden])');
+  check(await page.isHidden('#app'), 'the dialog is shown before signing in');
+  check(await page.isHidden('#userbar'), '"Signed in as" shown before signing in');
+  eq(await page.evaluate(() => document.activeElement.id), 'si-user', 'focus at start');
+  eq(await page.getAttribute('#si-user', 'autocomplete'), 'username', 'user name autocomplete');
+  eq(await page.getAttribute('#si-pass', 'autocomplete'), 'current-password', 'password autocomplete');
+  eq(await page.getAttribute('#si-pass', 'type'), 'password', 'password field type');
+  has(await page.title(), 'Sign in', 'page title');
+  await shot(page, 'sign-in-page');
+  // an empty form is answered by the page, not sent
+  await page.click('#si-submit');
+  has(await text(page, '#si-error'), 'Enter your user name.', 'empty user name');
+  await signIn(page);
+  await page.waitForSelector('#current-details:not([hidden])');
+  has(await text(page, '#userbar'), 'Signed in as ' + USER, 'user bar');
+  check(await page.isVisible('#signout'), 'no Sign out button');
+  // the cookie: the page cannot read it, the browser keeps it for this site only
+  const cookies = await ctx.cookies(URL0);
+  const c = cookies.find((k) => k.name === 'cd_session');
+  check(c, 'no cd_session cookie after signing in');
+  check(c.httpOnly && c.secure && c.sameSite === 'Strict', `cookie flags: ${JSON.stringify(c)}`);
+  eq(await page.evaluate(() => document.cookie.includes('cd_session')), false, 'cookie readable by the page');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'sign-in-signed-in');
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#current-details:not([hidden])');
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(over <= 1, `the signed-in page is ${over}px wider than a 390px window`);
+  await page.screenshot({ path: path.join(SHOTS, 'sign-in-signed-in-narrow.png') });
+});
+
+// 401 sign_in_failed: the message; from the 6th failure 429 with the wait.
+test('wrong-password', async (ctx, problems) => {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#signin-view:not([hidden])');
+  let got429 = 0;
+  for (let i = 1; i <= 8 && !got429; i++) {
+    await page.fill('#si-user', USER);
+    await page.fill('#si-pass', 'not-the-password-' + i);
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/session' && r.request().method() === 'POST'),
+      page.click('#si-submit'),
+    ]);
+    const st = resp.status();
+    // the page has shown the answer once the button is back (or waits)
+    await page.waitForFunction(() => !document.querySelector('#si-error').hidden &&
+      document.querySelector('#si-pass').value === '');
+    if (st === 401) {
+      eq(await text(page, '#si-error'), 'The user name or password is incorrect.', `attempt ${i}: the message`);
+      check(await page.isVisible('#signin-view') && await page.isHidden('#app'), 'the dialog after a wrong password');
+      eq(await page.inputValue('#si-pass'), '', 'the wrong password stays in the field');
+      if (i === 1) await shot(page, 'sign-in-wrong-password');
+    } else {
+      eq(st, 429, `attempt ${i}: status`);
+      check(i >= 6, `429 already at attempt ${i} (5 failures are answered at once)`);
+      got429 = i;
+    }
+  }
+  check(got429, 'no 429 within 8 wrong passwords');
+  const msg = await text(page, '#si-error');
+  has(msg, 'Too many failed sign-in attempts. Try again later.', 'the 429 message');
+  const m = /Try again in (\d+) s\./.exec(msg);
+  check(m, `no "Try again in N s." in ${JSON.stringify(msg)}`);
+  check(await page.isDisabled('#si-submit'), 'Sign in can be pressed during the wait');
+  await shot(page, 'sign-in-too-many');
+  // the wait ends, the right password signs in (and clears the counts)
+  await page.waitForSelector('#si-submit:not([disabled])', { timeout: (Number(m[1]) + 3) * 1000 });
+  has(await text(page, '#si-error'), 'You can try again now.', 'end of the wait');
+  await signIn(page);
+  await page.waitForSelector('#current-details:not([hidden])');
+});
+
+test('sign-out', async (ctx, problems) => {
+  const page = await openDialog(ctx, problems);
+  await page.click('#signout');
+  await page.waitForSelector('#signin-view:not([hidden])');
+  has(await text(page, '#signin-note'), 'You are signed out.', 'note');
+  check(await page.isHidden('#app'), 'the dialog after signing out');
+  check(await page.isHidden('#userbar'), '"Signed in as" after signing out');
+  eq(await page.inputValue('#si-user'), '', 'user name left in the form');
+  const c = (await ctx.cookies(URL0)).find((k) => k.name === 'cd_session' && k.value);
+  check(!c, 'the session cookie is still set');
+  eq(await page.evaluate(() => fetch('/api/certificate').then((r) => r.status)), 401, 'the API after signing out');
+  await shot(page, 'sign-out');
+  // a reload stays signed out
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#signin-view:not([hidden])');
+  check(await page.isHidden('#app'), 'the dialog after a reload');
+});
+
+// The server-side session dies (idle time, lifetime, --end-sessions):
+// the next call brings the sign-in page, and signing in again goes on
+// where the admin was, with what they had typed.
+test('session-expired', async (ctx, problems) => {
+  await ensureSelfSigned();
+  const page = await openDialog(ctx, problems);
+  await fillUpload(page, { name: 'typed-before', key: 'good.key', crt: 'good.pem', chain: 'chain-int-only.pem' });
+  // age every session file past the idle timeout and the lifetime
+  const dir = path.join(STATE, 'auth', 'sessions');
+  const files = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{64}$/.test(f));
+  check(files.length >= 1, `no session file in ${dir}`);
+  const old = Math.floor(Date.now() / 1000) - 3 * 86400;
+  for (const f of files) {
+    const p = path.join(dir, f);
+    const j = JSON.parse(fs.readFileSync(p, 'utf8'));
+    j.created = old;
+    j.last = old;
+    fs.writeFileSync(p, JSON.stringify(j));
+  }
+  await page.click('#test');
+  await page.waitForSelector('#signin-view:not([hidden])');
+  has(await text(page, '#signin-note'), 'Your session has ended', 'note on the sign-in page');
+  eq(await page.inputValue('#si-user'), USER, 'user name kept for signing in again');
+  eq(await page.evaluate(() => document.activeElement.id), 'si-pass', 'focus');
+  await shot(page, 'session-expired-sign-in');
+  eq(fs.readdirSync(dir).filter((f) => files.includes(f)).length, 0, 'expired session files left');
+  await page.fill('#si-pass', PASS);
+  await page.click('#si-submit');
+  await page.waitForSelector('#app:not([hidden])');
+  eq(await page.inputValue('#f-name'), 'typed-before', 'the form after signing in again');
+  eq(await page.$eval('#f-crt', (i) => i.files[0] && i.files[0].name), 'good.pem', 'the chosen file');
+  has(await text(page, '#result-status'), 'Nothing was done: your session had ended.', 'what became of Test');
+  check(await page.locator('#result-h').evaluate((h) => { const r = h.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }),
+    'the result is not in view after signing in again');
+  await shot(page, 'session-expired-back');
+  await page.click('#test');
+  await waitResult(page);
+  has(await text(page, '#result-status'), 'Test passed', 'Test after signing in again');
+  // ended by the admin's command: a reload asks GET /api/session, which says 401
+  fcgiCli(['--end-sessions', USER]);
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#signin-view:not([hidden])');
+  check(await page.isHidden('#app'), 'the dialog after --end-sessions');
+});
+
+// A first password (CERTDIALOG_MUST_CHANGE / --must-change): the page
+// asks for the admin's own before anything else, then shows the dialog;
+// the dialog's Change password form then sets the suite's password back.
+test('first-password-change', async (ctx, problems) => {
+  const first = randomPass();
+  const mine = randomPass();
+  fcgiCli(['--set-password', USER, '--must-change'], first + '\n');
+  let restored = false;
+  try {
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+    await page.goto(URL0 + '/', { waitUntil: 'load' });
+    await signIn(page, USER, first, { expect: 'choose' });
+    check(await page.isHidden('#app'), 'the dialog before the password is chosen');
+    has(await text(page, '#userbar'), 'Signed in as ' + USER, 'user bar on the password page');
+    has(await text(page, '#cp-rules'), 'At least 12 characters; not your user name', 'the rules');
+    eq(await page.evaluate(() => fetch('/api/certificate').then((r) => r.status)), 403, 'the API before the change');
+    await shot(page, 'first-password-page');
+    // two different new entries: said by the page
+    await page.fill('#cp-new', mine);
+    await page.fill('#cp-again', mine + 'x');
+    await page.fill('#cp-current', first);
+    await page.click('#cp-submit');
+    has(await text(page, '#cp-error'), 'The two new passwords are not the same', 'different entries');
+    // too short: the service's weak_password with its detail
+    for (const id of ['#cp-new', '#cp-again']) await page.fill(id, 'short-pw');
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/session/password'),
+      page.click('#cp-submit'),
+    ]);
+    eq(resp.status(), 422, 'a short password');
+    const body = await resp.json();
+    const detail = body.errors[0].detail;
+    check(detail, 'weak_password without a detail');
+    await page.waitForFunction((d) => document.querySelector('#cp-error').textContent.includes(d), detail);
+    has(await text(page, '#cp-error'), body.errors[0].message, 'the message');
+    await shot(page, 'first-password-weak');
+    // the right way: then the dialog
+    for (const id of ['#cp-new', '#cp-again']) await page.fill(id, mine);
+    await page.fill('#cp-current', first);
+    await page.click('#cp-submit');
+    await page.waitForSelector('#current-details:not([hidden])');
+    check(await page.isHidden('#choose-view'), 'the password page after the change');
+    eq(await page.evaluate(() => fetch('/api/certificate').then((r) => r.status)), 200, 'the API after the change');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'first-password-done');
+    // the dialog's own form: a wrong current one, then back to the suite's
+    await page.click('#to-account');
+    await page.click('#pw-box > summary');
+    await page.fill('#pw-current', 'wrong-' + first);
+    await page.fill('#pw-new', PASS);
+    await page.fill('#pw-again', PASS);
+    await page.click('#pw-submit');
+    await page.waitForSelector('#pw-error:not([hidden])');
+    has(await text(page, '#pw-error'), 'The current password is not right.', 'wrong current password');
+    await page.fill('#pw-current', mine);
+    await page.fill('#pw-new', PASS);
+    await page.fill('#pw-again', PASS);
+    await page.click('#pw-submit');
+    await page.waitForSelector('#pw-done:not([hidden])');
+    has(await text(page, '#pw-done'), 'Your password was changed.', 'change in the dialog');
+    restored = true;
+    await page.locator('#account').screenshot({ path: path.join(SHOTS, 'change-password.png') });
+    // this browser goes on; the password works for a new sign-in
+    eq(await page.evaluate(() => fetch('/api/certificate').then((r) => r.status)), 200, 'the session after the change');
+    const p2 = await (await newContext()).newPage();
+    await p2.goto(URL0 + '/', { waitUntil: 'load' });
+    await signIn(p2);
+    await p2.context().close();
+  } finally {
+    if (!restored) fcgiCli(['--set-password', USER], PASS + '\n');
+  }
+});
+
+// Create (the secret once, Copy, a curl line), list, revoke.
+test('api-tokens', async (ctx, problems) => {
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL0 });
+  const page = await openDialog(ctx, problems);
+  await page.click('#to-account');
+  await page.fill('#tk-name', 'browser script');
+  await page.fill('#tk-days', '30');
+  await page.click('#tk-create');
+  await page.waitForSelector('#tk-new:not([hidden])');
+  const secret = await page.inputValue('#tk-secret');
+  check(/^cdt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(secret), `token form: ${secret.slice(0, 17)}…`);
+  has(await text(page, '#tk-new'), 'it is shown only this once', 'shown-once note');
+  const line = await page.inputValue('#tk-curl');
+  eq(line, `curl -H 'Authorization: Bearer ${secret}' ${URL0}/api/certificate`, 'curl line');
+  await page.click('#tk-copy');
+  await page.waitForFunction(() => document.querySelector('#tk-copy-status').textContent !== '');
+  eq(await page.evaluate(() => navigator.clipboard.readText().catch(() => null)), secret, 'clipboard');
+  // the curl line works as shown (-k: the suite's certificate is not trusted here)
+  const out = execFileSync('bash', ['-c', line + ' -k -s -o /dev/null -w %{http_code}'], { encoding: 'utf8', timeout: 20_000 });
+  eq(out, '200', 'the curl line');
+  const row = page.locator('#tk-table tbody tr', { hasText: 'browser script' });
+  eq(await row.count(), 1, 'the new token in the list');
+  const cells = await row.locator('td').allInnerTexts();
+  check(cells[1] && cells[1] !== 'never', 'created');
+  eq(cells[2], 'never', 'last used of a token never used before the list was read');
+  check(!/never/.test(cells[3]) && /20\d\d/.test(cells[3]), `expires: ${cells[3]}`);
+  await shot(page, 'tokens-created');
+  // a second, without expiry; the first's secret is gone from the page
+  await page.click('#tk-done');
+  check(!(await page.content()).includes(secret), 'the secret is still in the page');
+  await page.fill('#tk-name', 'no expiry');
+  await page.click('#tk-create');
+  await page.waitForSelector('#tk-new:not([hidden])');
+  const secret2 = await page.inputValue('#tk-secret');
+  check(secret2 !== secret, 'the same secret twice');
+  await page.click('#tk-done');
+  eq((await page.locator('#tk-table tbody tr', { hasText: 'no expiry' }).locator('td').allInnerTexts())[3], 'never', 'no expiry');
+  // after a reload: listed with "last used", never the secret
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#tk-table tbody tr[data-id]');
+  check(!(await page.content()).includes(secret2.slice(17)), 'a secret shown again after a reload');
+  const used = await page.locator('#tk-table tbody tr', { hasText: 'browser script' }).locator('td').allInnerTexts();
+  check(used[2] !== 'never', 'last used not set after the curl line');
+  // an expired token: the list says so (its file's expiry moved to the past)
+  const id2 = await page.locator('#tk-table tbody tr', { hasText: 'no expiry' }).getAttribute('data-id');
+  const tf = path.join(STATE, 'auth', 'tokens', id2);
+  const tj = JSON.parse(fs.readFileSync(tf, 'utf8'));
+  const past = Math.floor(Date.now() / 1000) - 86400;
+  const createdNum = typeof tj.created === 'number';
+  tj.expires = createdNum ? past : new Date(past * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  fs.writeFileSync(tf, JSON.stringify(tj));
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#tk-table tbody tr[data-id]');
+  has((await page.locator(`#tk-table tbody tr[data-id="${id2}"]`).locator('td').allInnerTexts())[3], 'expired', 'expired token');
+  const r2 = await apiCtx.fetch(URL0 + '/api/certificate', { headers: { Authorization: 'Bearer ' + secret2 }, failOnStatusCode: false });
+  eq(r2.status(), 401, 'the expired token');
+  // revoke: asked first; Keep keeps it
+  const id = await page.locator('#tk-table tbody tr', { hasText: 'browser script' }).getAttribute('data-id');
+  const tr = page.locator(`#tk-table tbody tr[data-id="${id}"]`);
+  await tr.locator('button.revoke').click();
+  has(await tr.locator('.confirm').innerText(), 'Revoke "browser script"?', 'confirmation');
+  await shot(page, 'tokens-revoke-confirm');
+  await tr.locator('button.revoke-no').click();
+  check(await tr.locator('button.revoke').isVisible(), 'Keep did not keep it');
+  const r3 = await apiCtx.fetch(URL0 + '/api/certificate', { headers: { Authorization: 'Bearer ' + secret }, failOnStatusCode: false });
+  eq(r3.status(), 200, 'the token after Keep');
+  await tr.locator('button.revoke').click();
+  await tr.locator('button.revoke-yes').click();
+  await page.waitForFunction((i) => !document.querySelector(`#tk-table tbody tr[data-id="${i}"]`), id);
+  has(await text(page, '#tk-status'), 'The token "browser script" was revoked.', 'status');
+  const r4 = await apiCtx.fetch(URL0 + '/api/certificate', { headers: { Authorization: 'Bearer ' + secret }, failOnStatusCode: false });
+  eq(r4.status(), 401, 'the revoked token');
+  await page.locator('#tokens').screenshot({ path: path.join(SHOTS, 'tokens-revoked.png') });
+  // tidy: the expired one goes too (through the API of this page's session)
+  eq(await page.evaluate((i) => fetch('/api/tokens/' + i, { method: 'DELETE' }).then((r) => r.status), id2), 200, 'revoking the expired token');
 });
 
 test('first-sign-in', async (ctx, problems) => {
@@ -591,7 +958,16 @@ try {
 } catch (e) {
   setupFail('chromium does not start: ' + e.message.split('\n')[0]);
 }
-apiCtx = (await browser.newContext({ httpCredentials: { username: USER, password: PASS }, ignoreHTTPSErrors: true })).request;
+if (!TOKEN) {
+  // a stack without CD_TOKEN: the local bootstrap the contract gives scripts
+  try {
+    TOKEN = fcgiCli(['--create-token', USER, 'browser-suite']).trim();
+  } catch (e) {
+    setupFail('no CD_TOKEN and no token from certdialog-fcgi --create-token: ' + e.message);
+  }
+}
+apiCtx = (await browser.newContext({ ignoreHTTPSErrors: true,
+  extraHTTPHeaders: { Authorization: 'Bearer ' + TOKEN } })).request;
 for (const t of tests) {
   if (only.length && !only.includes(t.name)) continue;
   const ctx = await newContext();
