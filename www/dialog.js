@@ -173,6 +173,17 @@
     announce(status.textContent);
   }
 
+  /* A browser's error code, breakable after its "::" and each "_" (it is
+   * wider than a phone's window). */
+  function errCodeName(name) {
+    const code = el('code', { class: 'errcode', id: 'name-error-code' });
+    name.split(/(?<=::|_)/).forEach((part, i) => {
+      if (i) code.append(el('wbr'));
+      code.append(part);
+    });
+    return code;
+  }
+
   /* The page's own address against the names the certificate carries
    * (NET::ERR_CERT_COMMON_NAME_INVALID), with the hosts-file way out. */
   function nameCheck(c, access) {
@@ -187,7 +198,8 @@
       'You opened this page as ', el('strong', { id: 'name-address' }, address),
       ', but the certificate is issued for ',
       el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : 'no name'),
-      '. That is why browsers show NET::ERR_CERT_COMMON_NAME_INVALID ("Your connection isn\'t private").');
+      '. That is why browsers show ', errCodeName('NET::ERR_CERT_COMMON_NAME_INVALID'),
+      ' ("Your connection isn\'t private").');
     const fix = $('name-fix');
     fix.replaceChildren();
     const port = location.port ? ':' + location.port : '';
@@ -229,11 +241,19 @@
     $('dl-pem').href = API + '/download?format=pem&part=leaf';
     $('dl-chain').href = API + '/download?format=pem&part=chain';
     $('dl-chain').hidden = ss;
+    /* a CA-signed certificate is trusted through its root, never itself */
+    $('dl-root').href = API + '/download?format=der&part=root';
+    $('dl-root-pem').href = API + '/download?format=pem&part=root';
+    $('dl-root').hidden = ss;
+    $('dl-root-pem').hidden = ss;
+    $('win-button').textContent = (ss ? $('dl-der') : $('dl-root')).textContent;
+    $('lin-button').textContent = (ss ? $('dl-pem') : $('dl-root-pem')).textContent;
+    $('mac-button').textContent = $('lin-button').textContent;
     const base = c.subject_cn.replace(/[^A-Za-z0-9._-]/g, '_') || 'appliance';
     $('lin-path').textContent = '/usr/local/share/ca-certificates/' + base + '.crt';
     $('trust-what').textContent = ss
       ? 'This certificate is self-signed: trust the certificate itself, on each computer that opens this dialog.'
-      : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust the root CA from the chain file, not the appliance certificate.';
+      : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust that root CA (the Root CA buttons), not the appliance certificate.';
     t.hidden = false;
   }
 
@@ -246,12 +266,12 @@
     if (c) {
       details($('current-details'), c);
       if (typeof c.days_left === 'number' && c.days_left < 0) {
-        exp.className = 'banner err';
+        exp.dataset.level = 'err';
         $('expiry-text').replaceChildren(el('strong', {}, 'The certificate has expired.'),
           ' It expired on ' + fmtDate(c.not_after) + ': browsers refuse it. Install a new certificate now.');
         exp.hidden = false;
       } else if (typeof c.days_left === 'number' && c.days_left < 30) {
-        exp.className = 'banner warn';
+        exp.dataset.level = 'warn';
         $('expiry-text').replaceChildren(el('strong', {}, 'The certificate expires in ' + daysText(c.days_left) + '.'),
           ' It is valid until ' + fmtDate(c.not_after) + '. Install its replacement before then.');
         exp.hidden = false;
@@ -261,10 +281,25 @@
       showTrust(c);
     } else {
       exp.hidden = true;
+      $('name-warning').hidden = true;
+      $('selfsigned-note').hidden = true;
       $('current-details').hidden = true;
       $('trust').hidden = true;
     }
+    showNotice();
     showHistory(data.history);
+  }
+
+  /* One banner under the facts: the expiry, the name, the self-signed
+   * note, in that order, coloured by the worst of them. */
+  function showNotice() {
+    const n = $('notice');
+    const parts = [...n.querySelectorAll('.notice-part')].filter((p) => !p.hidden);
+    let level = 'info';
+    if (!$('expiry-warning').hidden) level = $('expiry-warning').dataset.level;
+    else if (!$('name-warning').hidden) level = 'warn';
+    n.className = 'banner ' + level;
+    n.hidden = !parts.length;
   }
 
   function showHistory(hist) {
@@ -273,12 +308,13 @@
     let cur = -1;
     hist.forEach((h, i) => {
       if (h.current) cur = i;
+      /* data-label: a narrow window shows each row as a card */
       tb.append(el('tr', { class: h.current ? 'current' : null },
-        el('td', {}, h.name),
-        el('td', {}, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
-        el('td', {}, h.validation === 'none' ? 'None' : 'Mandatory'),
-        el('td', {}, fmtDate(h.installed_at)),
-        el('td', {}, h.current ? 'Current' : '')));
+        el('td', { 'data-label': 'Name' }, h.name),
+        el('td', { 'data-label': 'Type' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
+        el('td', { 'data-label': 'Validation' }, h.validation === 'none' ? 'None' : 'Mandatory'),
+        el('td', { 'data-label': 'Installed' }, fmtDate(h.installed_at)),
+        el('td', { 'data-label': 'State', class: h.current ? null : 'empty' }, h.current ? 'Current' : '')));
     });
     if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '5' }, 'None yet.')));
     const prev = cur >= 0 ? hist[cur + 1] : undefined;
@@ -374,11 +410,12 @@
     return placed;
   }
 
-  /* The list in the result box: links to the field for placed findings,
-   * the whole text for the others. */
+  /* The list in the result box: every finding whole (message, detail,
+   * what to do), and for those shown at a field too, a link to it. */
   function summaryList(list, kind, placed) {
     const ul = el('ul', { class: 'findings ' + kind + 's' });
     for (const f of list) {
+      const li = finding(f, kind);
       if (placed.includes(f)) {
         const input = form.querySelector('[data-field="' + f.field + '"] input');
         const a = el('a', { href: '#' + (input ? input.id : 'upload') }, FIELD_LABEL[f.field]);
@@ -388,10 +425,9 @@
           input.focus();
           input.scrollIntoView({ block: 'center' });
         });
-        ul.append(el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field },
-          el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
-          el('span', { class: 'msg' }, f.message), ' (', a, ')'));
-      } else ul.append(finding(f, kind));
+        li.querySelector('.msg').after(' (', a, ')');
+      }
+      ul.append(li);
     }
     return ul;
   }
@@ -481,9 +517,17 @@
       }
       nodes.push(box);
       if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + ': ' + warns[0].message;
-      if (data.certificate) {
-        certBlock = certDetails(data.certificate, action === 'test' ? 'The tested certificate'
-          : action === 'rollback' ? 'The active certificate' : 'The new certificate');
+      if (data.certificate && action === 'test') {
+        certBlock = certDetails(data.certificate, 'The tested certificate');
+      } else if (data.certificate || action === 'rollback') {
+        /* it is the current one now: its details are shown once, above */
+        const a = el('a', { href: '#current', id: 'to-current' }, 'Current certificate');
+        a.addEventListener('click', (e) => {
+          e.preventDefault();
+          $('current').scrollIntoView({ block: 'start' });
+          $('current-h').focus({ preventScroll: true });
+        });
+        box.append(el('p', { id: 'see-current' }, 'Its details are under ', a, ' at the top of the page.'));
       }
     } else {
       const box = el('div', { class: 'banner err', id: 'result-status' });
@@ -1089,6 +1133,14 @@
     });
   }
   for (const r of form.querySelectorAll('input[name=mode]')) r.addEventListener('change', syncMode);
+  /* Enter in a text field would submit the form, that is Save: on a form
+   * built around "Test first" it runs Test (Save takes its own button). */
+  form.addEventListener('keydown', (e) => {
+    const t = e.target;
+    if (e.key !== 'Enter' || t.tagName !== 'INPUT' || !/^(text|password|search|number)$/.test(t.type)) return;
+    e.preventDefault();
+    if (mode() === 'ca-signed' && !busy) $('test').click();
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     run('save', API, formData(), mode() === 'self-signed' ? 'Generating and installing…' : 'Uploading…');

@@ -646,12 +646,19 @@ test('first-sign-in', async (ctx, problems) => {
   has(await st.innerText(), 'The certificate "sensor-2025" was installed.', 'result');
   has(await text(page, '#reload-status'), 'The web server reloaded', 'reload status');
   const want = fpOf(fx('good.pem'));
-  eq(await text(page, '#result-details [data-item=sha-256-fingerprint]'), want, 'new certificate fingerprint');
-  has(await text(page, '#result-details [data-item=subject-cn]'), 'sensor.contoso.com', 'new CN');
-  has(await text(page, '#result-details [data-item=issuer]'), 'Contoso Test Intermediate', 'new issuer');
+  // the details once (issue 16): under Current certificate, not again in the result
+  await page.waitForFunction((fp) => document.querySelector('#current-details [data-item=sha-256-fingerprint]')
+    ?.textContent === fp, want);
+  eq(await page.locator('#result-details').count(), 0, 'the new certificate\'s details repeated in the result');
+  eq(await page.locator('dl.details:visible', { hasText: want }).count(), 1, 'lists of details showing the new fingerprint');
+  has(await text(page, '#see-current'), 'Its details are under Current certificate', 'pointer to the details');
+  has(await text(page, '#current-details [data-item=subject-cn]'), 'sensor.contoso.com', 'new CN');
+  has(await text(page, '#current-details [data-item=issuer]'), 'Contoso Test Intermediate', 'new issuer');
   eq(await page.$eval('#progress', (p) => p.value), 100, 'upload progress reached');
   has(await announced(page), 'installed', 'aria-live announcement');
   await shot(page, 'first-sign-in-success');
+  await page.click('#to-current');
+  eq(await page.evaluate(() => document.activeElement.id), 'current-h', 'the pointer leads to the details');
 
   await page.click('#reload-page');
   await page.waitForLoadState('load');
@@ -722,7 +729,14 @@ test('several-findings', async (ctx, problems) => {
   eq(await page.$$eval('#result-warnings li.finding', (l) => l.map((e) => e.dataset.code)).then((a) => a.join()), 'chain_extra', 'warnings box');
   eq(await page.locator('#result-status li[data-code=chain_extra]').count(), 0, 'warning among the errors');
   eq(await page.locator('#fb-chain li.finding.warning').count(), 1, 'warning at the chain field');
+  // the summary says all of each finding (issue 16): detail and what to do
+  const weak = await text(page, '#result-status li[data-code=weak_key]');
+  has(weak, 'found RSA 1024 bits', 'detail in the summary');
+  has(weak, 'What to do: Create the certificate with an RSA key of 2048 or 4096 bits.', 'what to do in the summary');
+  has(await text(page, '#result-status li[data-code=subject_incomplete]'), 'missing: OU', 'subject detail in the summary');
+  has(await text(page, '#result-warnings li[data-code=chain_extra]'), 'What to do:', 'what to do in the warnings');
   await shot(page, 'several-findings');
+  await page.locator('#result').screenshot({ path: path.join(SHOTS, 'several-findings-summary.png') });
   // the links of the summary take the focus to the field
   eq(await text(page, '#result-status li[data-code=missing_field] a'), await text(page, 'label[for=f-name]'),
     'summary link names the field as the form does');
@@ -756,7 +770,7 @@ test('validation-none', async (ctx, problems) => {
   eq(await page.$$eval('#result-warnings li.finding', (l) => l.map((e) => e.dataset.code)).then((a) => a.join()), 'expired', 'the warning');
   await page.waitForSelector('#expiry-warning:not([hidden])');
   has(await text(page, '#expiry-warning'), 'The certificate has expired.', 'expired banner');
-  eq(await page.getAttribute('#expiry-warning', 'class'), 'banner err', 'expired banner style');
+  eq(await page.getAttribute('#notice', 'class'), 'banner err', 'expired banner style');
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'validation-none-expired-current');
   await page.click('#expiry-replace');
@@ -772,7 +786,7 @@ test('expires-soon', async (ctx, problems) => {
   has(await text(page, '#result-warnings'), 'The certificate expires in fewer than 30 days', 'expires_soon warning');
   await page.waitForSelector('#expiry-warning:not([hidden])');
   has(await text(page, '#expiry-warning'), 'The certificate expires in', 'expiry banner');
-  eq(await page.getAttribute('#expiry-warning', 'class'), 'banner warn', 'expiry banner style');
+  eq(await page.getAttribute('#notice', 'class'), 'banner warn', 'expiry banner style');
   check(await page.isVisible('#expiry-replace'), 'no way to replace it in the banner');
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'expires-soon-current');
@@ -927,6 +941,114 @@ test('narrow-window', async (ctx, problems) => {
   await page.locator('div.field[data-field=passphrase]').screenshot({ path: path.join(SHOTS, 'narrow-window-passphrase.png') });
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SHOTS, 'narrow-window-top.png') });
+});
+
+// ------------------------------------------------ the review (issue 16)
+
+// 1: with a CA-signed certificate the Windows steps name "Root CA (.cer)",
+// which downloads the root (DER); self-signed: the certificate itself.
+test('root-ca-download', async (ctx, problems) => {
+  await installGood('root-ca');
+  const page = await openDialog(ctx, problems);
+  await page.click('#trust > summary');
+  check(await page.isVisible('#dl-root'), 'no Root CA (.cer) button for a CA-signed certificate');
+  eq(await text(page, '#dl-root'), 'Root CA (.cer)', 'button');
+  eq(await text(page, '#win-button'), 'Root CA (.cer)', 'the Windows steps name');
+  eq(await text(page, '#lin-button'), 'Root CA (.pem)', 'the Linux steps name');
+  has(await text(page, '#trust-what'), 'Root CA', 'what to trust');
+  await page.locator('#trust').screenshot({ path: path.join(SHOTS, 'trust-ca-signed.png') });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-root')]);
+  const saved = path.join(scratch, 'root.cer');
+  await dl.saveAs(saved);
+  has(dl.suggestedFilename(), '-root.cer', 'file name');
+  let got;
+  try {
+    got = fpOf(saved, 'DER');
+  } catch (e) {
+    throw new Failure('Root CA (.cer) is not a DER certificate: ' + String(e.stderr || e.message).trim());
+  }
+  eq(got, fpOf(fx('root.pem')), 'Root CA (.cer) is the root of the chain');
+  const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#dl-root-pem')]);
+  const saved2 = path.join(scratch, 'root.pem');
+  await dl2.saveAs(saved2);
+  eq(fpOf(saved2), fpOf(fx('root.pem')), 'Root CA (.pem)');
+  // self-signed: the leaf is what to trust
+  await ensureSelfSigned();
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#current-details:not([hidden])');
+  await page.click('#trust > summary');
+  check(await page.isHidden('#dl-root'), 'Root CA button for a self-signed certificate');
+  eq(await text(page, '#win-button'), await text(page, '#dl-der'), 'the Windows steps name (self-signed)');
+  await page.locator('#trust').screenshot({ path: path.join(SHOTS, 'trust-self-signed.png') });
+});
+
+// 3: Enter in any text field of the upload form runs Test, never Save.
+test('enter-runs-test', async (ctx, problems) => {
+  await ensureSelfSigned();
+  const before = await current();
+  const page = await openDialog(ctx, problems);
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await fillUpload(page, { name: 'enter-key', key: 'good.key', crt: 'good.pem', chain: 'chain-int-only.pem' });
+  for (const id of ['#f-name', '#f-passphrase']) {
+    await page.focus(id);
+    await page.keyboard.press('Enter');
+    await waitResult(page);
+    has(await text(page, '#result-status'), 'Test passed', `Enter in ${id}`);
+    has(await text(page, '#result-status'), 'Nothing was installed', `Enter in ${id}`);
+  }
+  eq(posts.join(','), '/api/certificate/validate,/api/certificate/validate', 'what Enter sent');
+  const after = await current();
+  eq(after.certificate.sha256_fingerprint, before.certificate.sha256_fingerprint, 'active certificate after Enter');
+  eq(after.history.length, before.history.length, 'history after Enter');
+  await shot(page, 'enter-runs-test');
+});
+
+// Smaller: the first view shows the facts, then one banner.
+test('first-view', async (ctx, problems) => {
+  await ensureSelfSigned();        // self-signed and opened by address: two things to say
+  const page = await openDialog(ctx, problems);
+  const banners = await page.locator('#current .banner:visible').count();
+  eq(banners, 1, 'banners in the first view');
+  check(await page.isVisible('#name-warning') && await page.isVisible('#selfsigned-note'), 'both notes in the one banner');
+  const top = (sel) => page.locator(sel).evaluate((e) => e.getBoundingClientRect().top);
+  check(await top('#current-details') < await top('#notice'), 'the banner comes before the facts');
+  eq(await page.getAttribute('#notice', 'class'), 'banner warn', 'banner style');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, 'first-view.png') });
+});
+
+// Smaller: 390 px: the history reflows into cards (nothing cut off);
+// 320 px: NET::ERR_CERT_COMMON_NAME_INVALID wraps inside its banner.
+test('narrow-history-and-name', async (ctx, problems) => {
+  await installGood('narrow-a');
+  await ensureSelfSigned();
+  const page = await openDialog(ctx, problems);
+  await page.setViewportSize({ width: 390, height: 800 });
+  const rows = await page.locator('#history tbody tr').count();
+  check(rows >= 2, `history has ${rows} rows`);
+  const wrap = await page.locator('#history-section .table-wrap').evaluate((w) => ({ sw: w.scrollWidth, cw: w.clientWidth }));
+  check(wrap.sw <= wrap.cw + 1, `the history is ${wrap.sw - wrap.cw}px wider than its box at 390 px`);
+  const cut = await page.$$eval('#history td', (tds) => tds.filter((td) => {
+    const r = td.getBoundingClientRect();
+    return r.width > 0 && r.right > window.innerWidth + 1;
+  }).length);
+  eq(cut, 0, 'history cells past the window at 390 px');
+  // every column's word is there, with its label
+  has(await text(page, '#history tbody tr.current'), 'Current', 'state of the current row');
+  await page.locator('#history-section').screenshot({ path: path.join(SHOTS, 'narrow-history-390.png') });
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.waitForSelector('#name-error-code');
+  const box = await page.locator('#notice').evaluate((e) => e.getBoundingClientRect().right);
+  const code = await page.locator('#name-error-code').evaluate((e) => {
+    let right = 0;
+    for (const r of e.getClientRects()) right = Math.max(right, r.right);
+    return right;
+  });
+  check(code <= box, `NET::ERR_CERT_COMMON_NAME_INVALID ends ${Math.round(code - box)}px past its banner at 320 px`);
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(over <= 1, `the page is ${over}px wider than a 320px window`);
+  await page.locator('#notice').screenshot({ path: path.join(SHOTS, 'narrow-name-error-320.png') });
 });
 
 test('download-der', async (ctx, problems) => {
