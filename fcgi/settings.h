@@ -31,6 +31,8 @@ struct cd_settings {
     char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
     char *served_address;       /* host:port checked after a reload; NULL */
     int releases_kept;
+    int session_idle_timeout;   /* s without a request: signed out */
+    int session_lifetime;       /* s after sign-in: signed out */
 };
 
 /*
