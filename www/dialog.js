@@ -889,8 +889,10 @@
     } else if (sessionTrouble(r.status, r.data)) {
       return;
     } else {
-      /* weak_password: the detail says which rule */
-      showError(box, errText(r.data, r.status));
+      /* weak_password: the detail says which rule, the one thing to read */
+      const f = r.data.errors && r.data.errors[0];
+      showError(box, errCode(r.data) === 'weak_password' && f.detail
+        ? 'This password cannot be used: ' + f.detail + '.' : errText(r.data, r.status));
       $(ids.nw).focus();
     }
     announce(box.textContent);

@@ -511,8 +511,9 @@ test('first-password-change', async (ctx, problems) => {
     const body = await resp.json();
     const detail = body.errors[0].detail;
     check(detail, 'weak_password without a detail');
+    eq(body.errors[0].code, 'weak_password', 'code of a short password');
     await page.waitForFunction((d) => document.querySelector('#cp-error').textContent.includes(d), detail);
-    has(await text(page, '#cp-error'), body.errors[0].message, 'the message');
+    has(await text(page, '#cp-error'), 'This password cannot be used: ' + detail, 'what the page says');
     await shot(page, 'first-password-weak');
     // the right way: then the dialog
     for (const id of ['#cp-new', '#cp-again']) await page.fill(id, mine);
