@@ -332,7 +332,7 @@
     try {
       const { status, data } = await call('GET', API);
       if (sessionTrouble(status, data)) return;
-      if (status !== 200) throw new Error(firstMessage(data) || 'HTTP ' + status);
+      if (status !== 200) throw new Error(errText(data, status));
       showCurrent(data);
     } catch (e) {
       $('current-empty').hidden = false;
@@ -1077,6 +1077,19 @@
   $('tk-copy').addEventListener('click', () => copyText($('tk-secret').value, $('tk-secret'), $('tk-copy-status')));
   $('tk-curl-copy').addEventListener('click', () => copyText($('tk-curl').value, $('tk-curl'), $('tk-curl-status')));
   $('tk-done').addEventListener('click', () => { hideNewToken(); $('tk-name').focus(); });
+  /* A download after the session ended would save the 401's JSON as the
+   * "certificate": ask first, then let the click through. */
+  for (const a of document.querySelectorAll('#downloads a')) {
+    a.addEventListener('click', async (e) => {
+      if (a.dataset.checked === 'yes') { delete a.dataset.checked; return; }
+      e.preventDefault();
+      let r = null;
+      try { r = await call('GET', '/api/session'); } catch (err) { r = null; }
+      if (r && sessionTrouble(r.status, r.data)) return;
+      a.dataset.checked = 'yes';
+      a.click();
+    });
+  }
   $('to-account').addEventListener('click', (e) => {
     e.preventDefault();
     $('account').scrollIntoView({ block: 'start' });

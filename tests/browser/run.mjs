@@ -439,10 +439,13 @@ test('session-expired', async (ctx, problems) => {
   await ensureSelfSigned();
   const page = await openDialog(ctx, problems);
   await fillUpload(page, { name: 'typed-before', key: 'good.key', crt: 'good.pem', chain: 'chain-int-only.pem' });
-  // age every session file past the idle timeout and the lifetime
+  // age this browser's session file (named by the sha256 of the cookie)
+  // past the idle timeout and the lifetime
   const dir = path.join(STATE, 'auth', 'sessions');
-  const files = fs.readdirSync(dir).filter((f) => /^[0-9a-f]{64}$/.test(f));
-  check(files.length >= 1, `no session file in ${dir}`);
+  const cookie = (await ctx.cookies(URL0)).find((k) => k.name === 'cd_session');
+  check(cookie && cookie.value, 'no session cookie');
+  const files = [createHash('sha256').update(cookie.value).digest('hex')];
+  check(fs.existsSync(path.join(dir, files[0])), `no session file ${files[0]} in ${dir}`);
   const old = Math.floor(Date.now() / 1000) - 3 * 86400;
   for (const f of files) {
     const p = path.join(dir, f);
@@ -457,7 +460,7 @@ test('session-expired', async (ctx, problems) => {
   eq(await page.inputValue('#si-user'), USER, 'user name kept for signing in again');
   eq(await page.evaluate(() => document.activeElement.id), 'si-pass', 'focus');
   await shot(page, 'session-expired-sign-in');
-  eq(fs.readdirSync(dir).filter((f) => files.includes(f)).length, 0, 'expired session files left');
+  check(!fs.existsSync(path.join(dir, files[0])), 'the expired session\'s file is still there');
   await page.fill('#si-pass', PASS);
   await page.click('#si-submit');
   await page.waitForSelector('#app:not([hidden])');
@@ -470,11 +473,35 @@ test('session-expired', async (ctx, problems) => {
   await page.click('#test');
   await waitResult(page);
   has(await text(page, '#result-status'), 'Test passed', 'Test after signing in again');
-  // ended by the admin's command: a reload asks GET /api/session, which says 401
+  // ended by the admin's command: a download link asks first (no JSON 401
+  // saved as a certificate), a reload asks GET /api/session: both say 401
   fcgiCli(['--end-sessions', USER]);
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d.suggestedFilename()));
+  await page.click('#trust > summary');
+  await page.click('#dl-der');
+  await page.waitForSelector('#signin-view:not([hidden])');
+  await page.waitForTimeout(500);
+  eq(downloads.join(','), '', 'downloaded without a session');
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('#signin-view:not([hidden])');
   check(await page.isHidden('#app'), 'the dialog after --end-sessions');
+});
+
+// A user who is not in "admins" signs in and is told why nothing shows.
+test('not-an-admin', async (ctx, problems) => {
+  check(env.CD_USER2 && env.CD_PASS2, 'CD_USER2/CD_PASS2 unset (with-stack.sh sets them)');
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  await page.goto(URL0 + '/', { waitUntil: 'load' });
+  await signIn(page, env.CD_USER2, env.CD_PASS2);
+  await page.waitForFunction(() => /cannot be read/.test(document.querySelector('#current-empty').textContent));
+  has(await text(page, '#current-empty'), 'not an administrator', 'what the page says');
+  check(await page.isHidden('#current-details'), 'certificate details for a non-admin');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, 'not-an-admin.png') });
+  await page.click('#signout');
+  await page.waitForSelector('#signin-view:not([hidden])');
 });
 
 // A first password (CERTDIALOG_MUST_CHANGE / --must-change): the page
