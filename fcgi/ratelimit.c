@@ -1,7 +1,8 @@
 /*
  * ratelimit.c - the guessing limits of docs/API.md "Guessing limits": a
  * count of failed sign-ins per client address and per user name in
- * STATE/auth/failures, {"a:ADDR"|"u:NAME": {"n": N, "last": EPOCH}}.
+ * STATE/auth/failures, {"a:ADDR"|"u:NAME": {"n": N, "last_ms": EPOCH_MS}}.
+ * Milliseconds: with whole seconds a "1 s" wait could last 1 ms.
  * The first CD_AUTH_FREE_FAILURES failures of a key are answered at once;
  * from then on a key waits 2^(n-5) s (at most CD_AUTH_MAX_WAIT) after its
  * last failure before a try is even checked.  A key is forgotten
@@ -11,10 +12,31 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 
 #define MAX_KEYS        10000   /* a flood of names cannot grow it further */
+
+typedef long long ms_t;
+
+/* cd_auth_now() in milliseconds: the real clock's, or the test's. */
+static ms_t
+now_ms(void)
+{
+    struct timespec ts;
+    time_t t = cd_auth_now();
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec == t)
+        return (ms_t)t * 1000 + ts.tv_nsec / 1000000;
+    return (ms_t)t * 1000;      /* a test's clock, or a second boundary */
+}
+
+static ms_t
+last_of(const json_t *e)
+{
+    return (ms_t)json_integer_value(json_object_get(e, "last_ms"));
+}
 
 static void
 failures_path(const struct cd_settings *s, char *buf, size_t len)
@@ -40,34 +62,35 @@ keys(const char *addr, const char *user, char *ka, size_t alen, char *ku,
     }
 }
 
+/* Seconds (rounded up) key e must still wait at now; 0: none. */
 static long
-wait_of(const json_t *e, time_t now)
+wait_of(const json_t *e, ms_t now)
 {
     json_int_t n = json_integer_value(json_object_get(e, "n"));
-    json_int_t last = json_integer_value(json_object_get(e, "last"));
-    long w;
+    ms_t w, rem;
 
-    if (n < CD_AUTH_FREE_FAILURES)
+    if (e == NULL || n < CD_AUTH_FREE_FAILURES ||
+        now - last_of(e) >= CD_AUTH_FORGET * 1000LL)
         return 0;
     w = n - CD_AUTH_FREE_FAILURES >= 10 ? CD_AUTH_MAX_WAIT :
         1L << (n - CD_AUTH_FREE_FAILURES);
     if (w > CD_AUTH_MAX_WAIT)
         w = CD_AUTH_MAX_WAIT;
-    w = (long)(last + w - now);
-    return w > 0 ? w : 0;
+    rem = last_of(e) + w * 1000 - now;
+    return rem > 0 ? (long)((rem + 999) / 1000) : 0;
 }
 
 /* Drops the keys forgotten by now. */
 static void
-prune(json_t *f, time_t now)
+prune(json_t *f, ms_t now)
 {
     const char *k;
     json_t *e;
     void *tmp;
 
     json_object_foreach_safe(f, tmp, k, e) {
-        if (!json_is_object(e) || now - (time_t)json_integer_value(
-            json_object_get(e, "last")) >= CD_AUTH_FORGET)
+        if (!json_is_object(e) || now - last_of(e) >=
+            CD_AUTH_FORGET * 1000LL)
             json_object_del(f, k);
     }
 }
@@ -78,33 +101,29 @@ cd_ratelimit_wait(const struct cd_settings *s, const char *addr,
 {
     char p[4400], ka[80], ku[80];
     json_t *f;
-    time_t now = cd_auth_now();
+    ms_t now = now_ms();
     long wa, wu;
 
     failures_path(s, p, sizeof(p));
     if ((f = cd_auth_read_json(p)) == NULL)
         return 0;               /* none yet (a bad file is rewritten) */
     keys(addr, user, ka, sizeof(ka), ku, sizeof(ku));
-    wa = json_object_get(f, ka) != NULL && now - (time_t)json_integer_value(
-        json_object_get(json_object_get(f, ka), "last")) < CD_AUTH_FORGET ?
-        wait_of(json_object_get(f, ka), now) : 0;
-    wu = json_object_get(f, ku) != NULL && now - (time_t)json_integer_value(
-        json_object_get(json_object_get(f, ku), "last")) < CD_AUTH_FORGET ?
-        wait_of(json_object_get(f, ku), now) : 0;
+    wa = wait_of(json_object_get(f, ka), now);
+    wu = wait_of(json_object_get(f, ku), now);
     json_decref(f);
     return wa > wu ? wa : wu;
 }
 
 /* Adds one failure to key k. */
 static void
-count(json_t *f, const char *k, time_t now)
+count(json_t *f, const char *k, ms_t now)
 {
     json_t *e = json_object_get(f, k);
     json_int_t n = json_is_object(e) ?
         json_integer_value(json_object_get(e, "n")) : 0;
 
     json_object_set_new(f, k, json_pack("{s:I, s:I}", "n", n + 1,
-        "last", (json_int_t)now));
+        "last_ms", (json_int_t)now));
 }
 
 /* user for the log: printable ASCII, the rest (and " \) as \xHH. */
@@ -143,7 +162,7 @@ cd_ratelimit_fail(const struct cd_settings *s, const char *addr,
 {
     char p[4400], ka[80], ku[80], err[256], eu[400], ea[80];
     json_t *f;
-    time_t now = cd_auth_now();
+    ms_t now = now_ms();
     int lock;
 
     escape(user, eu, sizeof(eu));
@@ -196,7 +215,7 @@ cd_ratelimit_clear(const struct cd_settings *s, const char *addr,
     if ((f = cd_auth_read_json(p)) != NULL) {
         json_object_del(f, ka);
         json_object_del(f, ku);
-        prune(f, cd_auth_now());
+        prune(f, now_ms());
         if (cd_auth_write_json(p, f, err, sizeof(err)) != 0)
             fprintf(stderr, "certdialog: guessing limits: %s\n", err);
         json_decref(f);

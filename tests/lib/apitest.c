@@ -184,7 +184,7 @@ at_setup(void **state)
     t->app.cv = group_cv;
     t->app.crl_slots = NULL;
     *state = t;
-    at_session(t, AT_ADMIN, 0, admin_cookie, sizeof(admin_cookie));
+    at_admin_session(t);
     return 0;
 }
 
@@ -192,6 +192,12 @@ const char *
 at_admin_cookie(void)
 {
     return admin_cookie;
+}
+
+void
+at_admin_session(struct at_fx *t)
+{
+    at_session(t, AT_ADMIN, 0, admin_cookie, sizeof(admin_cookie));
 }
 
 void

@@ -94,6 +94,8 @@ int at_run(struct at_fx *t, const struct cd_request *rq,
     struct cd_response *resp);
 /* The Cookie header of the admin's session of the running test. */
 const char *at_admin_cookie(void);
+/* A new admin session for at_request() (after the old one ended). */
+void at_admin_session(struct at_fx *t);
 /*
  * A new session of user, made in the store directly (no password): its
  * Cookie header "cd_session=VALUE" into hdr (at least 64 bytes).
