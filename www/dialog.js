@@ -340,11 +340,6 @@
     }
   }
 
-  function firstMessage(data) {
-    const f = data && data.errors && data.errors[0];
-    return f ? f.message : '';
-  }
-
   function mode() { return form.querySelector('input[name=mode]:checked').value; }
 
   function syncMode() {

@@ -698,7 +698,14 @@ test('first-sign-in', async (ctx, problems) => {
   has(await text(page, '#current-details [data-item=type]'), 'CA-signed', 'current type');
   check(await page.isHidden('#selfsigned-note'), 'self-signed note still shown');
   check(await page.isHidden('#name-warning'), 'name warning shown though the SAN has 127.0.0.1');
-  eq(await servedFp(ctx, page), want, 'certificate the browser got after the reload');
+  // an old nginx worker finishing a kept-alive connection under load may
+  // serve one more page: a few reloads, bounded (a missed reload never ends)
+  let served = await servedFp(ctx, page);
+  for (let i = 0; i < 4 && served !== want; i++) {
+    await page.waitForTimeout(1000);
+    served = await servedFp(ctx, page);
+  }
+  eq(served, want, 'certificate the browser got after the reload (5 tries)');
   await shot(page, 'first-sign-in-after-reload');
 });
 
