@@ -215,18 +215,77 @@ cd_auth_write(const char *path, const void *data, size_t len, char *err,
     return 0;
 }
 
+/*
+ * Every request reads a session or token file: a few hundred bytes.  The
+ * worker keeps the last few files open (opening is most of the check's
+ * cost) and reads them again with pread(): every change of a store file
+ * is a rename() or an unlink(), after which the kept file has no link left
+ * and is opened anew.  O_NONBLOCK: a FIFO put there must not make a worker
+ * wait.
+ */
+#define KEPT            4
+static struct {
+    char path[512];
+    int fd;
+} kept[KEPT];
+static unsigned kept_next;
+
+/* An open fd of path that still names it: kept, or opened (and kept). */
+static int
+open_kept(const char *path, int *keptp)
+{
+    struct stat st;
+    size_t i;
+    int fd;
+
+    *keptp = 0;
+    for (i = 0; i < KEPT; i++) {
+        if (kept[i].path[0] == '\0' || strcmp(kept[i].path, path) != 0)
+            continue;
+        if (fstat(kept[i].fd, &st) == 0 && st.st_nlink > 0) {
+            *keptp = 1;
+            return kept[i].fd;
+        }
+        close(kept[i].fd);
+        kept[i].path[0] = '\0';
+    }
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || strlen(path) >= sizeof(kept[0].path))
+        return fd;
+    i = kept_next++ % KEPT;
+    if (kept[i].path[0] != '\0')
+        close(kept[i].fd);
+    snprintf(kept[i].path, sizeof(kept[i].path), "%s", path);
+    kept[i].fd = fd;
+    *keptp = 1;
+    return fd;
+}
+
 json_t *
 cd_auth_read_json(const char *path)
 {
+    char small[4096], *text = NULL;
     json_t *j;
-    char *text;
+    ssize_t n;
     size_t len;
+    int fd, k;
 
-    if ((text = cv_read_file(path, 1u << 20, CV_READ_REGULAR, &len)) ==
-        NULL)
+    if ((fd = open_kept(path, &k)) < 0)
         return NULL;
-    j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-    free(text);
+    n = pread(fd, small, sizeof(small), 0);
+    if (!k)
+        close(fd);
+    if (n < 0)
+        return NULL;
+    if ((size_t)n < sizeof(small))
+        j = json_loadb(small, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+    else {
+        if ((text = cv_read_file(path, 1u << 20, CV_READ_REGULAR, &len)) ==
+            NULL)
+            return NULL;
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        free(text);
+    }
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
         return NULL;
@@ -279,15 +338,29 @@ cd_auth_random_b64(size_t n, char *out, size_t outlen)
     return 0;
 }
 
+/*
+ * Once per request: the digest is fetched once per process (SHA256()
+ * fetches it on every call in OpenSSL 3, most of its cost here).
+ */
 void
 cd_auth_sha256_hex(const char *s, size_t len, char hex[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
+    static const char digits[] = "0123456789abcdef";
+    static EVP_MD *md;
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    unsigned int dl = 0;
     size_t i;
 
-    SHA256((const unsigned char *)s, len, md);
-    for (i = 0; i < sizeof(md); i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    if (md == NULL)
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (md == NULL || EVP_Digest(s, len, d, &dl, md, NULL) != 1 ||
+        dl != sizeof(d))
+        SHA256((const unsigned char *)s, len, d);
+    for (i = 0; i < sizeof(d); i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[64] = '\0';
 }
 
 /* ---- hashing ---- */
