@@ -1,4 +1,5 @@
-/* certdialog: the SSL/TLS Certificates dialog.  Speaks only /api/certificate*.
+/* certdialog: the SSL/TLS Certificates dialog.  Speaks /api/session* (sign-in),
+ * /api/tokens* and /api/certificate* (docs/API.md).
  * No framework, no inline script (the CSP allows script-src 'self' only). */
 'use strict';
 
@@ -172,6 +173,17 @@
     announce(status.textContent);
   }
 
+  /* A browser's error code, breakable after its "::" and each "_" (it is
+   * wider than a phone's window). */
+  function errCodeName(name) {
+    const code = el('code', { class: 'errcode', id: 'name-error-code' });
+    name.split(/(?<=::|_)/).forEach((part, i) => {
+      if (i) code.append(el('wbr'));
+      code.append(part);
+    });
+    return code;
+  }
+
   /* The page's own address against the names the certificate carries
    * (NET::ERR_CERT_COMMON_NAME_INVALID), with the hosts-file way out. */
   function nameCheck(c, access) {
@@ -186,7 +198,8 @@
       'You opened this page as ', el('strong', { id: 'name-address' }, address),
       ', but the certificate is issued for ',
       el('strong', { id: 'name-cert' }, names.length ? names.join(', ') : 'no name'),
-      '. That is why browsers show NET::ERR_CERT_COMMON_NAME_INVALID ("Your connection isn\'t private").');
+      '. That is why browsers show ', errCodeName('NET::ERR_CERT_COMMON_NAME_INVALID'),
+      ' ("Your connection isn\'t private").');
     const fix = $('name-fix');
     fix.replaceChildren();
     const port = location.port ? ':' + location.port : '';
@@ -228,11 +241,19 @@
     $('dl-pem').href = API + '/download?format=pem&part=leaf';
     $('dl-chain').href = API + '/download?format=pem&part=chain';
     $('dl-chain').hidden = ss;
+    /* a CA-signed certificate is trusted through its root, never itself */
+    $('dl-root').href = API + '/download?format=der&part=root';
+    $('dl-root-pem').href = API + '/download?format=pem&part=root';
+    $('dl-root').hidden = ss;
+    $('dl-root-pem').hidden = ss;
+    $('win-button').textContent = (ss ? $('dl-der') : $('dl-root')).textContent;
+    $('lin-button').textContent = (ss ? $('dl-pem') : $('dl-root-pem')).textContent;
+    $('mac-button').textContent = $('lin-button').textContent;
     const base = c.subject_cn.replace(/[^A-Za-z0-9._-]/g, '_') || 'appliance';
     $('lin-path').textContent = '/usr/local/share/ca-certificates/' + base + '.crt';
     $('trust-what').textContent = ss
       ? 'This certificate is self-signed: trust the certificate itself, on each computer that opens this dialog.'
-      : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust the root CA from the chain file, not the appliance certificate.';
+      : 'This certificate is signed by a certificate authority: computers that trust your organization\'s root CA trust it already. Otherwise trust that root CA (the Root CA buttons), not the appliance certificate.';
     t.hidden = false;
   }
 
@@ -245,12 +266,12 @@
     if (c) {
       details($('current-details'), c);
       if (typeof c.days_left === 'number' && c.days_left < 0) {
-        exp.className = 'banner err';
+        exp.dataset.level = 'err';
         $('expiry-text').replaceChildren(el('strong', {}, 'The certificate has expired.'),
           ' It expired on ' + fmtDate(c.not_after) + ': browsers refuse it. Install a new certificate now.');
         exp.hidden = false;
       } else if (typeof c.days_left === 'number' && c.days_left < 30) {
-        exp.className = 'banner warn';
+        exp.dataset.level = 'warn';
         $('expiry-text').replaceChildren(el('strong', {}, 'The certificate expires in ' + daysText(c.days_left) + '.'),
           ' It is valid until ' + fmtDate(c.not_after) + '. Install its replacement before then.');
         exp.hidden = false;
@@ -260,10 +281,25 @@
       showTrust(c);
     } else {
       exp.hidden = true;
+      $('name-warning').hidden = true;
+      $('selfsigned-note').hidden = true;
       $('current-details').hidden = true;
       $('trust').hidden = true;
     }
+    showNotice();
     showHistory(data.history);
+  }
+
+  /* One banner under the facts: the expiry, the name, the self-signed
+   * note, in that order, coloured by the worst of them. */
+  function showNotice() {
+    const n = $('notice');
+    const parts = [...n.querySelectorAll('.notice-part')].filter((p) => !p.hidden);
+    let level = 'info';
+    if (!$('expiry-warning').hidden) level = $('expiry-warning').dataset.level;
+    else if (!$('name-warning').hidden) level = 'warn';
+    n.className = 'banner ' + level;
+    n.hidden = !parts.length;
   }
 
   function showHistory(hist) {
@@ -272,12 +308,13 @@
     let cur = -1;
     hist.forEach((h, i) => {
       if (h.current) cur = i;
+      /* data-label: a narrow window shows each row as a card */
       tb.append(el('tr', { class: h.current ? 'current' : null },
-        el('td', {}, h.name),
-        el('td', {}, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
-        el('td', {}, h.validation === 'none' ? 'None' : 'Mandatory'),
-        el('td', {}, fmtDate(h.installed_at)),
-        el('td', {}, h.current ? 'Current' : '')));
+        el('td', { 'data-label': 'Name' }, h.name),
+        el('td', { 'data-label': 'Type' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
+        el('td', { 'data-label': 'Validation' }, h.validation === 'none' ? 'None' : 'Mandatory'),
+        el('td', { 'data-label': 'Installed' }, fmtDate(h.installed_at)),
+        el('td', { 'data-label': 'State', class: h.current ? null : 'empty' }, h.current ? 'Current' : '')));
     });
     if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '5' }, 'None yet.')));
     const prev = cur >= 0 ? hist[cur + 1] : undefined;
@@ -293,19 +330,14 @@
 
   async function loadCurrent() {
     try {
-      const r = await fetch(API, { credentials: 'same-origin', cache: 'no-store' });
-      const data = await r.json();
-      if (!r.ok) throw new Error(firstMessage(data) || 'HTTP ' + r.status);
+      const { status, data } = await call('GET', API);
+      if (sessionTrouble(status, data)) return;
+      if (status !== 200) throw new Error(errText(data, status));
       showCurrent(data);
     } catch (e) {
       $('current-empty').hidden = false;
       $('current-empty').textContent = 'The current certificate cannot be read: ' + e.message;
     }
-  }
-
-  function firstMessage(data) {
-    const f = data && data.errors && data.errors[0];
-    return f ? f.message : '';
   }
 
   function mode() { return form.querySelector('input[name=mode]:checked').value; }
@@ -373,11 +405,12 @@
     return placed;
   }
 
-  /* The list in the result box: links to the field for placed findings,
-   * the whole text for the others. */
+  /* The list in the result box: every finding whole (message, detail,
+   * what to do), and for those shown at a field too, a link to it. */
   function summaryList(list, kind, placed) {
     const ul = el('ul', { class: 'findings ' + kind + 's' });
     for (const f of list) {
+      const li = finding(f, kind);
       if (placed.includes(f)) {
         const input = form.querySelector('[data-field="' + f.field + '"] input');
         const a = el('a', { href: '#' + (input ? input.id : 'upload') }, FIELD_LABEL[f.field]);
@@ -387,10 +420,9 @@
           input.focus();
           input.scrollIntoView({ block: 'center' });
         });
-        ul.append(el('li', { class: 'finding ' + kind, 'data-code': f.code, 'data-field': f.field },
-          el('span', { class: 'kind' }, kind === 'error' ? 'Error: ' : 'Warning: '),
-          el('span', { class: 'msg' }, f.message), ' (', a, ')'));
-      } else ul.append(finding(f, kind));
+        li.querySelector('.msg').after(' (', a, ')');
+      }
+      ul.append(li);
     }
     return ul;
   }
@@ -480,9 +512,17 @@
       }
       nodes.push(box);
       if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + ': ' + warns[0].message;
-      if (data.certificate) {
-        certBlock = certDetails(data.certificate, action === 'test' ? 'The tested certificate'
-          : action === 'rollback' ? 'The active certificate' : 'The new certificate');
+      if (data.certificate && action === 'test') {
+        certBlock = certDetails(data.certificate, 'The tested certificate');
+      } else if (data.certificate || action === 'rollback') {
+        /* it is the current one now: its details are shown once, above */
+        const a = el('a', { href: '#current', id: 'to-current' }, 'Current certificate');
+        a.addEventListener('click', (e) => {
+          e.preventDefault();
+          $('current').scrollIntoView({ block: 'start' });
+          $('current-h').focus({ preventScroll: true });
+        });
+        box.append(el('p', { id: 'see-current' }, 'Its details are under ', a, ' at the top of the page.'));
       }
     } else {
       const box = el('div', { class: 'banner err', id: 'result-status' });
@@ -581,6 +621,16 @@
     announce(label);
     try {
       const { status, data } = await send(url, fd, label);
+      if (sessionTrouble(status, data)) {
+        /* nothing was done: say so where the admin comes back to */
+        if (resume) resume.toResult = true;
+        showResult('err', [el('div', { class: 'banner err', id: 'result-status' },
+          el('p', {}, el('strong', {}, 'Nothing was done: your session had ended.')),
+          el('p', {}, 'You are signed in again; press ' +
+            (action === 'test' ? 'Test' : action === 'rollback' ? 'Roll back' : 'Save') + ' again.'))],
+          'Your session had ended. Nothing was done.');
+        return;
+      }
       showAnswer(data, status, action);
       if (action !== 'test' && data.ok) await loadCurrent();
     } catch (e) {
@@ -593,6 +643,453 @@
       setBusy(false);
     }
   }
+
+
+  /* ------------------------------------------------ sign-in and account */
+
+  const VIEWS = ['boot', 'signin-view', 'choose-view', 'app'];
+  let session = null;          /* GET /api/session answer, null when signed out */
+  let resume = null;           /* where the admin was when the session ended */
+  let appShown = false;        /* the dialog was shown once: keep its state */
+
+  function showView(id) {
+    for (const v of VIEWS) $(v).hidden = v !== id;
+    const gate = id === 'signin-view' || id === 'choose-view';
+    $('main').classList.toggle('narrow', gate);
+    $('userbar').hidden = !session || id === 'signin-view' || id === 'boot';
+    $('to-account').hidden = id !== 'app';
+    if (session) $('who').textContent = session.user;
+    document.title = (id === 'signin-view' ? 'Sign in: ' : id === 'choose-view' ? 'Choose your password: ' : '') +
+      'SSL/TLS Certificates';
+  }
+
+  /* One JSON request.  Resolves with the status, the body (an object,
+   * whatever the status) and Retry-After; rejects only without an answer. */
+  async function call(method, url, body) {
+    const opt = { method, credentials: 'same-origin', cache: 'no-store', headers: {} };
+    if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    let r;
+    try {
+      r = await fetch(url, opt);
+    } catch (e) {
+      throw new Error('the appliance did not answer (network error)');
+    }
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    return { status: r.status, data: data && typeof data === 'object' ? data : {},
+      retryAfter: r.headers.get('Retry-After') };
+  }
+
+  function errCode(data) {
+    const f = data && data.errors && data.errors[0];
+    return f ? f.code : '';
+  }
+
+  function errText(data, status) {
+    const f = data && data.errors && data.errors[0];
+    if (!f) return 'The appliance answered HTTP ' + status + '.';
+    return f.message + (f.detail ? ' (' + f.detail + ')' : '');
+  }
+
+  /* A 401 of any call but the sign-in itself: the session ended (idle,
+   * lifetime, signed out elsewhere).  A 403 password_change_required: the
+   * password must be chosen first.  True when the caller should stop. */
+  function sessionTrouble(status, data) {
+    const code = errCode(data);
+    if (status === 401 && code !== 'sign_in_failed') {
+      if (!$('app').hidden) {
+        const a = document.activeElement;
+        resume = { y: window.scrollY, focus: a && a.id ? a.id : null, user: session && session.user };
+      }
+      session = null;
+      showSignIn('Your session has ended. Sign in again to go on where you were.');
+      return true;
+    }
+    if (status === 403 && code === 'password_change_required') {
+      showChoose();
+      return true;
+    }
+    return false;
+  }
+
+  function showError(box, text) {
+    box.replaceChildren(el('p', {}, text));
+    box.hidden = !text;
+  }
+
+  /* "Try again in N s", counted down; the button waits as long. */
+  let waitTimer = null;
+  function tooMany(box, button, data, retryAfter) {
+    let n = parseInt(retryAfter, 10);
+    if (!(n >= 1)) n = 1;
+    const f = data.errors && data.errors[0];
+    const msg = f ? f.message : 'Too many failed sign-in attempts. Try again later.';
+    const line = el('span', { class: 'retry' });
+    box.replaceChildren(el('p', {}, msg + ' ', line));
+    box.hidden = false;
+    clearInterval(waitTimer);
+    const until = Date.now() + n * 1000;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        line.textContent = 'Try again in ' + left + ' s.';
+        button.disabled = true;
+      } else {
+        clearInterval(waitTimer);
+        line.textContent = 'You can try again now.';
+        button.disabled = false;
+      }
+    };
+    tick();
+    waitTimer = setInterval(tick, 250);
+    announce(msg + ' Try again in ' + n + ' seconds.');
+  }
+
+  function showSignIn(note) {
+    showView('signin-view');
+    $('signin-note').hidden = !note;
+    $('signin-note-text').textContent = note || '';
+    $('si-pass').value = '';
+    if (resume && resume.user) $('si-user').value = resume.user;
+    (resume && resume.user ? $('si-pass') : $('si-user')).focus();
+    if (note) announce(note);
+  }
+
+  function showChoose() {
+    showView('choose-view');
+    for (const i of ['cp-new', 'cp-again', 'cp-current']) $(i).value = '';
+    $('cp-error').hidden = true;
+    $('cp-new').focus();
+  }
+
+  function showApp() {
+    const first = !appShown;
+    appShown = true;
+    showView('app');
+    if (resume && session && resume.user !== session.user) {
+      /* someone else signed in: nothing of the last admin's form stays */
+      form.reset();
+      syncMode();
+      resultBox.hidden = true;
+      resultBody.replaceChildren();
+      resume = null;
+    }
+    loadCurrent();
+    loadTokens();
+    if (resume) {
+      const r = resume;
+      resume = null;
+      const f = r.toResult ? $('result-h') : r.focus && $(r.focus);
+      if (r.toResult) resultBox.scrollIntoView({ block: 'start' }); else window.scrollTo(0, r.y);
+      if (f && !f.closest('[hidden]')) f.focus({ preventScroll: true });
+      announce('Signed in again as ' + session.user + '.');
+    } else if (first) {
+      window.scrollTo(0, 0);
+    }
+  }
+
+  async function start() {
+    let r;
+    try {
+      r = await call('GET', '/api/session');
+    } catch (e) {
+      $('boot').textContent = 'The appliance cannot be reached: ' + e.message + '. Reload the page to try again.';
+      return;
+    }
+    if (r.status === 200 && r.data.user) {
+      session = r.data;
+      if (session.must_change_password) showChoose(); else showApp();
+    } else if (r.status === 401) {
+      showSignIn('');
+    } else {
+      $('boot').textContent = 'The appliance refused to say who is signed in: ' + errText(r.data, r.status);
+    }
+  }
+
+  $('signin').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const user = $('si-user').value.trim();
+    const password = $('si-pass').value;
+    const box = $('si-error');
+    if (!user || !password) {
+      showError(box, !user ? 'Enter your user name.' : 'Enter your password.');
+      (!user ? $('si-user') : $('si-pass')).focus();
+      return;
+    }
+    $('si-submit').disabled = true;
+    let r;
+    try {
+      r = await call('POST', '/api/session', { user, password });
+    } catch (err) {
+      showError(box, 'Not signed in: ' + err.message + '.');
+      $('si-submit').disabled = false;
+      return;
+    }
+    $('si-pass').value = '';
+    if (r.status === 200 && r.data.ok) {
+      clearInterval(waitTimer);
+      $('si-submit').disabled = false;
+      box.hidden = true;
+      session = { user: r.data.user, must_change_password: r.data.must_change_password, expires: r.data.expires };
+      if (session.must_change_password) showChoose(); else showApp();
+      return;
+    }
+    $('si-submit').disabled = false;
+    if (r.status === 429) {
+      tooMany(box, $('si-submit'), r.data, r.retryAfter);
+    } else {
+      showError(box, errText(r.data, r.status));
+      announce(box.textContent);
+    }
+    $('si-pass').focus();
+  });
+
+  /* The forced change and the voluntary one: the same route, the same
+   * checks.  The two new entries must agree before anything is sent. */
+  async function changePassword(ids, after) {
+    const current = $(ids.current).value;
+    const nw = $(ids.nw).value;
+    const box = $(ids.error);
+    box.hidden = true;
+    if (ids.done) $(ids.done).hidden = true;
+    if (!current) { showError(box, 'Enter your current password.'); $(ids.current).focus(); return; }
+    if (!nw) { showError(box, 'Enter the new password.'); $(ids.nw).focus(); return; }
+    if (nw !== $(ids.again).value) {
+      showError(box, 'The two new passwords are not the same. Type the new password twice.');
+      $(ids.again).focus();
+      return;
+    }
+    $(ids.submit).disabled = true;
+    let r;
+    try {
+      r = await call('PUT', '/api/session/password', { current, new: nw });
+    } catch (err) {
+      showError(box, 'The password was not changed: ' + err.message + '.');
+      $(ids.submit).disabled = false;
+      return;
+    }
+    $(ids.submit).disabled = false;
+    if (r.status === 200 && r.data.ok) {
+      for (const k of ['current', 'nw', 'again']) $(ids[k]).value = '';
+      after();
+      return;
+    }
+    if (r.status === 429) { tooMany(box, $(ids.submit), r.data, r.retryAfter); return; }
+    if (errCode(r.data) === 'sign_in_failed') {
+      showError(box, 'The current password is not right. ' + errText(r.data, r.status));
+      $(ids.current).focus();
+    } else if (sessionTrouble(r.status, r.data)) {
+      return;
+    } else {
+      /* weak_password: the detail says which rule, the one thing to read */
+      const f = r.data.errors && r.data.errors[0];
+      showError(box, errCode(r.data) === 'weak_password' && f.detail
+        ? 'This password cannot be used: ' + f.detail + '.' : errText(r.data, r.status));
+      $(ids.nw).focus();
+    }
+    announce(box.textContent);
+  }
+
+  $('choose').addEventListener('submit', (e) => {
+    e.preventDefault();
+    changePassword({ current: 'cp-current', nw: 'cp-new', again: 'cp-again', error: 'cp-error', submit: 'cp-submit' },
+      () => {
+        session.must_change_password = false;
+        announce('Your password is set.');
+        showApp();
+      });
+  });
+
+  $('pwchange').addEventListener('submit', (e) => {
+    e.preventDefault();
+    changePassword({ current: 'pw-current', nw: 'pw-new', again: 'pw-again', error: 'pw-error', submit: 'pw-submit', done: 'pw-done' },
+      () => {
+        const d = $('pw-done');
+        d.replaceChildren(el('p', {}, el('strong', {}, 'Your password was changed.'),
+          ' Your other sessions were signed out; this one goes on.'));
+        d.hidden = false;
+        announce('Your password was changed.');
+      });
+  });
+
+  $('signout').addEventListener('click', async () => {
+    $('signout').disabled = true;
+    try {
+      await call('DELETE', '/api/session');
+    } catch (e) {
+      /* the cookie may live on at the appliance: say so */
+      $('signout').disabled = false;
+      announce('Sign out failed: ' + e.message);
+      return;
+    }
+    $('signout').disabled = false;
+    session = null;
+    resume = null;
+    appShown = false;
+    /* the next admin at this computer finds nothing of this one's work */
+    form.reset();
+    syncMode();
+    resultBox.hidden = true;
+    resultBody.replaceChildren();
+    hideNewToken();
+    $('si-user').value = '';
+    showSignIn('You are signed out.');
+  });
+
+  /* ----- API tokens */
+
+  function hideNewToken() {
+    $('tk-new').hidden = true;
+    $('tk-secret').value = '';
+    $('tk-curl').value = '';
+    $('tk-copy-status').textContent = '';
+    $('tk-curl-status').textContent = '';
+  }
+
+  async function loadTokens() {
+    const st = $('tk-status');
+    let r;
+    try {
+      r = await call('GET', '/api/tokens');
+    } catch (e) {
+      st.textContent = 'The tokens cannot be read: ' + e.message + '.';
+      return;
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status !== 200 || !Array.isArray(r.data.tokens)) {
+      st.textContent = 'The tokens cannot be read: ' + errText(r.data, r.status);
+      showTokens([]);
+      return;
+    }
+    showTokens(r.data.tokens);
+  }
+
+  function showTokens(list) {
+    const tb = $('tk-table').tBodies[0];
+    tb.replaceChildren();
+    for (const t of list) {
+      const revoke = el('button', { type: 'button', class: 'revoke', 'data-id': t.id,
+        'aria-label': 'Revoke the token "' + t.name + '"' }, 'Revoke');
+      const tr = el('tr', { 'data-id': t.id, class: t.expired ? 'expired' : null },
+        el('td', { 'data-label': 'Name' }, t.name),
+        el('td', { 'data-label': 'Created' }, fmtDate(t.created)),
+        el('td', { 'data-label': 'Last used' }, t.last_used ? fmtDate(t.last_used) : 'never'),
+        el('td', { 'data-label': 'Expires', class: 'tk-expires' }, t.expires
+          ? (t.expired ? el('strong', {}, 'expired ' + fmtDate(t.expires)) : fmtDate(t.expires)) : 'never'),
+        el('td', { class: 'tk-action' }, revoke));
+      revoke.addEventListener('click', () => confirmRevoke(tr, t));
+      tb.append(tr);
+    }
+    if (!list.length) tb.append(el('tr', {}, el('td', { colspan: '5' }, 'No tokens yet.')));
+    $('tk-status').textContent = plural(list.length, 'token', 'tokens') + '.';
+  }
+
+  function confirmRevoke(tr, t) {
+    const cell = tr.querySelector('.tk-action');
+    const keep = cell.firstChild;
+    const yes = el('button', { type: 'button', class: 'revoke-yes danger' }, 'Revoke');
+    const no = el('button', { type: 'button', class: 'revoke-no' }, 'Keep');
+    const q = el('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm revoking' },
+      el('p', {}, 'Revoke "' + t.name + '"? Scripts that use it are refused from now on.'), yes, ' ', no);
+    cell.replaceChildren(q);
+    no.focus();
+    no.addEventListener('click', () => { cell.replaceChildren(keep); keep.focus(); });
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      no.disabled = true;
+      let r;
+      try {
+        r = await call('DELETE', '/api/tokens/' + encodeURIComponent(t.id));
+      } catch (e) {
+        $('tk-status').textContent = 'Not revoked: ' + e.message + '.';
+        cell.replaceChildren(keep);
+        return;
+      }
+      if (sessionTrouble(r.status, r.data)) return;
+      if (r.status === 200 && r.data.ok) {
+        await loadTokens();
+        $('tk-status').textContent = 'The token "' + t.name + '" was revoked. ' + $('tk-status').textContent;
+        announce('The token "' + t.name + '" was revoked.');
+      } else {
+        cell.replaceChildren(keep);
+        $('tk-status').textContent = 'Not revoked: ' + errText(r.data, r.status);
+        await loadTokens();
+      }
+    });
+  }
+
+  $('tk-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const box = $('tk-error');
+    box.hidden = true;
+    const name = $('tk-name').value.trim();
+    const daysText = $('tk-days').value.trim();
+    if (!name) { showError(box, 'Enter a name for the token: what will use it.'); $('tk-name').focus(); return; }
+    let days = null;
+    if (daysText !== '') {
+      if (!/^[0-9]+$/.test(daysText) || parseInt(daysText, 10) < 1) {
+        showError(box, 'Enter the days as a whole number of 1 or more, or leave the field empty.');
+        $('tk-days').focus();
+        return;
+      }
+      days = parseInt(daysText, 10);
+    }
+    $('tk-create').disabled = true;
+    let r;
+    try {
+      r = await call('POST', '/api/tokens', { name, expires_days: days });
+    } catch (err) {
+      showError(box, 'No token was created: ' + err.message + '.');
+      $('tk-create').disabled = false;
+      return;
+    }
+    $('tk-create').disabled = false;
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status !== 201 || !r.data.token) {
+      showError(box, 'No token was created: ' + errText(r.data, r.status));
+      return;
+    }
+    $('tk-name').value = '';
+    $('tk-days').value = '';
+    $('tk-new-title').textContent = 'The token "' + r.data.name + '" was created' +
+      (r.data.expires ? ' (it expires ' + fmtDate(r.data.expires) + ').' : '.');
+    $('tk-secret').value = r.data.token;
+    $('tk-secret').size = Math.max(r.data.token.length, 10);
+    const line = "curl -H 'Authorization: Bearer " + r.data.token + "' " + location.origin + API;
+    $('tk-curl').value = line;
+    $('tk-curl').size = Math.min(line.length, 200);
+    $('tk-copy-status').textContent = '';
+    $('tk-curl-status').textContent = '';
+    $('tk-new').hidden = false;
+    $('tk-secret').focus();
+    $('tk-secret').select();
+    announce('Token created. Copy it now: it is shown only this once.');
+    await loadTokens();
+  });
+  $('tk-copy').addEventListener('click', () => copyText($('tk-secret').value, $('tk-secret'), $('tk-copy-status')));
+  $('tk-curl-copy').addEventListener('click', () => copyText($('tk-curl').value, $('tk-curl'), $('tk-curl-status')));
+  $('tk-done').addEventListener('click', () => { hideNewToken(); $('tk-name').focus(); });
+  /* A download after the session ended would save the 401's JSON as the
+   * "certificate": ask first, then let the click through. */
+  for (const a of document.querySelectorAll('#downloads a')) {
+    a.addEventListener('click', async (e) => {
+      if (a.dataset.checked === 'yes') { delete a.dataset.checked; return; }
+      e.preventDefault();
+      let r = null;
+      try { r = await call('GET', '/api/session'); } catch (err) { r = null; }
+      if (r && sessionTrouble(r.status, r.data)) return;
+      a.dataset.checked = 'yes';
+      a.click();
+    });
+  }
+  $('to-account').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('account').scrollIntoView({ block: 'start' });
+    $('account').focus({ preventScroll: true });
+  });
 
   /* Drag and drop onto a file field (the whole field is the drop zone). */
   for (const field of form.querySelectorAll('.field.file')) {
@@ -646,6 +1143,14 @@
     });
   }
   for (const r of form.querySelectorAll('input[name=mode]')) r.addEventListener('change', syncMode);
+  /* Enter in a text field would submit the form, that is Save: on a form
+   * built around "Test first" it runs Test (Save takes its own button). */
+  form.addEventListener('keydown', (e) => {
+    const t = e.target;
+    if (e.key !== 'Enter' || t.tagName !== 'INPUT' || !/^(text|password|search|number)$/.test(t.type)) return;
+    e.preventDefault();
+    if (mode() === 'ca-signed' && !busy) $('test').click();
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     run('save', API, formData(), mode() === 'self-signed' ? 'Generating and installing…' : 'Uploading…');
@@ -653,5 +1158,5 @@
   $('test').addEventListener('click', () => run('test', API + '/validate', formData(), 'Testing…'));
   $('rollback').addEventListener('click', () => run('rollback', API + '/rollback', new FormData(), 'Rolling back…'));
   syncMode();
-  loadCurrent();
+  start();
 })();

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The dialog (www/) in headless Chromium: tests/browser/run.mjs with
-# playwright-core against the stack tests/lib/with-stack.sh started.
+# playwright-core against the stack tests/lib/with-stack.sh started.  The
+# browser signs in on the dialog's sign-in page with CD_USER/CD_PASS; the
+# runner's own API calls carry CD_TOKEN; some cases run certdialog-fcgi's
+# local commands (--set-password, --end-sessions) on $CD_RUN/settings.json
+# and age the session files under $CD_STATE/auth/sessions/.
 # Fails (99) when node, chromium or playwright-core is missing: scripts/check
 # installs them (apt chromium nodejs npm; npm ci), so a skip would hide a
 # broken set-up.  CERTDIALOG_ALLOW_SKIP=1 turns that into a skip (77).
 set -u
 : "${CD_URL:?run me through tests/lib/with-stack.sh}"
+: "${CD_PASS:?with-stack.sh sets the admin password}"
 src=${CD_TOP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 nm=${CD_NODE_MODULES:-$src/node_modules}
 chromium=${CD_CHROMIUM:-/usr/bin/chromium}
