@@ -46,6 +46,7 @@ static const struct opt opts[] = {
     { "check_command", T_STR, OFF(check_command), 0, 0 },
     { "served_address", T_STR, OFF(served_address), 0, 0 },
     { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
+    { "key_policy", T_STR, OFF(key_policy), 0, 0 },
 };
 
 static int
@@ -150,6 +151,13 @@ set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
 }
 
 int
+cd_settings_allow_ec(const struct cd_settings *cfg)
+{
+    return cfg != NULL && cfg->key_policy != NULL &&
+        strcmp(cfg->key_policy, "rsa+ec") == 0;
+}
+
+int
 cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
     size_t errlen)
 {
@@ -188,6 +196,12 @@ cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
             goto out;
         }
     }
+    if (cfg->key_policy != NULL && strcmp(cfg->key_policy, "rsa") != 0 &&
+        strcmp(cfg->key_policy, "rsa+ec") != 0) {
+        snprintf(err, errlen, "%s: \"key_policy\" must be \"rsa\" or "
+            "\"rsa+ec\"", path);
+        goto out;
+    }
     if (cfg->state_dir == NULL || cfg->hostname == NULL) {
         snprintf(err, errlen, "%s: \"state_dir\" and \"hostname\" cannot be "
             "null", path);
@@ -218,6 +232,7 @@ cd_settings_free(struct cd_settings *c)
     free(c->ca_dir);
     free(c->extra_ca_dir);
     free(c->crl_proxy);
+    free(c->key_policy);
     free(c->reload_command);
     free(c->nginx_pid_file);
     free(c->check_command);

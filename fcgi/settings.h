@@ -31,6 +31,7 @@ struct cd_settings {
     char *check_command;        /* run before a swap; env CERTDIALOG_RELEASE */
     char *served_address;       /* host:port checked after a reload; NULL */
     int releases_kept;
+    char *key_policy;           /* "rsa" (NULL) or "rsa+ec" */
 };
 
 /*
@@ -41,6 +42,8 @@ struct cd_settings {
 int cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
     size_t errlen);
 void cd_settings_free(struct cd_settings *cfg);
+/* 1 when the key policy is rsa+ec: EC P-256/P-384 keys are allowed. */
+int cd_settings_allow_ec(const struct cd_settings *cfg);
 /* 1 when user is in the admin list. */
 int cd_settings_is_admin(const struct cd_settings *cfg, const char *user);
 

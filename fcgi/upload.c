@@ -102,6 +102,7 @@ options(const struct cd_app *app, const char *use_crl,
     opt->validation = validation != NULL && strcmp(validation, "none") ==
         0 ? CV_VALIDATION_NONE : CV_VALIDATION_MANDATORY;
     opt->hostname = app->settings->hostname;
+    opt->allow_ec = cd_settings_allow_ec(app->settings);
     opt->fetch.timeout = app->settings->crl_timeout;
     opt->fetch.max_size = app->settings->crl_max_size;
     opt->fetch.proxy = app->settings->crl_proxy;
