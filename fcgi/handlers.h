@@ -39,4 +39,25 @@ void cd_download_get(struct cd_app *app, const struct cd_request *rq,
 void cd_rollback_post(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
+/*
+ * session.c: POST/GET/DELETE /api/session, PUT /api/session/password.
+ * resp->user, via, session_id hold the caller (cd_api_precheck()).
+ */
+void cd_session_post(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_session_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_session_delete(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_password_put(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
+/* tokens.c: GET/POST /api/tokens, DELETE /api/tokens/ID */
+void cd_tokens_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_tokens_post(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_tokens_delete(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
 #endif /* CD_HANDLERS_H */

@@ -13,18 +13,24 @@
 #include <grp.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include <fcgiapp.h>
 
 #include "api.h"
+#include "auth.h"
+#include "cv_util.h"
 #include "install.h"
 #include "request.h"
 #include "settings.h"
@@ -45,6 +51,11 @@ usage(FILE *f)
 {
     fprintf(f, "usage: certdialog-fcgi [-c CONFIG] [-s SOCKET] [-w WORKERS] "
         "[--init] [--check-config]\n"
+        "       certdialog-fcgi [-c CONFIG] --set-password USER "
+        "[--must-change] < PASSWORD\n"
+        "       certdialog-fcgi [-c CONFIG] --create-token USER NAME "
+        "[--expires-days N]\n"
+        "       certdialog-fcgi [-c CONFIG] --end-sessions [USER]\n"
         "  -c, --config FILE   settings (JSON); default: built-in defaults\n"
         "  -s, --socket PATH   unix socket to listen on (else the socket on "
         "fd 0,\n"
@@ -53,7 +64,129 @@ usage(FILE *f)
         "      --init          install a self-signed certificate when none "
         "is, then exit\n"
         "      --check-config  load the settings and trust anchors, then "
-        "exit\n");
+        "exit\n"
+        "      --set-password USER  set USER's password (one line on stdin; "
+        "creates USER)\n"
+        "      --must-change   with --set-password: USER must choose a new "
+        "one at sign-in\n"
+        "      --create-token USER NAME  print a new API token of USER\n"
+        "      --expires-days N  with --create-token: it expires after N "
+        "days\n"
+        "      --end-sessions [USER]  sign out USER (default: everyone)\n");
+}
+
+/*
+ * One line of stdin into buf (no echo on a terminal): 0, or -1 with a
+ * reason on stderr.  The password is never an argument: the process
+ * list shows arguments to every local user.
+ */
+static int
+read_password(char *buf, size_t len)
+{
+    struct termios old, quiet;
+    int tty = isatty(0), rc = -1;
+    size_t n;
+
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        if (tcgetattr(0, &old) == 0) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tcsetattr(0, TCSAFLUSH, &quiet);
+        } else
+            tty = 0;
+    }
+    if (fgets(buf, (int)len, stdin) == NULL) {
+        fprintf(stderr, "certdialog-fcgi: no password on stdin\n");
+        goto out;
+    }
+    n = strlen(buf);
+    if (n == len - 1 && buf[n - 1] != '\n') {
+        fprintf(stderr, "certdialog-fcgi: the password is longer than %d "
+            "bytes\n", CD_AUTH_PASS_MAX);
+        goto out;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    rc = 0;
+out:
+    if (tty) {
+        tcsetattr(0, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    return rc;
+}
+
+static int
+cmd_set_password(const struct cd_settings *s, const char *user, int must)
+{
+    char pass[CD_AUTH_PASS_MAX + 2], err[512];
+    const char *weak;
+    int rc = 1;
+
+    if (!cd_auth_name_ok(user)) {
+        fprintf(stderr, "certdialog-fcgi: \"%s\" is not a valid user name "
+            "(1-32 of A-Z a-z 0-9 . _ -, not starting with . or -)\n", user);
+        return 1;
+    }
+    if (read_password(pass, sizeof(pass)) != 0)
+        goto out;
+    if ((weak = cd_auth_password_weak(user, pass, NULL)) != NULL) {
+        fprintf(stderr, "certdialog-fcgi: %s\n", weak);
+        goto out;
+    }
+    if (cd_auth_set_password(s, user, pass, must, err, sizeof(err)) != 0) {
+        fprintf(stderr, "certdialog-fcgi: %s\n", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    OPENSSL_cleanse(pass, sizeof(pass));
+    return rc;
+}
+
+static int
+cmd_create_token(const struct cd_settings *s, const char *user,
+    const char *name, const char *days)
+{
+    char secret[CD_AUTH_TOKEN_LEN + 8], err[512];
+    struct cd_token t;
+    uint64_t n = 0;
+
+    if (!cd_auth_name_ok(user)) {
+        fprintf(stderr, "certdialog-fcgi: \"%s\" is not a valid user "
+            "name\n", user);
+        return 1;
+    }
+    if (days != NULL && (cv_parse_uint(days, strlen(days), 3650, &n) != 0 ||
+        n == 0)) {
+        fprintf(stderr, "certdialog-fcgi: --expires-days takes 1 to "
+            "3650\n");
+        return 1;
+    }
+    if (cd_token_new(s, user, name, (unsigned)n, secret, sizeof(secret), &t,
+        err, sizeof(err)) != 0) {
+        fprintf(stderr, "certdialog-fcgi: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", secret);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+cmd_end_sessions(const struct cd_settings *s, const char *user)
+{
+    char err[512];
+    int n;
+
+    if ((n = cd_session_end_user(s, user, err, sizeof(err))) < 0) {
+        fprintf(stderr, "certdialog-fcgi: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "certdialog-fcgi: %d session%s ended\n", n,
+        n == 1 ? "" : "s");
+    return 0;
 }
 
 /* The listening socket: our own unix socket, systemd's, or fd 0. */
@@ -196,6 +329,11 @@ main(int argc, char **argv)
         { "workers", required_argument, NULL, 'w' },
         { "init", no_argument, NULL, 'I' },
         { "check-config", no_argument, NULL, 'C' },
+        { "set-password", required_argument, NULL, 'P' },
+        { "must-change", no_argument, NULL, 'M' },
+        { "create-token", required_argument, NULL, 'T' },
+        { "expires-days", required_argument, NULL, 'E' },
+        { "end-sessions", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -205,6 +343,8 @@ main(int argc, char **argv)
     struct cv_config cvc;
     struct cd_install_result res;
     const char *cfgpath = NULL, *sock = NULL, *workers = NULL;
+    const char *set_pw = NULL, *tok_user = NULL, *days = NULL;
+    int must = 0, end_sessions = 0;
     char err[512], *cverr = NULL;
     int c, init_only = 0, check_only = 0, fd, rc = 2, n;
 
@@ -215,17 +355,36 @@ main(int argc, char **argv)
         case 'w': workers = optarg; break;
         case 'I': init_only = 1; break;
         case 'C': check_only = 1; break;
+        case 'P': set_pw = optarg; break;
+        case 'M': must = 1; break;
+        case 'T': tok_user = optarg; break;
+        case 'E': days = optarg; break;
+        case 'X': end_sessions = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc) {
+    /* --create-token USER NAME and --end-sessions [USER] take one more */
+    if ((set_pw != NULL) + (tok_user != NULL) + end_sessions > 1 ||
+        (must && set_pw == NULL) || (days != NULL && tok_user == NULL) ||
+        optind + (tok_user != NULL) < argc - end_sessions ||
+        optind + (tok_user != NULL) > argc) {
         usage(stderr);
         return 2;
     }
     if (cd_settings_load(&s, cfgpath, err, sizeof(err)) != 0) {
         fprintf(stderr, "certdialog-fcgi: %s\n", err);
         return 2;
+    }
+    if (set_pw != NULL || tok_user != NULL || end_sessions) {
+        if (set_pw != NULL)
+            rc = cmd_set_password(&s, set_pw, must);
+        else if (tok_user != NULL)
+            rc = cmd_create_token(&s, tok_user, argv[optind], days);
+        else
+            rc = cmd_end_sessions(&s, optind < argc ? argv[optind] : NULL);
+        cd_settings_free(&s);
+        return rc;
     }
     memset(&app, 0, sizeof(app));
     app.settings = &s;

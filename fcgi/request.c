@@ -1,8 +1,9 @@
 /*
  * request.c - the FastCGI side of a request: reads the parameters and the
  * body (exactly CONTENT_LENGTH bytes, never more than the limit), hands
- * them to api.c, writes the JSON answer, logs one line.  The body holds
- * key bytes and a passphrase: it is wiped before it is freed.
+ * them to api.c, writes the JSON answer, logs one line (with the user
+ * api.c authenticated, never a cookie or token).  The body holds key
+ * bytes, a passphrase or a password: it is wiped before it is freed.
  */
 #include "config.h"
 
@@ -38,11 +39,12 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
     const struct cd_response *resp)
 {
     static const char *const reason[] = {
-        [200] = "OK", [400] = "Bad Request", [401] = "Unauthorized",
+        [200] = "OK", [201] = "Created", [400] = "Bad Request", [401] = "Unauthorized",
         [403] = "Forbidden", [404] = "Not Found",
         [405] = "Method Not Allowed", [409] = "Conflict",
         [411] = "Length Required", [413] = "Content Too Large",
         [415] = "Unsupported Media Type", [422] = "Unprocessable Content",
+        [429] = "Too Many Requests",
         [500] = "Internal Server Error", [503] = "Service Unavailable",
     };
     char *text;
@@ -75,9 +77,11 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
         r);
     if (resp->allow[0] != '\0')
         FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow);
-    if (resp->status == 401)
-        FCGX_FPrintF(fr->out, "WWW-Authenticate: Basic realm=\"certdialog\""
-            "\r\n");
+    if (resp->set_cookie[0] != '\0')
+        FCGX_FPrintF(fr->out, "Set-Cookie: %s\r\n", resp->set_cookie);
+    if (resp->retry_after > 0)
+        FCGX_FPrintF(fr->out, "Retry-After: %d\r\n",
+            (int)resp->retry_after);
     FCGX_FPrintF(fr->out, "\r\n");
     if (rq->method == NULL || strcmp(rq->method, "HEAD") != 0)
         FCGX_PutS(text != NULL ? text : "{\"ok\":false,\"errors\":[{\"code\":"
@@ -141,7 +145,11 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
         rq.query = FCGX_GetParam("QUERY_STRING", fr->envp);
     rq.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
     rq.content_length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-    rq.remote_user = FCGX_GetParam("REMOTE_USER", fr->envp);
+    /* REMOTE_USER means nothing: whoever opens the socket can send it */
+    rq.cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+    rq.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    rq.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    rq.https = FCGX_GetParam("HTTPS", fr->envp);
     rq.origin = FCGX_GetParam("HTTP_ORIGIN", fr->envp);
     rq.sec_fetch_site = FCGX_GetParam("HTTP_SEC_FETCH_SITE", fr->envp);
     rq.host = FCGX_GetParam("HTTP_HOST", fr->envp);
@@ -163,7 +171,7 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
     respond(fr, &rq, &resp);
     cv_free_secret(body, blen);
     fprintf(stderr, "certdialog: user=%s %s %s %d codes=%s sha256=%s "
-        "%.1fms\n", clean(rq.remote_user, ub, sizeof(ub)),
+        "%.1fms\n", clean(resp.user, ub, sizeof(ub)),
         clean(rq.method, pb, 16), clean(rq.path, pb + 16, sizeof(pb) - 16),
         resp.status, resp.codes, resp.sha256[0] ? resp.sha256 : "-",
         ms_since(&t0));

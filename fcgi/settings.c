@@ -47,6 +47,8 @@ static const struct opt opts[] = {
     { "served_address", T_STR, OFF(served_address), 0, 0 },
     { "releases_kept", T_INT, OFF(releases_kept), 2, 100 },
     { "key_policy", T_STR, OFF(key_policy), 0, 0 },
+    { "session_idle_timeout", T_INT, OFF(session_idle_timeout), 60, 86400 },
+    { "session_lifetime", T_INT, OFF(session_lifetime), 300, 2592000 },
 };
 
 static int
@@ -77,6 +79,8 @@ defaults(struct cd_settings *c)
     c->max_body = 1u << 20;
     c->max_file = 256u << 10;
     c->releases_kept = 5;
+    c->session_idle_timeout = 900;
+    c->session_lifetime = 28800;
     c->n_admins = 1;
     return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
         set_str(&c->hostname, host) |

@@ -32,6 +32,8 @@ struct cd_settings {
     char *served_address;       /* host:port checked after a reload; NULL */
     int releases_kept;
     char *key_policy;           /* "rsa" (NULL) or "rsa+ec" */
+    int session_idle_timeout;   /* s without a request: signed out */
+    int session_lifetime;       /* s after sign-in: signed out */
 };
 
 /*

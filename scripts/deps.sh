@@ -1,11 +1,11 @@
 # Sourced by scripts/check and scripts/run: installs the Debian packages the
 # project needs when any is missing (apt-get update first).
 CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
- libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev nginx curl
+ libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev libcrypt-dev nginx curl
  valgrind ca-certificates jq"
 # what only the tests need: the real browser and node for its driver,
-# clang with libFuzzer, wrk for make bench
-CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk"
+# clang with libFuzzer, wrk for make bench, cgi-fcgi (test_auth.sh)
+CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk libfcgi-bin"
 
 cd_install_deps() {
     local missing="" p

@@ -6,7 +6,7 @@
 --   BENCH_BODIES    files holding complete multipart bodies, space separated
 --   BENCH_BOUNDARY  their boundary
 --   BENCH_PATH      e.g. /api/certificate/validate
---   BENCH_AUTH      "user:password" (HTTP Basic)
+--   BENCH_AUTH      an API token (Authorization: Bearer)
 --   BENCH_LIMIT     stop each thread after this many answers (0: run for
 --                   wrk's -d); the run is bounded by -d either way
 --
@@ -23,24 +23,6 @@ s4xx = 0
 s5xx = 0
 other = 0
 
-local function b64(s)
-    local t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    return ((s:gsub(".", function(x)
-        local r, b = "", x:byte()
-        for i = 8, 1, -1 do
-            r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0")
-        end
-        return r
-    end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
-        if #x < 6 then return "" end
-        local c = 0
-        for i = 1, 6 do
-            c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0)
-        end
-        return t:sub(c + 1, c + 1)
-    end) .. ({ "", "==", "=" })[#s % 3 + 1])
-end
-
 local threads = {}
 
 function setup(thread)
@@ -52,7 +34,7 @@ function init(args)
         ["Host"] = wrk.headers["Host"],
         ["Content-Type"] = "multipart/form-data; boundary="
             .. os.getenv("BENCH_BOUNDARY"),
-        ["Authorization"] = "Basic " .. b64(os.getenv("BENCH_AUTH")),
+        ["Authorization"] = "Bearer " .. os.getenv("BENCH_AUTH"),
     }
     for path in string.gmatch(os.getenv("BENCH_BODIES"), "%S+") do
         local f = assert(io.open(path, "rb"))

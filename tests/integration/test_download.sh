@@ -255,7 +255,8 @@ save
 expect_status 401
 expect_code errors not_signed_in
 expect_no_text 'BEGIN'
-req_raw "download, wrong password" GET "$D" --user "admin:x$CD_PASS"
+req_raw "download, wrong token" GET "$D" \
+    -H "Authorization: Bearer ${CD_TOKEN%?}x"
 save
 expect_status 401
 dl "download started by another site" "part=root" \

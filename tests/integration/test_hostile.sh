@@ -119,7 +119,7 @@ start_poller() {
         end=$((SECONDS + ${1:-60}))
         for _ in $(seq 1 400); do
             [ -f "$work/poll" ] && [ $SECONDS -lt $end ] || break
-            curl -s -k --max-time 20 -o /dev/null --user "$CD_USER:$CD_PASS" \
+            curl -s -k --max-time 20 -o /dev/null -H "@$work/auth.hdr" \
                 -w '%{http_code} %{time_total}\n' "$CD_URL/api/certificate" |
                 awk '{ printf "%s %d\n", $1, $2 * 1000 }' >>"$work/get.ms"
             sleep 0.1
@@ -249,7 +249,7 @@ start_poller 30
 hangers=()
 for i in $(seq 1 "$workers"); do
     curl -s -k --max-time 30 -o "$work/hang$i.out" -w '%{http_code}' \
-        --user "$CD_USER:$CD_PASS" -F key=@"$F/good.key" \
+        -H "@$work/auth.hdr" -F key=@"$F/good.key" \
         -F crt=@"$work/leaf-hang-all.pem" -F use_crl=on -F name=sensor \
         "$CD_URL$V" >"$work/hang$i.code" 2>/dev/null &
     pids+=($!)
@@ -284,14 +284,13 @@ mkbody "$work/good.body" $B 1 name=sensor key=@"$F/good.key" \
 mkbody "$work/bad.body" $B 1 name=sensor key=@"$F/good.key" \
     crt=@"$F/expired.pem" chain=@"$F/chain-int-only.pem" use_crl=off
 blen=$(wc -c <"$work/good.body")
-auth=$(printf '%s:%s' "$CD_USER" "$CD_PASS" | "$O" base64 -A)
 
 h0=$(handled)
 slow_curls=()
 for i in 1 2 3 4; do
     # about 5 KB at 200 bytes/s: 25 s, cut after the checks
     curl -s -k --max-time 60 --limit-rate 200 -o "$work/slow$i.out" \
-        -w '%{http_code}' --user "$CD_USER:$CD_PASS" \
+        -w '%{http_code}' -H "@$work/auth.hdr" \
         -H "Content-Type: multipart/form-data; boundary=$B" \
         --data-binary @"$work/good.body" "$CD_URL$V" >"$work/slow$i.code" \
         2>/dev/null &
@@ -311,7 +310,7 @@ for i in 1 2 3 4; do
     fds+=("$fd")
     {
         printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n' "$V" "$CD_PORT"
-        printf 'Authorization: Basic %s\r\n' "$auth"
+        printf 'Authorization: Bearer %s\r\n' "$CD_TOKEN"
         printf 'Content-Type: multipart/form-data; boundary=%s\r\n' "$B"
         printf 'Content-Length: %s\r\n\r\n' "$blen"
         head -c $((blen / 2)) "$work/good.body"
@@ -388,7 +387,7 @@ for i in $(seq 1 64); do
 url = "$CD_URL$V"
 insecure
 silent
-user = "$CD_USER:$CD_PASS"
+header = "Authorization: Bearer $CD_TOKEN"
 header = "Content-Type: multipart/form-data; boundary=$B"
 data-binary = "@$work/$body.body"
 output = "/dev/null"

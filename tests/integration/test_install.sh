@@ -237,7 +237,7 @@ hs_pid=$!
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
     if [ $((i % 2)) = 1 ]; then k=good; else k=good4096; fi
-    curl -s -k --max-time 60 --user "$CD_USER:$CD_PASS" \
+    curl -s -k --max-time 60 -H "@$work/auth.hdr" \
         -o "$work/c$i.json" -w '%{http_code}' \
         -F key=@"$F/$k.key" -F crt=@"$F/$k.pem" \
         -F chain=@"$F/chain-int-only.pem" -F use_crl=off -F "name=burst-$i" \

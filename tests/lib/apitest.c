@@ -21,6 +21,7 @@
 #define CD_FIXTURE_CMOCKA
 #include "fixture.h"
 #include "apitest.h"
+#include "auth.h"
 #include "install.h"
 
 /*
@@ -42,6 +43,8 @@ static const struct {
 
 /* The engine of the whole group: trust anchor root.pem, parsed once. */
 static struct cv_ctx *group_cv;
+/* The running test's admin session (at_setup()), as a Cookie header. */
+static char admin_cookie[64];
 
 /* ---- multipart bodies ---- */
 
@@ -181,7 +184,56 @@ at_setup(void **state)
     t->app.cv = group_cv;
     t->app.crl_slots = NULL;
     *state = t;
+    at_admin_session(t);
     return 0;
+}
+
+const char *
+at_admin_cookie(void)
+{
+    return admin_cookie;
+}
+
+void
+at_admin_session(struct at_fx *t)
+{
+    at_session(t, AT_ADMIN, 0, admin_cookie, sizeof(admin_cookie));
+}
+
+void
+at_session(struct at_fx *t, const char *user, int must_change, char *hdr,
+    size_t len)
+{
+    char cookie[CD_AUTH_COOKIE_LEN + 1], err[256];
+    struct cd_session ss;
+
+    if (cd_session_new(&t->s, user, must_change, cookie, sizeof(cookie),
+        &ss, err, sizeof(err)) != 0)
+        fail_msg("cd_session_new(%s): %s", user, err);
+    snprintf(hdr, len, CD_AUTH_COOKIE "=%s", cookie);
+}
+
+void
+at_token(struct at_fx *t, const char *user, char *hdr, size_t len)
+{
+    char secret[CD_AUTH_TOKEN_LEN + 1], err[256];
+    struct cd_token tk;
+
+    if (cd_token_new(&t->s, user, "apitest", 0, secret, sizeof(secret), &tk,
+        err, sizeof(err)) != 0)
+        fail_msg("cd_token_new(%s): %s", user, err);
+    snprintf(hdr, len, "Bearer %s", secret);
+}
+
+void
+at_add_user(struct at_fx *t, const char *user, const char *pass,
+    int must_change)
+{
+    char err[256];
+
+    if (cd_auth_set_password(&t->s, user, pass, must_change, err,
+        sizeof(err)) != 0)
+        fail_msg("cd_auth_set_password(%s): %s", user, err);
 }
 
 static int
@@ -237,7 +289,9 @@ at_request(struct cd_request *rq, const char *method, const char *path,
     rq->method = method;
     rq->path = path;
     rq->query = query;
-    rq->remote_user = AT_ADMIN;
+    rq->cookie = admin_cookie;
+    rq->remote_addr = AT_CLIENT;
+    rq->https = "on";
     rq->origin = AT_ORIGIN;
     rq->sec_fetch_site = "same-origin";
     rq->host = AT_HOST;

@@ -23,6 +23,7 @@
 /* The appliance the tests talk to, and its only administrator. */
 #define AT_HOST         "sensor.contoso.com"
 #define AT_ADMIN        "admin"
+#define AT_CLIENT       "192.0.2.7"     /* REMOTE_ADDR of the requests */
 #define AT_ORIGIN       "https://" AT_HOST
 /* Chrome's style of boundary: starts with dashes, as browsers send it. */
 #define AT_BOUNDARY     "----WebKitFormBoundaryQ2xaW5lcnRkaWFsb2c"
@@ -70,8 +71,9 @@ void at_use_ctx(struct at_fx *t, const char *ca);
 
 /*
  * A request from the admin, from the appliance's own pages: same Origin
- * and Sec-Fetch-Site as a browser sends them, Host AT_HOST, connection on
- * 127.0.0.1.  No body.
+ * and Sec-Fetch-Site as a browser sends them, over HTTPS, Host AT_HOST,
+ * connection on 127.0.0.1 from AT_CLIENT, signed in with the session
+ * at_setup() made for AT_ADMIN (its Cookie header).  No body.
  */
 void at_request(struct cd_request *rq, const char *method, const char *path,
     const char *query);
@@ -90,6 +92,22 @@ void at_request_body(struct cd_request *rq, const char *path,
  */
 int at_run(struct at_fx *t, const struct cd_request *rq,
     struct cd_response *resp);
+/* The Cookie header of the admin's session of the running test. */
+const char *at_admin_cookie(void);
+/* A new admin session for at_request() (after the old one ended). */
+void at_admin_session(struct at_fx *t);
+/*
+ * A new session of user, made in the store directly (no password): its
+ * Cookie header "cd_session=VALUE" into hdr (at least 64 bytes).
+ */
+void at_session(struct at_fx *t, const char *user, int must_change,
+    char *hdr, size_t len);
+/* A new API token of user: its Authorization header into hdr (80). */
+void at_token(struct at_fx *t, const char *user, char *hdr, size_t len);
+/* Creates user with password pass (cd_auth_set_password()). */
+void at_add_user(struct at_fx *t, const char *user, const char *pass,
+    int must_change);
+
 /* GET path?query from the admin. */
 void at_get(struct at_fx *t, const char *path, const char *query,
     struct cd_response *resp);

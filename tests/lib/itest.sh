@@ -1,10 +1,15 @@
 # itest.sh: helpers for tests/integration/*.sh, sourced after
 # tests/lib/with-stack.sh has started the stack (CD_URL, CD_PASS, ... set).
 #
-#   req NAME METHOD PATH [CURL ARGS...]   one request as the admin; sets
-#        $status, $body (file), $hdrs (file), $last (what was sent)
+#   req NAME METHOD PATH [CURL ARGS...]   one request as the admin, with
+#        the API token CD_TOKEN; sets $status, $body (file), $hdrs (file),
+#        $last (what was sent)
 #   req_raw ...                            the same without credentials
 #   upload NAME PATH FIELD=VALUE...        POST multipart (curl -F) as admin
+#   sign_in NAME USER PASS [JAR]           POST /api/session; the cookie
+#        goes to the cookie jar JAR (default $jar)
+#   req_jar NAME METHOD PATH [CURL ARGS...] a request with the cookies of
+#        $jar (set JAR=file for another), keeping what the answer sets
 #   expect_status WANT                     WANT may be "413|400"
 #   expect_code SECTION CODE               SECTION errors|warnings
 #   expect_codes SECTION "C1 C2"           exactly this set (order free)
@@ -39,6 +44,10 @@ trap 'rm -rf "$work"' EXIT
 
 CURL_BASE=(curl -s -k --max-time 30 -o "$work/body" -D "$work/hdrs"
     -w '%{http_code}')
+# the token goes to curl in a file (-H @file), not on its command line
+( umask 077; printf 'Authorization: Bearer %s\n' "${CD_TOKEN:?}" \
+    >"$work/auth.hdr" )
+jar=$work/jar
 
 _run_curl() {
     local what=$1
@@ -57,7 +66,26 @@ req() {
     local m=$2 p=$3
     t_name=$1
     shift 3
-    _run_curl "curl -X $m $CD_URL$p $*" --user "$CD_USER:$CD_PASS" \
+    _run_curl "curl -X $m $CD_URL$p $*" -H "@$work/auth.hdr" \
+        -X "$m" "$CD_URL$p" "$@"
+}
+
+# sign_in NAME USER PASS [JAR]: the password goes on stdin (-d @-)
+sign_in() {
+    local j=${4:-$jar} data
+    t_name=$1
+    data=$(jq -cn --arg u "$2" --arg p "$3" '{user: $u, password: $p}')
+    _run_curl "curl -X POST $CD_URL/api/session (user $2)" -c "$j" \
+        -H 'Content-Type: application/json' --data-binary @- \
+        -X POST "$CD_URL/api/session" <<<"$data"
+}
+
+# req_jar NAME METHOD PATH [CURL ARGS...]: signed in by the cookie jar
+req_jar() {
+    local m=$2 p=$3 j=${JAR:-$jar}
+    t_name=$1
+    shift 3
+    _run_curl "curl -b jar -X $m $CD_URL$p $*" -b "$j" -c "$j" \
         -X "$m" "$CD_URL$p" "$@"
 }
 

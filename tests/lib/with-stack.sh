@@ -6,13 +6,16 @@
 # A test under tests/integration/ runs against a live stack: a mktemp
 # directory, a free random 127.0.0.1 port pair, a generated admin
 # password, and scripts/serve (certdialog-fcgi + a self-contained nginx)
-# in the background, polled until HTTPS answers 401.  Any other test
+# in the background, polled until certdialog-fcgi answers 401 through
+# nginx (no session, no token), then an API token for admin.  Any other test
 # (tests/cli/*.sh) is simply run with bash, so both can share .sh.
 #
 # The test sees:
 #   CD_URL   https://127.0.0.1:PORT       CD_PORT, CD_HTTP_PORT
 #   CD_USER  admin                        CD_PASS  the admin's password
 #   CD_USER2 operator (signs in, not an admin)  CD_PASS2 its password
+#   CD_TOKEN an API token of admin (--create-token admin tests), which
+#            tests/lib/itest.sh's req and upload send
 #   CD_STATE the service's state dir      CD_RUN   $CD_STATE/run (logs/, tmp/,
 #                                                  nginx.pid, settings.json)
 #   CD_TMP   the mktemp dir (state, the service's TMPDIR, the test's scratch)
@@ -207,6 +210,12 @@ cp "$tmp/state/current/cert.pem" "$tmp/first-cert.pem" 2>/dev/null ||
     openssl s_client -connect "127.0.0.1:$port" -servername sensor.contoso.com \
         </dev/null 2>/dev/null | openssl x509 >"$tmp/first-cert.pem" 2>/dev/null
 
+# scripts and tests authenticate with a token (docs/API.md "API tokens")
+token=$("$build/certdialog-fcgi" -c "$tmp/state/run/settings.json" \
+    --create-token admin tests 2>>"$tmp/serve.log") && [ -n "$token" ] ||
+    { say "FAIL: --create-token admin tests"; tail -n 5 "$tmp/serve.log" >&2;
+      exit 99; }
+export CD_TOKEN=$token
 export CD_URL="https://127.0.0.1:$port" CD_PORT=$port CD_HTTP_PORT=$http_port
 export CD_USER2=operator CD_PASS2=$pass2
 export CD_USER=admin CD_PASS=$pass CD_STATE=$tmp/state CD_RUN=$tmp/state/run

@@ -139,23 +139,43 @@ test_cd_api_precheck_not_found(void **state)
     refused(t, &rq, "not_found", NULL, "no path");
 }
 
+/*
+ * No cookie, a cookie that names no session, a bearer that is no token:
+ * not signed in, whatever else the request says.
+ */
 static void
 test_cd_api_precheck_not_signed_in(void **state)
 {
+    static const char *const cookies[] = {
+        NULL, "", "cd_session=", "cd_session=abc",
+        "cd_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "other=1", "xcd_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    };
+    static const char *const auths[] = {
+        NULL, "", "Bearer", "Bearer ", "Bearer cdt_", "Basic YWRtaW46YWRtaW4=",
+        "Bearer cdt_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    };
     struct at_fx *t = *state;
     struct cd_buf b = { 0 };
     struct cd_request rq;
     char len[32];
-    size_t i;
+    size_t i, j;
 
     small_body(&b);
     for (i = 0; i < NELEM(routes); i++) {
-        request_for(&rq, routes[i].method, routes[i].path, &b, len,
-            sizeof(len));
-        rq.remote_user = NULL;
-        refused(t, &rq, "not_signed_in", NULL, "no user");
-        rq.remote_user = "";
-        refused(t, &rq, "not_signed_in", NULL, "empty user");
+        for (j = 0; j < NELEM(cookies); j++) {
+            request_for(&rq, routes[i].method, routes[i].path, &b, len,
+                sizeof(len));
+            rq.cookie = cookies[j];
+            refused(t, &rq, "not_signed_in", NULL, "no session");
+        }
+        for (j = 0; j < NELEM(auths); j++) {
+            request_for(&rq, routes[i].method, routes[i].path, &b, len,
+                sizeof(len));
+            rq.cookie = NULL;
+            rq.authorization = auths[j];
+            refused(t, &rq, "not_signed_in", NULL, "no token");
+        }
     }
     cd_buf_free(&b);
 }
@@ -166,17 +186,23 @@ test_cd_api_precheck_forbidden_user(void **state)
     struct at_fx *t = *state;
     struct cd_buf b = { 0 };
     struct cd_request rq;
-    char len[32];
+    char len[32], op[64], a2[64], tok[96];
     size_t i;
 
     small_body(&b);
+    at_session(t, "operator", 0, op, sizeof(op));
+    at_session(t, "admin2", 0, a2, sizeof(a2));
+    at_token(t, "operator", tok, sizeof(tok));
     for (i = 0; i < NELEM(routes); i++) {
         request_for(&rq, routes[i].method, routes[i].path, &b, len,
             sizeof(len));
-        rq.remote_user = "operator";
+        rq.cookie = op;
         refused(t, &rq, "forbidden", NULL, "not an admin");
-        rq.remote_user = "admin2";
+        rq.cookie = a2;
         refused(t, &rq, "forbidden", NULL, "an admin's name as prefix");
+        rq.cookie = NULL;
+        rq.authorization = tok;
+        refused(t, &rq, "forbidden", NULL, "a token of a non-admin");
     }
     cd_buf_free(&b);
 }
@@ -296,6 +322,11 @@ static const struct {
     { "https://" AT_HOST ":8443", NULL, "same host, other port" },
     { "https://evil.example/" AT_HOST, NULL, "the host in a path" },
     { AT_HOST, NULL, "no scheme" },
+    { "http://" AT_HOST, NULL, "plain http to an https page" },
+    { "http://" AT_HOST ":443", NULL, "plain http on port 443" },
+    { "https://" AT_HOST ":444", NULL, "another port" },
+    { "https://" AT_HOST ":x", NULL, "a port that is no number" },
+    { "https://", NULL, "no host" },
 };
 
 static void
@@ -355,7 +386,9 @@ test_cd_api_precheck_same_origin(void **state)
         { "https://192.0.2.10", "same-origin", "192.0.2.10", "an address" },
         { "https://[2001:db8::1]:8443", NULL, "[2001:db8::1]:8443",
           "an IPv6 address" },
-        { "http://" AT_HOST, NULL, AT_HOST, "plain http" },
+        { "https://" AT_HOST ":443", NULL, AT_HOST, "the default port" },
+        { "https://" AT_HOST, NULL, AT_HOST ":443", "Host with 443" },
+        { "HTTPS://SENSOR.contoso.com", NULL, AT_HOST, "letter case" },
         { NULL, NULL, AT_HOST, "curl" },
         { NULL, NULL, NULL, "curl without Host" },
         { NULL, "same-origin", AT_HOST, "fetch metadata only" },
@@ -561,7 +594,7 @@ test_cd_api_routes_rows(void **state)
         assert_non_null(r[i].handler);
         if (r[i].methods & ~(CD_M_GET | CD_M_HEAD))
             assert_true(r[i].same_origin);
-        if (r[i].body == CD_BODY_MULTIPART)
+        if (r[i].body == CD_BODY_MULTIPART || r[i].body == CD_BODY_JSON)
             assert_true(r[i].methods & (CD_M_POST | CD_M_PUT));
         for (j = i + 1; j < n; j++)
             if (strcmp(r[i].path, r[j].path) == 0)
