@@ -91,6 +91,8 @@ static const struct {
     { CV_POLICY, "policy", CV_ERROR },
     { CV_MISSING_KEY_IDENTIFIER, "missing_key_identifier", CV_ERROR },
     { CV_MALFORMED_CERTIFICATE, "malformed_certificate", CV_ERROR },
+    { CV_UNREADABLE_CSR, "unreadable_csr", CV_HARD },
+    { CV_CSR_SIGNATURE, "csr_signature", CV_HARD },
 };
 
 /* ---- the table as a whole ---- */
