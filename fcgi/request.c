@@ -65,6 +65,8 @@ respond(FCGX_Request *fr, const struct cd_request *rq,
         if (resp->filename[0] != '\0')
             FCGX_FPrintF(fr->out, "Content-Disposition: attachment; "
                 "filename=\"%s\"\r\n", resp->filename);
+        if (resp->set_cookie[0] != '\0')
+            FCGX_FPrintF(fr->out, "Set-Cookie: %s\r\n", resp->set_cookie);
         FCGX_FPrintF(fr->out, "\r\n");
         if (rq->method == NULL || strcmp(rq->method, "HEAD") != 0)
             FCGX_PutStr((const char *)resp->raw, (int)resp->raw_len,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# docs/DESIGN.md "Security": private keys and passphrases never reach a log,
-# an answer, a
+# docs/DESIGN.md "Security": private keys, passphrases, passwords, API
+# token secrets and session cookies never reach a log, an answer, a
 # temporary file outside the state directory, or nginx's body spool; and
 # no route hands out key material.  Run by tests/lib/with-stack.sh.
 #
@@ -186,6 +186,51 @@ req "rollback" POST /api/certificate/rollback
 expect_status 200
 keep
 
+# ---- sign-in secrets: passwords, tokens, session cookies ----
+# signed in with the right and a wrong password, the admin's password
+# changed (and back), a token made through the dialog and used: none of
+# these secrets may reach a log, the state (hashes only) or a temp file
+data=$(jq -cn --arg u "$CD_USER" --arg p "$CD_PASS" '{user: $u, password: $p}')
+# (the answers that set a cookie keep their body only: the header is the
+# cookie's one way to the browser)
+keep_body() {
+    n_ans=$((n_ans + 1))
+    cp "$body" "$answers/$n_ans.json"
+}
+sign_in "sign in" "$CD_USER" "$CD_PASS"
+expect_status 200
+keep_body
+cookie=$(awk '$6 == "cd_session" { print $7 }' "$jar")
+check_eq "session cookie" "the jar holds the cookie" 43 "${#cookie}"
+WRONG=wrong-$CD_PASS-wrong
+sign_in "wrong password" "$CD_USER" "$WRONG" "$work/jar-w"
+expect_status 401
+keep
+NEWPW=new-$CD_PASS-new
+for pair in "$CD_PASS:$NEWPW" "$NEWPW:$CD_PASS"; do
+    data=$(jq -cn --arg c "${pair%%:*}" --arg n "${pair#*:}" \
+        '{current: $c, new: $n}')
+    req_jar "change the password" PUT /api/session/password \
+        -H 'Content-Type: application/json' --data-binary @- <<<"$data"
+    expect_status 200
+    keep_body
+done
+cookie2=$(awk '$6 == "cd_session" { print $7 }' "$jar")
+req_jar "make a token" POST /api/tokens -H 'Content-Type: application/json' \
+    -d '{"name": "secrets test"}'
+expect_status 201
+tok=$(jget "$body" .token)          # this answer alone may hold it: not kept
+req_raw "use the token" GET /api/certificate -H "Authorization: Bearer $tok"
+expect_status 200
+keep
+req "use the stack's token" GET /api/certificate
+expect_status 200
+keep
+req_jar "list the tokens" GET /api/tokens
+expect_status 200
+keep
+expect_no_text "${tok:17}"
+
 # ---- the search ----
 sleep 0.5       # let the workers' log lines land
 t_name="secrets"
@@ -225,6 +270,26 @@ else
     fail "secrets on disk" "the passphrase and keys only in releases/*/privkey.pem" \
         "$(printf '%s\n' "$hits" | sed "s#$CD_TMP#\$CD_TMP#" | tr '\n' ';')"
 fi
+
+# sign-in secrets: every file of the stack except this test's own scratch
+# (its cookie jar and token header file), the kept answers included
+t_name="sign-in secrets"
+mapfile -t files < <(find "$CD_TMP" -path "$work" -prune -o -type f -print \
+    2>/dev/null; find "$answers" -type f)
+hits=$(for f in "${files[@]}"; do
+    for sec in "$CD_PASS" "$CD_PASS2" "$WRONG" "$NEWPW" "${tok:17}" \
+        "${CD_TOKEN:17}" "$cookie" "$cookie2"; do
+        if grep -qaF -e "$sec" "$f"; then
+            echo "$f: ${sec:0:4}..."
+        fi
+    done
+done | sort -u)
+check_eq "sign-in secrets" "no password, token secret or session cookie in ${#files[@]} files (logs, state, answers)" \
+    "" "$(printf '%s' "$hits" | sed "s#$CD_TMP#\$CD_TMP#" | tr '\n' ';')"
+check_eq "sign-in secrets" "the state holds hashes: users has yescrypt" yes \
+    "$(grep -q '^admin:\$y\$' "$CD_STATE/auth/users" && echo yes || echo no)"
+check_eq "sign-in secrets" "auth/ is 0700, users 0600" "700 600" \
+    "$(stat -c %a "$CD_STATE/auth") $(stat -c %a "$CD_STATE/auth/users")"
 
 # the logs were written (so the search above meant something)
 for l in fcgi.log access.log; do
@@ -306,10 +371,17 @@ else
     done
     t_name="worker memory"
     last="4 x POST /validate (good-pbes2.key + pass.txt), then /proc/PID/mem of workers $workers"
+    for _ in 1 2 3 4; do
+        sign_in "sign in, memory" "$CD_USER" "$CD_PASS" "$work/jar-mem"
+        expect_status 200
+    done
+    t_name="worker memory"
     np=0
     nk=0
+    npw=0
     for w in $workers; do
         np=$((np + $(mem_count "$w" "$PASSPHRASE")))
+        npw=$((npw + $(mem_count "$w" "$CD_PASS")))
         for l in $(printf '%s\n' "$enc_lines" | sed -n '3p;10p;20p'); do
             nk=$((nk + $(mem_count "$w" "$l")))
         done
@@ -320,6 +392,8 @@ else
         0 "$np" "$last"
     check_eq "worker memory" "the uploaded key's bytes are gone after use (base64 lines left in the workers)" \
         0 "$nk" "$last"
+    check_eq "worker memory" "the password is wiped after sign-in (copies left in the workers)" \
+        0 "$npw" "$last + 4 sign-ins"
 fi
 
 if [ "${CD_SECRETS_SCAN_SYSTMP:-0}" = 1 ]; then
