@@ -51,12 +51,19 @@ usage(FILE *f)
         "         [--validation mandatory|none] [--at UNIX_SECONDS]\n"
         "         [--hostname NAME] [--ca-file FILE] [--ca-dir DIR]\n"
         "         [--extra-ca-dir DIR] [--crl-timeout SECONDS]\n"
-        "         [--crl-proxy HOST:PORT] [--crl-allow-loopback]\n"
-        "         [--name NAME] [--help] [--version]\n"
+        "         [--crl-proxy HOST:PORT] [--crl-allow-loopback]
+"
+        "         [--name NAME] [--key-policy rsa|rsa+ec] [--help] [--version]
+"
+        "       " PROG " --csr FILE [--key-policy rsa|rsa+ec]
+"
         "       " PROG " --print-hosts-line IP [--crt FILE] [CERTFILE]...\n"
         "Prints the JSON answer of POST /api/certificate/validate on stdout;\n"
         "exits 0 when the upload would be accepted, 1 when it would be\n"
         "rejected, 2 on a usage or I/O error.\n"
+        "With --csr FILE, prints a signing request's fields and findings\n"
+        "(its signature, subject and key checked, as \"openssl req -verify\")\n"
+        "and exits 0 when a certificate for it could be accepted, else 1.\n"
         "With --print-hosts-line IP (IPv4 or IPv6), prints instead the\n"
         "hosts-file line \"IP name\" for each certificate (PEM or DER; name\n"
         "is its first subjectAltName DNS entry, else its CN) and exits 0;\n"
@@ -206,6 +213,38 @@ out:
     return rc;
 }
 
+/* --csr: the request's JSON on stdout; the exit status (0, 1 or 2). */
+static int
+check_csr(const char *path, int allow_ec)
+{
+    struct file f = { NULL, 0 };
+    struct cv_csr_summary sum;
+    struct cv_report *rep = NULL;
+    json_t *j = NULL;
+    char *text = NULL;
+    int rc = 2;
+
+    if (file_read(path, &f) != 0)
+        return 2;
+    if ((rep = cv_csr_check(f.p, f.len, allow_ec, &sum)) == NULL ||
+        (j = cvjson_csr_report(rep, &sum)) == NULL ||
+        (text = cvjson_dumps(j)) == NULL) {
+        say("out of memory");
+        goto out;
+    }
+    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        say("cannot write the answer: %s", strerror(errno));
+        goto out;
+    }
+    rc = cv_report_ok(rep) ? 0 : 1;
+out:
+    free(text);
+    json_decref(j);
+    cv_report_free(rep);
+    file_wipe(&f);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,12 +266,14 @@ main(int argc, char **argv)
         { "crl-allow-loopback", no_argument,    NULL, 'l' },
         { "name",            required_argument, NULL, 'N' },
         { "print-hosts-line", required_argument, NULL, 'L' },
+        { "csr",             required_argument, NULL, 'R' },
+        { "key-policy",      required_argument, NULL, 'K' },
         { "help",            no_argument,       NULL, 'h' },
         { "version",         no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *crt = NULL, *key = NULL, *chain = NULL, *passfile = NULL;
-    const char *hosts_ip = NULL, **paths = NULL;
+    const char *hosts_ip = NULL, *csr = NULL, **paths = NULL;
     struct file fcrt = { NULL, 0 }, fkey = { NULL, 0 };
     struct file fchain = { NULL, 0 }, fpass = { NULL, 0 };
     struct cv_config cfg;
@@ -332,6 +373,17 @@ main(int argc, char **argv)
         case 'N':
             in.name = optarg;
             break;
+        case 'R':
+            csr = optarg;
+            break;
+        case 'K':
+            if (strcmp(optarg, "rsa") != 0 && strcmp(optarg, "rsa+ec") != 0) {
+                say("--key-policy takes rsa or rsa+ec, not '%s'", optarg);
+                show_usage = 1;
+                goto out;
+            }
+            opt.allow_ec = strcmp(optarg, "rsa+ec") == 0;
+            break;
         case 'L':
             if (!cv_is_ip(optarg)) {
                 say("--print-hosts-line takes an IPv4 or IPv6 address, not "
@@ -379,6 +431,15 @@ main(int argc, char **argv)
     if (optind < argc) {
         say("unexpected argument '%s'", argv[optind]);
         show_usage = 1;
+        goto out;
+    }
+    if (csr != NULL) {
+        if (crt != NULL || key != NULL || chain != NULL) {
+            say("--csr takes no --crt, --key or --chain");
+            show_usage = 1;
+            goto out;
+        }
+        rc = check_csr(csr, opt.allow_ec);
         goto out;
     }
     if (crt == NULL) {

@@ -46,6 +46,15 @@ static const struct cd_route routes[] = {
         CD_ACCESS_USER_SESSION, 1, cd_session_delete },
     { "/api/session/password",     CD_M_PUT,            CD_BODY_JSON,
         CD_ACCESS_USER_SESSION, 1, cd_password_put },
+    /* the signing request made here (csr.c) */
+    { "/api/csr",                  CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 0, cd_csr_get },
+    { "/api/csr",                  CD_M_POST,           CD_BODY_JSON,
+        CD_ACCESS_ADMIN, 1, cd_csr_post },
+    { "/api/csr",                  CD_M_DELETE,         CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 1, cd_csr_delete },
+    { "/api/csr/download",         CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 1, cd_csr_download },
     /* API tokens (tokens.c): never reachable with a token */
     { "/api/tokens",               CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN_SESSION, 0, cd_tokens_get },

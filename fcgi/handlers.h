@@ -60,4 +60,17 @@ void cd_tokens_post(struct cd_app *app, const struct cd_request *rq,
 void cd_tokens_delete(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
+/*
+ * csr.c: GET/POST/DELETE /api/csr, GET /api/csr/download (the pending
+ * signing request; its key is answered by no route)
+ */
+void cd_csr_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_csr_post(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_csr_delete(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_csr_download(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
 #endif /* CD_HANDLERS_H */

@@ -71,6 +71,7 @@
 
 #include "cv_util.h"
 #include "fault.h"
+#include "files.h"
 #include "meta.h"
 #include "proc.h"
 #include "reload.h"
@@ -111,46 +112,6 @@ fresh(struct cd_install_result *res, struct cd_install_result *scratch)
     return res;
 }
 
-/* snprintf into a PATH_MAX buffer; -1 (ENAMETOOLONG) when it doesn't fit. */
-static int
-pjoin(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-pjoin(char *buf, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, PATH_MAX, fmt, ap);
-    va_end(ap);
-    if (n < 0 || n >= PATH_MAX) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return 0;
-}
-
-/* 2 * nbytes lower-case hex digits and a NUL into out. */
-static int
-rand_hex(char *out, size_t nbytes)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    size_t i;
-
-    if (nbytes > sizeof(b) || RAND_bytes(b, (int)nbytes) != 1) {
-        ERR_clear_error();
-        return -1;
-    }
-    for (i = 0; i < nbytes; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 15];
-    }
-    out[2 * nbytes] = '\0';
-    return 0;
-}
-
 int
 cd_release_id_ok(const char *s)
 {
@@ -179,7 +140,7 @@ make_id(char *id, time_t now)
     struct tm tm;
     char rnd[9];
 
-    if (gmtime_r(&now, &tm) == NULL || rand_hex(rnd, 4) != 0)
+    if (gmtime_r(&now, &tm) == NULL || cd_rand_hex(rnd, 4) != 0)
         return -1;
     if (strftime(id, ID_LEN + 1, "%Y%m%dT%H%M%SZ-", &tm) != ID_LEN - 8)
         return -1;
@@ -189,90 +150,15 @@ make_id(char *id, time_t now)
 
 /* ---- files ---- */
 
-/* Writes all of buf, through short writes and EINTR. */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* dir/name, new (O_EXCL), written fully, fsync'ed and closed. */
 static int
 write_file(const char *dir, const char *name, const void *buf, size_t len,
     mode_t mode, struct cd_install_result *res)
 {
-    char path[PATH_MAX];
-    int fd = -1, e;
-
-    if (pjoin(path, "%s/%s", dir, name) != 0)
-        goto fail;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-        mode);
-    if (fd < 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0)
-        goto fail;
-    e = close(fd);
-    fd = -1;
-    if (e != 0)
-        goto fail;
-    return 0;
-fail:
-    e = errno;
-    if (fd >= 0)
-        close(fd);
-    seterr(res, "cannot write %s: %s", name, strerror(e));
+    if (cd_file_create(dir, name, buf, len, mode) == 0)
+        return 0;
+    seterr(res, "cannot write %s: %s", name, strerror(errno));
     return -1;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-    int fd, rc, e;
-
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return -1;
-    rc = fsync(fd);
-    e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
-/* Removes a release directory and the files in it (no subdirectories). */
-static int
-remove_dir(const char *path)
-{
-    DIR *d;
-    struct dirent *de;
-    int rc = 0;
-
-    if ((d = opendir(path)) == NULL)
-        return errno == ENOENT ? 0 : -1;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
-            rc = -1;
-    }
-    closedir(d);
-    if (rmdir(path) != 0 && errno != ENOENT)
-        rc = -1;
-    return rc;
 }
 
 /* ---- what a release holds ---- */
@@ -351,7 +237,7 @@ write_release(const char *dir, const struct cd_install_files *f,
     if (write_file(dir, "meta.json", meta, strlen(meta), 0644, res) != 0)
         goto out;
     CD_FAULT_STEP("after_write_meta");
-    if (fsync_dir(dir) != 0) {
+    if (cd_fsync_dir(dir) != 0) {
         seterr(res, "cannot sync the release directory: %s",
             strerror(errno));
         goto out;
@@ -376,7 +262,7 @@ current_id(const char *state, char *id)
     char path[PATH_MAX], target[64];
     ssize_t n;
 
-    if (pjoin(path, "%s/current", state) != 0)
+    if (cd_path(path, "%s/current", state) != 0)
         return -1;
     n = readlink(path, target, sizeof(target) - 1);
     if (n <= 0)
@@ -396,10 +282,10 @@ current_ok(const char *state)
     char path[PATH_MAX];
     struct stat st;
 
-    if (pjoin(path, "%s/current/fullchain.pem", state) != 0 ||
+    if (cd_path(path, "%s/current/fullchain.pem", state) != 0 ||
         stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
-    if (pjoin(path, "%s/current/privkey.pem", state) != 0 ||
+    if (cd_path(path, "%s/current/privkey.pem", state) != 0 ||
         stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     return 1;
@@ -422,7 +308,7 @@ read_meta(const char *state, struct rel *r)
     char path[PATH_MAX];
 
     snprintf(r->info.id, sizeof(r->info.id), "%s", r->id);
-    if (pjoin(path, "%s/releases/%s/meta.json", state, r->id) == 0)
+    if (cd_path(path, "%s/releases/%s/meta.json", state, r->id) == 0)
         cd_meta_read(path, r->id, &r->info, &r->seq);
 }
 
@@ -452,7 +338,7 @@ scan(const char *state, struct rel **relp, size_t *np)
 
     *relp = NULL;
     *np = 0;
-    if (pjoin(path, "%s/releases", state) != 0)
+    if (cd_path(path, "%s/releases", state) != 0)
         return -1;
     if ((d = opendir(path)) == NULL)
         return errno == ENOENT ? 0 : -1;
@@ -525,8 +411,8 @@ check_release(const struct cd_settings *s, const char *dir,
     int rc = -1;
 
     ERR_clear_error();
-    if (pjoin(full, "%s/fullchain.pem", dir) != 0 ||
-        pjoin(key, "%s/privkey.pem", dir) != 0) {
+    if (cd_path(full, "%s/fullchain.pem", dir) != 0 ||
+        cd_path(key, "%s/privkey.pem", dir) != 0) {
         seterr(res, "cannot check the release: %s", strerror(errno));
         goto out;
     }
@@ -585,7 +471,7 @@ take_lock(const struct cd_settings *s, struct cd_install_result *res)
             s->state_dir, strerror(errno));
         return -1;
     }
-    if (pjoin(path, "%s/lock", s->state_dir) != 0 ||
+    if (cd_path(path, "%s/lock", s->state_dir) != 0 ||
         (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
         0600)) < 0) {
         seterr(res, "cannot open the lock file in %s: %s", s->state_dir,
@@ -599,7 +485,7 @@ take_lock(const struct cd_settings *s, struct cd_install_result *res)
             return -1;
         }
     }
-    if (pjoin(path, "%s/releases", s->state_dir) != 0 ||
+    if (cd_path(path, "%s/releases", s->state_dir) != 0 ||
         (mkdir(path, 0700) != 0 && errno != EEXIST)) {
         seterr(res, "cannot create %s/releases: %s", s->state_dir,
             strerror(errno));
@@ -624,11 +510,11 @@ link_tmp(const char *state, const char *target, char *tmp)
     int i;
 
     for (i = 0; i < TRIES; i++) {
-        if (rand_hex(rnd, 4) != 0) {
+        if (cd_rand_hex(rnd, 4) != 0) {
             errno = EIO;
             return -1;
         }
-        if (pjoin(tmp, "%s/.current-tmp-%s", state, rnd) != 0)
+        if (cd_path(tmp, "%s/.current-tmp-%s", state, rnd) != 0)
             return -1;
         if (symlink(target, tmp) == 0)
             return 0;
@@ -651,7 +537,7 @@ swap(const char *state, const char *id, struct cd_install_result *res)
     int e;
 
     snprintf(target, sizeof(target), "releases/%s", id);
-    if (pjoin(cur, "%s/current", state) != 0) {
+    if (cd_path(cur, "%s/current", state) != 0) {
         seterr(res, "cannot make release %s current: %s", id,
             strerror(errno));
         return -1;
@@ -671,7 +557,7 @@ swap(const char *state, const char *id, struct cd_install_result *res)
         return -1;
     }
     CD_FAULT_STEP("after_rename_current");
-    if (fsync_dir(state) == 0) {
+    if (cd_fsync_dir(state) == 0) {
         CD_FAULT_STEP("after_fsync_state");
         return 0;
     }
@@ -687,7 +573,7 @@ swap(const char *state, const char *id, struct cd_install_result *res)
     } else if (unlink(cur) != 0) {
         goto stuck;
     }
-    fsync_dir(state);
+    cd_fsync_dir(state);
     seterr(res, "cannot make release %s current: cannot sync %s: %s", id,
         state, strerror(e));
     return -1;
@@ -706,12 +592,12 @@ clean_stale(const char *state)
     struct dirent *de;
     DIR *d;
 
-    if (pjoin(path, "%s/releases", state) == 0 &&
+    if (cd_path(path, "%s/releases", state) == 0 &&
         (d = opendir(path)) != NULL) {
         while ((de = readdir(d)) != NULL)
             if (strncmp(de->d_name, ".tmp-", 5) == 0 &&
-                pjoin(sub, "%s/%s", path, de->d_name) == 0)
-                remove_dir(sub);
+                cd_path(sub, "%s/%s", path, de->d_name) == 0)
+                cd_remove_dir(sub);
         closedir(d);
     }
     if ((d = opendir(state)) != NULL) {
@@ -738,19 +624,19 @@ prune(const struct cd_settings *s, const char *cur)
 
     keep = s->releases_kept > 0 ? (size_t)s->releases_kept : 1;
     clean_stale(s->state_dir);
-    if (pjoin(releases, "%s/releases", s->state_dir) != 0 ||
+    if (cd_path(releases, "%s/releases", s->state_dir) != 0 ||
         scan(s->state_dir, &r, &n) != 0)
         return;
     for (i = keep; i < n; i++)
         if (strcmp(r[i].id, cur) != 0 &&
-            pjoin(from, "%s/%s", releases, r[i].id) == 0 &&
-            pjoin(to, "%s/.tmp-%s", releases, r[i].id) == 0 &&
+            cd_path(from, "%s/%s", releases, r[i].id) == 0 &&
+            cd_path(to, "%s/.tmp-%s", releases, r[i].id) == 0 &&
             rename(from, to) == 0)
             moved = 1;
     free(r);
     CD_FAULT_STEP("after_prune_rename");
     /* not synced: keep the files until the next prune */
-    if (moved && fsync_dir(releases) == 0)
+    if (moved && cd_fsync_dir(releases) == 0)
         clean_stale(s->state_dir);
     CD_FAULT_STEP("after_prune");
 }
@@ -773,7 +659,7 @@ undo(const struct cd_settings *s, const char *prev,
 
     snprintf(why, sizeof(why), "%s", !res->reloaded ? res->reload_detail :
         res->served_detail);
-    if (pjoin(dir, "%s/releases/%s", s->state_dir, prev) != 0 ||
+    if (cd_path(dir, "%s/releases/%s", s->state_dir, prev) != 0 ||
         swap(s->state_dir, prev, res) != 0) {
         seterr(res, "the web server does not serve the new certificate "
             "(%s), and going back to release %s failed", why, prev);
@@ -796,10 +682,10 @@ discard(const char *dir)
     char tmp[PATH_MAX];
     const char *slash = strrchr(dir, '/');
 
-    if (slash == NULL || pjoin(tmp, "%.*s/.tmp-%s", (int)(slash - dir), dir,
+    if (slash == NULL || cd_path(tmp, "%.*s/.tmp-%s", (int)(slash - dir), dir,
         slash + 1) != 0 || rename(dir, tmp) != 0)
         return;
-    remove_dir(tmp);
+    cd_remove_dir(tmp);
 }
 
 /*
@@ -864,7 +750,7 @@ cd_release_install(const struct cd_settings *s,
         drop_lock(lock);
         return 0;
     }
-    if (pjoin(releases, "%s/releases", s->state_dir) != 0) {
+    if (cd_path(releases, "%s/releases", s->state_dir) != 0) {
         seterr(res, "cannot create a release: %s", strerror(errno));
         goto out;
     }
@@ -874,8 +760,8 @@ cd_release_install(const struct cd_settings *s,
             seterr(res, "cannot create a release: no random numbers");
             goto out;
         }
-        if (pjoin(tmpdir, "%s/.tmp-%s", releases, id) != 0 ||
-            pjoin(reldir, "%s/%s", releases, id) != 0) {
+        if (cd_path(tmpdir, "%s/.tmp-%s", releases, id) != 0 ||
+            cd_path(reldir, "%s/%s", releases, id) != 0) {
             seterr(res, "cannot create a release: %s", strerror(errno));
             goto out;
         }
@@ -906,7 +792,7 @@ cd_release_install(const struct cd_settings *s,
     }
     renamed = 1;
     CD_FAULT_STEP("after_rename_release");
-    if (fsync_dir(releases) != 0) {
+    if (cd_fsync_dir(releases) != 0) {
         seterr(res, "cannot sync %s: %s", releases, strerror(errno));
         goto out;
     }
@@ -926,7 +812,7 @@ out:
     if (made && renamed && rename(reldir, tmpdir) == 0)
         renamed = 0;
     if (made)
-        remove_dir(renamed ? reldir : tmpdir);
+        cd_remove_dir(renamed ? reldir : tmpdir);
     return finish(s, lock, rc == 0 ? reldir : NULL, prev, 1, rc, res);
 }
 
@@ -972,7 +858,7 @@ cd_install_rollback(const struct cd_settings *s,
         rc = -2;
         goto out;
     }
-    if (pjoin(dir, "%s/releases/%s", s->state_dir, r[i].id) != 0) {
+    if (cd_path(dir, "%s/releases/%s", s->state_dir, r[i].id) != 0) {
         seterr(res, "cannot roll back: %s", strerror(errno));
         goto out;
     }
@@ -1004,7 +890,7 @@ cd_install_reload(const struct cd_settings *s, struct cd_install_result *res)
     if ((lock = take_lock(s, res)) < 0)
         return -1;
     if (current_id(s->state_dir, id) != 0 ||
-        pjoin(dir, "%s/releases/%s", s->state_dir, id) != 0) {
+        cd_path(dir, "%s/releases/%s", s->state_dir, id) != 0) {
         seterr(res, "no certificate is installed");
         drop_lock(lock);
         return -1;
@@ -1045,7 +931,7 @@ cd_install_current_cert(const struct cd_settings *s, size_t *lenp)
     if (lenp != NULL)
         *lenp = 0;
     if (s == NULL || s->state_dir == NULL ||
-        pjoin(path, "%s/current/cert.pem", s->state_dir) != 0 ||
+        cd_path(path, "%s/current/cert.pem", s->state_dir) != 0 ||
         (buf = cv_read_file(path, CERT_MAX, CV_READ_REGULAR, &len)) == NULL)
         return NULL;
     if (lenp != NULL)

@@ -18,55 +18,10 @@
 
 #include "cv_util.h"
 #include "install.h"
+#include "keygen.h"
 #include "release.h"
 
 #define CN_MAX          64      /* ub-common-name: longer lives in the SAN */
-#define DNS_NAME_MAX    253
-
-/* 1 when host can be a SAN dNSName: printable ASCII without blanks. */
-static int
-host_ok(const char *host)
-{
-    size_t i, n = strlen(host);
-
-    if (n == 0 || n > DNS_NAME_MAX)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (host[i] <= 0x20 || host[i] >= 0x7f)
-            return 0;
-    return 1;
-}
-
-/* The subject alternative names: IP:host for an address, else DNS:host. */
-static GENERAL_NAMES *
-san_of(const char *host)
-{
-    GENERAL_NAMES *gens = NULL;
-    GENERAL_NAME *gn = NULL;
-    ASN1_STRING *v = NULL;
-    int type = GEN_DNS;
-
-    if (cv_is_ip(host)) {
-        type = GEN_IPADD;
-        v = a2i_IPADDRESS(host);
-    } else if ((v = ASN1_IA5STRING_new()) != NULL &&
-        ASN1_STRING_set(v, host, (int)strlen(host)) != 1) {
-        ASN1_STRING_free(v);
-        v = NULL;
-    }
-    if (v == NULL || (gn = GENERAL_NAME_new()) == NULL) {
-        ASN1_STRING_free(v);
-        return NULL;
-    }
-    GENERAL_NAME_set0_value(gn, type, v);
-    if ((gens = GENERAL_NAMES_new()) == NULL ||
-        sk_GENERAL_NAME_push(gens, gn) <= 0) {
-        GENERAL_NAME_free(gn);
-        GENERAL_NAMES_free(gens);
-        return NULL;
-    }
-    return gens;
-}
 
 /* Subject CN=host (when it fits), O=certdialog; the SAN above. */
 static X509 *
@@ -80,6 +35,7 @@ make_cert(EVP_PKEY *key, const char *host)
         { "subjectKeyIdentifier", "hash" },
     };
     unsigned char serial[16];
+    char why[128];
     GENERAL_NAMES *gens = NULL;
     X509_EXTENSION *ext;
     X509_NAME *nm = NULL;
@@ -108,7 +64,7 @@ make_cert(EVP_PKEY *key, const char *host)
         X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, NULL) == NULL ||
         X509_set_pubkey(x, key) != 1)
         goto out;
-    if ((gens = san_of(host)) == NULL ||
+    if ((gens = cd_names_san(&host, 1, why, sizeof(why))) == NULL ||
         X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
         X509V3_ADD_DEFAULT) != 1)
         goto out;
@@ -146,17 +102,13 @@ cd_selfsigned_make(const char *host, EVP_PKEY **keyp, X509 **certp,
             "self-signed certificate");
         return -1;
     }
-    if (!host_ok(host)) {
+    if (!cd_name_ok(host)) {
         snprintf(why, wlen, "the host name is not a valid DNS name or IP "
             "address, so no self-signed certificate can be made for it");
         return -1;
     }
-    ERR_clear_error();
-    if ((*keyp = EVP_RSA_gen(2048)) == NULL) {
-        cv_ossl_detail(detail, sizeof(detail));
-        snprintf(why, wlen, "cannot generate an RSA key: %s", detail);
+    if ((*keyp = cd_keygen(CD_KEY_RSA2048, why, wlen)) == NULL)
         return -1;
-    }
     if ((*certp = make_cert(*keyp, host)) == NULL) {
         cv_ossl_detail(detail, sizeof(detail));
         snprintf(why, wlen, "cannot make a self-signed certificate for %s: "

@@ -53,6 +53,7 @@ static const struct opt opts[] = {
     { "expiry_webhook_timeout", T_INT, OFF(expiry_webhook_timeout), 5, 600 },
     { "expiry_metrics_file", T_STR, OFF(expiry_metrics_file), 0, 0 },
     { "expiry_state", T_STR, OFF(expiry_state), 0, 0 },
+    { "key_policy", T_STR, OFF(key_policy), 0, 0 },
     { "session_idle_timeout", T_INT, OFF(session_idle_timeout), 60, 86400 },
     { "session_lifetime", T_INT, OFF(session_lifetime), 300, 2592000 },
 };
@@ -212,6 +213,13 @@ set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
 }
 
 int
+cd_settings_allow_ec(const struct cd_settings *cfg)
+{
+    return cfg != NULL && cfg->key_policy != NULL &&
+        strcmp(cfg->key_policy, "rsa+ec") == 0;
+}
+
+int
 cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
     size_t errlen)
 {
@@ -250,6 +258,12 @@ cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
             goto out;
         }
     }
+    if (cfg->key_policy != NULL && strcmp(cfg->key_policy, "rsa") != 0 &&
+        strcmp(cfg->key_policy, "rsa+ec") != 0) {
+        snprintf(err, errlen, "%s: \"key_policy\" must be \"rsa\" or "
+            "\"rsa+ec\"", path);
+        goto out;
+    }
     if (cfg->state_dir == NULL || cfg->hostname == NULL) {
         snprintf(err, errlen, "%s: \"state_dir\" and \"hostname\" cannot be "
             "null", path);
@@ -287,6 +301,7 @@ cd_settings_free(struct cd_settings *c)
     free(c->ca_dir);
     free(c->extra_ca_dir);
     free(c->crl_proxy);
+    free(c->key_policy);
     free(c->reload_command);
     free(c->nginx_pid_file);
     free(c->check_command);

@@ -41,6 +41,7 @@ struct cd_settings {
     int expiry_webhook_timeout; /* s for every attempt of one webhook */
     char *expiry_metrics_file;  /* Prometheus textfile; NULL: none */
     char *expiry_state;         /* NULL: STATE/expiry.json */
+    char *key_policy;           /* "rsa" (NULL) or "rsa+ec" */
     int session_idle_timeout;   /* s without a request: signed out */
     int session_lifetime;       /* s after sign-in: signed out */
 };
@@ -53,6 +54,8 @@ struct cd_settings {
 int cd_settings_load(struct cd_settings *cfg, const char *path, char *err,
     size_t errlen);
 void cd_settings_free(struct cd_settings *cfg);
+/* 1 when the key policy is rsa+ec: EC P-256/P-384 keys are allowed. */
+int cd_settings_allow_ec(const struct cd_settings *cfg);
 /* 1 when user is in the admin list. */
 int cd_settings_is_admin(const struct cd_settings *cfg, const char *user);
 

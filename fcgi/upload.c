@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cvjson.h"
 #include "handlers.h"
 #include "install.h"
 #include "multipart.h"
+#include "pending.h"
 
 /* The form's fields; anything else is a 400. */
 static const char *const fields[] = {
@@ -102,6 +104,7 @@ options(const struct cd_app *app, const char *use_crl,
     opt->validation = validation != NULL && strcmp(validation, "none") ==
         0 ? CV_VALIDATION_NONE : CV_VALIDATION_MANDATORY;
     opt->hostname = app->settings->hostname;
+    opt->allow_ec = cd_settings_allow_ec(app->settings);
     opt->fetch.timeout = app->settings->crl_timeout;
     opt->fetch.max_size = app->settings->crl_max_size;
     opt->fetch.proxy = app->settings->crl_proxy;
@@ -120,6 +123,26 @@ part_data(const struct cd_part *p, size_t *lenp)
     return p != NULL ? p->data : NULL;
 }
 
+/*
+ * With the pending key, a key_mismatch means the certificate was not
+ * issued for the request made here: the detail says so.
+ */
+static void
+pending_mismatch(struct cv_report *rep)
+{
+    size_t i;
+
+    for (i = 0; i < rep->n_findings; i++) {
+        if (rep->findings[i].code != CV_KEY_MISMATCH)
+            continue;
+        free(rep->findings[i].detail);
+        rep->findings[i].detail = strdup("no key was uploaded, and the "
+            "certificate does not match the pending signing request's key: "
+            "it was issued for another request");
+        rep->findings[i].field = "crt";
+    }
+}
+
 static void
 upload(struct cd_app *app, const struct cd_request *rq, int install,
     struct cd_response *resp)
@@ -134,7 +157,8 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     struct cv_options opt;
     struct cv_report *rep = NULL;
     struct cd_install_result res;
-    size_t n = 0;
+    uint8_t *pkey = NULL;
+    size_t n = 0, pkey_len = 0;
     enum cd_mp_status st;
 
     lim.max_file = app->settings->max_file;
@@ -182,6 +206,12 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         in.name_len = nm->len;
     }
     in.key = part_data(cd_multipart_get(parts, n, "key"), &in.key_len);
+    /* no key: the one made here with the pending signing request */
+    if (in.key == NULL && cd_pending_key(app->settings->state_dir, &pkey,
+        &pkey_len) == 1) {
+        in.key = pkey;
+        in.key_len = pkey_len;
+    }
     in.crt = part_data(cd_multipart_get(parts, n, "crt"), &in.crt_len);
     in.chain = part_data(cd_multipart_get(parts, n, "chain"), &in.chain_len);
     if ((pass = cd_multipart_get(parts, n, "passphrase")) != NULL) {
@@ -192,11 +222,13 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
 
     if ((rep = cv_validate(app->cv, &in, &opt)) == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
-        return;
+        goto out;
     }
     if (in.name == NULL)
         cv_report_add(rep, CV_MISSING_FIELD, "name",
             "the Certificate Name is required");
+    if (pkey != NULL)
+        pending_mismatch(rep);
     log_codes(resp, rep);
     if ((resp->body = cvjson_report(rep)) == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
@@ -229,8 +261,12 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         }
     }
     cd_status_add_install(resp->body, &res);
+    /* its certificate is served: the request is no longer pending */
+    if (pkey != NULL)
+        cd_pending_discard(app->settings->state_dir, rep->key);
 out:
     cv_report_free(rep);
+    cv_free_secret(pkey, pkey_len + 1);
 }
 
 void

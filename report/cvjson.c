@@ -203,14 +203,18 @@ out:
  * {"ok", "certificate", "errors", "warnings"} of a report.
  * Caller releases with json_decref().
  */
-json_t *
-cvjson_report(const struct cv_report *rep)
+/*
+ * {"ok", KEY, "errors", "warnings"} of a report, KEY holding cert (taken;
+ * NULL: out of memory).
+ */
+static json_t *
+report_with(const struct cv_report *rep, const char *key, json_t *cert)
 {
     json_t *j = NULL, *ret = NULL, *errs = NULL, *warns = NULL;
-    json_t *cert = NULL, *f = NULL;
+    json_t *f = NULL;
     size_t i, n;
 
-    if (rep == NULL)
+    if (cert == NULL)
         return NULL;
     n = rep->findings != NULL ? rep->n_findings : 0;
     if ((errs = json_array()) == NULL || (warns = json_array()) == NULL)
@@ -221,16 +225,11 @@ cvjson_report(const struct cv_report *rep)
             f) != 0)
             goto out;
     }
-    if (rep->summary.valid) {
-        if ((cert = cvjson_summary(&rep->summary)) == NULL)
-            goto out;
-    } else if ((cert = json_null()) == NULL)
-        goto out;
     if ((j = json_object()) == NULL ||
         put(j, "ok", json_boolean(cv_report_ok(rep))) != 0)
         goto out;
     /* put() takes each reference, whatever happens */
-    if (put(j, "certificate", cert) != 0) {
+    if (put(j, key, cert) != 0) {
         cert = NULL;
         goto out;
     }
@@ -253,6 +252,52 @@ out:
     json_decref(errs);
     json_decref(warns);
     return ret;
+}
+
+json_t *
+cvjson_report(const struct cv_report *rep)
+{
+    if (rep == NULL)
+        return NULL;
+    return report_with(rep, "certificate", rep->summary.valid ?
+        cvjson_summary(&rep->summary) : json_null());
+}
+
+json_t *
+cvjson_csr_summary(const struct cv_csr_summary *s)
+{
+    json_t *j = NULL, *ret = NULL;
+
+    if (s == NULL || !s->valid)
+        return NULL;
+    if ((j = json_object()) == NULL ||
+        put(j, "subject", FIELD(s, subject)) != 0 ||
+        put(j, "cn", FIELD(s, cn)) != 0 ||
+        put(j, "o", FIELD(s, o)) != 0 ||
+        put(j, "ou", FIELD(s, ou)) != 0 ||
+        put(j, "c", FIELD(s, c)) != 0 ||
+        put(j, "st", FIELD(s, st)) != 0 ||
+        put(j, "l", FIELD(s, l)) != 0 ||
+        put(j, "san", list(s->san, s->n_san)) != 0 ||
+        put(j, "key_type", FIELD(s, key_type)) != 0 ||
+        put(j, "key_bits", json_integer(s->key_bits)) != 0 ||
+        put(j, "key_sha256", FIELD(s, key_sha256)) != 0 ||
+        put(j, "signature_algorithm", FIELD(s, signature_algorithm)) != 0)
+        goto out;
+    ret = j;
+    j = NULL;
+out:
+    json_decref(j);
+    return ret;
+}
+
+json_t *
+cvjson_csr_report(const struct cv_report *rep, const struct cv_csr_summary *s)
+{
+    if (rep == NULL || s == NULL)
+        return NULL;
+    return report_with(rep, "csr", s->valid ? cvjson_csr_summary(s) :
+        json_null());
 }
 
 /*

@@ -42,6 +42,19 @@ json_t *cvjson_summary(const struct cv_summary *s);
 json_t *cvjson_report(const struct cv_report *rep);
 
 /*
+ * A signing request's fields: {"subject", "cn", "o", "ou", "c", "st", "l",
+ * "san", "key_type", "key_bits", "key_sha256", "signature_algorithm"};
+ * absent fields are "".  NULL when s is NULL or !s->valid.
+ */
+json_t *cvjson_csr_summary(const struct cv_csr_summary *s);
+/*
+ * {"ok", "csr", "errors", "warnings"} of cv_csr_check()'s report: what
+ * certdialog-check --csr prints.  "csr" is null when it could not be read.
+ */
+json_t *cvjson_csr_report(const struct cv_report *rep,
+    const struct cv_csr_summary *s);
+
+/*
  * {"ok": false, "errors": [{"code", "message", "field", "detail"}],
  * "warnings": []}: one error in the shape of a report, for an answer that
  * is not the engine's (the caller's table gives code and message).  field

@@ -40,17 +40,40 @@ check_time(X509 *leaf, time_t at, struct cv_report *rep)
     }
 }
 
-/* The key rule (docs/API.md "Codes", weak_key): RSA, 2048 or 4096 bits. */
+/* 1 when pk is EC on P-256 or P-384; its group's name into group. */
 static int
-key_ok(X509 *x, const char **typep, int *bitsp)
+ec_served_curve(EVP_PKEY *pk, char *group, size_t len)
 {
-    EVP_PKEY *pk = X509_get0_pubkey(x);
+    group[0] = '\0';
+    if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
+        return 0;
+    if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+        group, len, NULL) != 1) {
+        ERR_clear_error();
+        group[0] = '\0';
+        return 0;
+    }
+    return strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0;
+}
+
+/*
+ * The key rule (docs/API.md "Codes", weak_key): RSA, 2048 or 4096 bits;
+ * with the key policy rsa+ec (allow_ec) also EC on P-256 or P-384.
+ */
+static int
+key_ok(EVP_PKEY *pk, int allow_ec, const char **typep, int *bitsp)
+{
+    char group[64];
 
     *bitsp = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
     *typep = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
     if (*typep == NULL)
         *typep = "unknown";
-    return pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+    if (pk == NULL)
+        return 0;
+    if (allow_ec && ec_served_curve(pk, group, sizeof(group)))
+        return 1;
+    return EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
         (*bitsp == 2048 || *bitsp == 4096);
 }
 
@@ -63,9 +86,8 @@ key_ok(X509 *x, const char **typep, int *bitsp)
  * below 2048 bits is weak_key, and nginx's OpenSSL refuses to load it.
  */
 static int
-key_servable(X509 *x, char *what, size_t len)
+key_servable(EVP_PKEY *pk, char *what, size_t len)
 {
-    EVP_PKEY *pk = X509_get0_pubkey(x);
     const char *type;
     char group[64] = "";
     int bits;
@@ -80,12 +102,8 @@ key_servable(X509 *x, char *what, size_t len)
         snprintf(what, len, "found RSA %d bits", bits);
         return 0;
     case EVP_PKEY_EC:
-        if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-            group, sizeof(group), NULL) == 1 &&
-            (strcmp(group, "prime256v1") == 0 ||
-            strcmp(group, "secp384r1") == 0))
+        if (ec_served_curve(pk, group, sizeof(group)))
             return 1;
-        ERR_clear_error();
         snprintf(what, len, "found EC on %s", group[0] != '\0' ? group :
             "an unknown curve");
         return 0;
@@ -96,22 +114,23 @@ key_servable(X509 *x, char *what, size_t len)
     return 0;
 }
 
-static void
-check_key(X509 *leaf, struct cv_report *rep)
+void
+cv_checks_key(EVP_PKEY *pk, const char *field, int allow_ec,
+    struct cv_report *rep)
 {
     const char *type;
     char what[96];
     int bits;
 
-    if (!key_servable(leaf, what, sizeof(what)))
-        cv_report_add(rep, CV_UNUSABLE_KEY, "crt", "%s", what);
-    if (!key_ok(leaf, &type, &bits))
-        cv_report_add(rep, CV_WEAK_KEY, "crt", "found %s %d bits", type,
+    if (!key_servable(pk, what, sizeof(what)))
+        cv_report_add(rep, CV_UNUSABLE_KEY, field, "%s", what);
+    if (!key_ok(pk, allow_ec, &type, &bits))
+        cv_report_add(rep, CV_WEAK_KEY, field, "found %s %d bits", type,
             bits);
 }
 
 void
-cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep)
+cv_checks_ca_keys(STACK_OF(X509) *path, int allow_ec, struct cv_report *rep)
 {
     const char *type;
     char label[256];
@@ -120,7 +139,7 @@ cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep)
     for (i = 1; i < sk_X509_num(path); i++) {
         X509 *x = sk_X509_value(path, i);
 
-        if (key_ok(x, &type, &bits))
+        if (key_ok(X509_get0_pubkey(x), allow_ec, &type, &bits))
             continue;
         cv_cert_label(x, label, sizeof(label));
         cv_report_add(rep, CV_WEAK_KEY, "chain", "the CA certificate %s: "
@@ -128,8 +147,9 @@ cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep)
     }
 }
 
-static void
-check_subject(X509 *leaf, struct cv_report *rep)
+void
+cv_checks_subject(const X509_NAME *nm, const char *field,
+    struct cv_report *rep)
 {
     static const struct {
         int nid;
@@ -140,7 +160,6 @@ check_subject(X509 *leaf, struct cv_report *rep)
         { NID_organizationalUnitName, "OU" },
         { NID_commonName, "CN" },
     };
-    const X509_NAME *nm = X509_get_subject_name(leaf);
     char missing[32] = "", cn[256];
     size_t i, off = 0;
 
@@ -151,10 +170,11 @@ check_subject(X509 *leaf, struct cv_report *rep)
             off ? ", " : "", need[i].name);
     }
     if (missing[0] != '\0')
-        cv_report_add(rep, CV_SUBJECT_INCOMPLETE, "crt", "missing: %s",
+        cv_report_add(rep, CV_SUBJECT_INCOMPLETE, field, "missing: %s",
             missing);
-    if (cv_cert_cn(leaf, cn, sizeof(cn)) == 0 && strchr(cn, '*') != NULL)
-        cv_report_add(rep, CV_WILDCARD_CN, "crt", "CN is %s", cn);
+    if (cv_name_get(nm, NID_commonName, cn, sizeof(cn)) == 0 &&
+        strchr(cn, '*') != NULL)
+        cv_report_add(rep, CV_WILDCARD_CN, field, "CN is %s", cn);
 }
 
 static void
@@ -170,6 +190,17 @@ check_usage(X509 *leaf, struct cv_report *rep)
             "extendedKeyUsage does not allow TLS server authentication");
 }
 
+/*
+ * The signature rule (signature_algorithm): sha256WithRSAEncryption; with
+ * the key policy rsa+ec also ECDSA with SHA-256 or SHA-384.
+ */
+static int
+signature_ok(int nid, int allow_ec)
+{
+    return nid == NID_sha256WithRSAEncryption || (allow_ec &&
+        (nid == NID_ecdsa_with_SHA256 || nid == NID_ecdsa_with_SHA384));
+}
+
 void
 cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     struct cv_report *rep)
@@ -178,11 +209,11 @@ cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     int r;
 
     check_time(leaf, at, rep);
-    check_key(leaf, rep);
-    if (X509_get_signature_nid(leaf) != NID_sha256WithRSAEncryption)
+    cv_checks_key(X509_get0_pubkey(leaf), "crt", opt->allow_ec, rep);
+    if (!signature_ok(X509_get_signature_nid(leaf), opt->allow_ec))
         cv_report_add(rep, CV_SIGNATURE_ALGORITHM, "crt", "found %s",
             OBJ_nid2ln(X509_get_signature_nid(leaf)));
-    check_subject(leaf, rep);
+    cv_checks_subject(X509_get_subject_name(leaf), "crt", rep);
     check_usage(leaf, rep);
     if (h != NULL && *h != '\0') {
         r = cv_is_ip(h) ? X509_check_ip_asc(leaf, h, 0) :
@@ -345,22 +376,19 @@ cv_checks_path(STACK_OF(X509) *path, struct cv_report *rep)
     GENERAL_NAMES_free(gens);
 }
 
-static void
-fill_san(X509 *leaf, struct cv_summary *s)
+void
+cv_san_list(const GENERAL_NAMES *gens, char san[][256], size_t max,
+    size_t *np)
 {
-    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name,
-        NULL, NULL);
     int i;
 
-    for (i = 0; i < sk_GENERAL_NAME_num(gens) && s->n_san < CV_MAX_LIST;
-        i++) {
-        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        char *out = s->san[s->n_san];
-        size_t olen = sizeof(s->san[0]);
+    for (i = 0; i < sk_GENERAL_NAME_num(gens) && *np < max; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char *out = san[*np];
         char ip[INET6_ADDRSTRLEN];
 
         if (g->type == GEN_DNS) {
-            snprintf(out, olen, "DNS:%.*s",
+            snprintf(out, 256, "DNS:%.*s",
                 ASN1_STRING_length(g->d.dNSName),
                 (const char *)ASN1_STRING_get0_data(g->d.dNSName));
         } else if (g->type == GEN_IPADD &&
@@ -369,11 +397,20 @@ fill_san(X509 *leaf, struct cv_summary *s)
             inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 4 ? AF_INET :
                 AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip,
                 sizeof(ip));
-            snprintf(out, olen, "IP:%s", ip);
+            snprintf(out, 256, "IP:%s", ip);
         } else
             continue;
-        s->n_san++;
+        (*np)++;
     }
+}
+
+static void
+fill_san(X509 *leaf, struct cv_summary *s)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name,
+        NULL, NULL);
+
+    cv_san_list(gens, s->san, CV_MAX_LIST, &s->n_san);
     GENERAL_NAMES_free(gens);
 }
 

@@ -141,6 +141,7 @@ struct cv_options {
     cv_crl_fetch_fn fetch_fn;   /* NULL: cv_crl_fetch_http */
     void *fetch_arg;
     STACK_OF(X509_CRL) *offline_crls; /* used before fetching; not owned */
+    int allow_ec;               /* key policy rsa+ec: EC P-256/P-384 too */
 };
 
 #define CV_DEFAULT_CRL_TIMEOUT  5
@@ -193,6 +194,36 @@ struct cv_report {
  */
 struct cv_report *cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
     const struct cv_options *opt);
+
+/* ---- a certificate signing request ---- */
+
+#define CV_CSR_FIELD_MAX 256
+
+struct cv_csr_summary {
+    int valid;                  /* 0: the request could not be read */
+    char subject[512];
+    char cn[CV_CSR_FIELD_MAX];
+    char o[CV_CSR_FIELD_MAX];
+    char ou[CV_CSR_FIELD_MAX];
+    char c[CV_CSR_FIELD_MAX];
+    char st[CV_CSR_FIELD_MAX];
+    char l[CV_CSR_FIELD_MAX];
+    size_t n_san;
+    char san[CV_MAX_LIST][256]; /* "DNS:x" or "IP:1.2.3.4" */
+    char key_type[16];
+    int key_bits;
+    char key_sha256[96];        /* SHA-256 of the public key (SPKI) */
+    char signature_algorithm[64];
+};
+
+/*
+ * Reads a PKCS#10 request (PEM or DER) into *s and judges it on field
+ * "csr": its self-signature (csr_signature), the subject (C, O, OU, CN)
+ * and the key rules of an upload (allow_ec: key policy rsa+ec).  Never
+ * NULL except when out of memory; caller frees with cv_report_free().
+ */
+struct cv_report *cv_csr_check(const uint8_t *buf, size_t len, int allow_ec,
+    struct cv_csr_summary *s);
 
 /* 1 when no finding blocks the upload. */
 int cv_report_ok(const struct cv_report *rep);

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <openssl/decoder.h>
+#include <openssl/x509v3.h>
 
 #include "cv.h"
 
@@ -133,13 +134,29 @@ void cv_checks_leaf(X509 *leaf, const struct cv_options *opt, time_t at,
     struct cv_report *rep);
 /* The leaf's key rule for the CAs of a built path (leaf first): weak_key
  * on "chain". */
-void cv_checks_ca_keys(STACK_OF(X509) *path, struct cv_report *rep);
+void cv_checks_ca_keys(STACK_OF(X509) *path, int allow_ec,
+    struct cv_report *rep);
+/*
+ * A served key's rules (unusable_key, weak_key) and a subject's
+ * (subject_incomplete, wildcard_cn), reported on field: the leaf's and a
+ * signing request's.
+ */
+void cv_checks_key(EVP_PKEY *pk, const char *field, int allow_ec,
+    struct cv_report *rep);
+void cv_checks_subject(const X509_NAME *nm, const char *field,
+    struct cv_report *rep);
 /*
  * What OpenSSL's verifier lets through, over a built path (leaf first, the
  * anchor at its top left out): serial numbers, policyConstraints
  * criticality, the leaf's dNSNames, wildcards against excluded subtrees.
  */
 void cv_checks_path(STACK_OF(X509) *path, struct cv_report *rep);
+/*
+ * The DNS names and IP addresses of gens as "DNS:x" / "IP:a" into san
+ * (entries of 256 bytes), from san[*np] on, at most max in all.
+ */
+void cv_san_list(const GENERAL_NAMES *gens, char san[][256], size_t max,
+    size_t *np);
 /* Fills the summary of a certificate. */
 void cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s);
 

@@ -63,6 +63,8 @@ void cv_ossl_detail(char *buf, size_t len);
  * there is no CN or it cannot be converted.
  */
 int cv_cert_cn(X509 *x, char *buf, size_t len);
+/* The same rule for any attribute (nid) of a name: its last value. */
+int cv_name_get(const X509_NAME *nm, int nid, char *buf, size_t len);
 
 /*
  * Calls fn(uri, uri_len, arg) for each URI of the certificate's CRL

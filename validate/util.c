@@ -308,19 +308,17 @@ fail:
 }
 
 int
-cv_cert_cn(X509 *x, char *buf, size_t len)
+cv_name_get(const X509_NAME *nm, int nid, char *buf, size_t len)
 {
-    const X509_NAME *nm;
     unsigned char *u = NULL;
     int i, n;
 
     if (len == 0)
         return -1;
     buf[0] = '\0';
-    if (x == NULL || (nm = X509_get_subject_name(x)) == NULL ||
-        (i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1)) < 0)
+    if (nm == NULL || (i = X509_NAME_get_index_by_NID(nm, nid, -1)) < 0)
         return -1;
-    while ((n = X509_NAME_get_index_by_NID(nm, NID_commonName, i)) >= 0)
+    while ((n = X509_NAME_get_index_by_NID(nm, nid, i)) >= 0)
         i = n;
     if ((n = ASN1_STRING_to_UTF8(&u,
         X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)))) < 0) {
@@ -330,6 +328,13 @@ cv_cert_cn(X509 *x, char *buf, size_t len)
     snprintf(buf, len, "%.*s", n, (const char *)u);
     OPENSSL_free(u);
     return 0;
+}
+
+int
+cv_cert_cn(X509 *x, char *buf, size_t len)
+{
+    return cv_name_get(x != NULL ? X509_get_subject_name(x) : NULL,
+        NID_commonName, buf, len);
 }
 
 int

@@ -163,7 +163,7 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
         }
         cv_chain_verify(ctx, leaf, upload, at, rep, &path);
         cv_chain_extra(upload, path, rep);
-        cv_checks_ca_keys(path, rep);
+        cv_checks_ca_keys(path, opt->allow_ec, rep);
         cv_checks_path(path, rep);
         if (opt->use_crl && path != NULL)
             cv_crl_check(ctx, leaf, upload, path, opt, at, rep);

@@ -13,7 +13,10 @@ SUBJ_LEAF="/C=US/ST=Illinois/L=Springfield/O=Contoso Ltd/OU=Contoso Labs/CN=sens
 SUBJ_INT="/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso Test Intermediate"
 SUBJ_ROOT="/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso Test Root"
 
-when() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+# One "now" for every validity window, so that "-1 day" and "+365 days"
+# are 366 days apart to the second however long the run takes.
+NOW=$(date -u '+%Y-%m-%d %H:%M:%S')
+when() { date -u -d "$NOW UTC $1" +%Y%m%d%H%M%SZ; }
 
 # The CA database and config for one issuer: ca_init NAME KEY CERT
 ca_init() {

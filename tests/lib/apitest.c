@@ -362,6 +362,24 @@ at_post(struct at_fx *t, const char *path, const struct cd_buf *b,
     at_run(t, &rq, resp);
 }
 
+void
+at_json(struct at_fx *t, const char *method, const char *path,
+    const char *json, struct cd_response *resp)
+{
+    struct cd_request rq;
+    char len[32];
+
+    at_request(&rq, method, path, NULL);
+    if (json != NULL) {
+        snprintf(len, sizeof(len), "%zu", strlen(json));
+        rq.content_type = "application/json";
+        rq.content_length = len;
+        rq.body = (const uint8_t *)json;
+        rq.body_len = strlen(json);
+    }
+    at_run(t, &rq, resp);
+}
+
 /* ---- answers ---- */
 
 char *

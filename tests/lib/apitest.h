@@ -114,6 +114,9 @@ void at_get(struct at_fx *t, const char *path, const char *query,
 /* POST body b to path from the admin. */
 void at_post(struct at_fx *t, const char *path, const struct cd_buf *b,
     struct cd_response *resp);
+/* method path from the admin with a JSON body (NULL: none). */
+void at_json(struct at_fx *t, const char *method, const char *path,
+    const char *json, struct cd_response *resp);
 
 /*
  * resp is the service's error answer code (fcgi/errors.def): the row's

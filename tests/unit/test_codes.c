@@ -93,6 +93,8 @@ static const struct {
     { CV_MALFORMED_CERTIFICATE, "malformed_certificate", CV_ERROR },
     { CV_UNHANDLED_CRITICAL_EXTENSION, "unhandled_critical_extension",
       CV_ERROR },
+    { CV_UNREADABLE_CSR, "unreadable_csr", CV_HARD },
+    { CV_CSR_SIGNATURE, "csr_signature", CV_HARD },
 };
 
 /* ---- the table as a whole ---- */

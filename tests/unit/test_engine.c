@@ -563,6 +563,8 @@ test_engine_cases_cover_every_code(void **state)
             covered[cases[i].warns[j]] = 1;
         }
     covered[CV_VALIDATION_FAILED] = 1;
+    /* a signing request's own codes: tests/unit/test_csr.c */
+    covered[CV_UNREADABLE_CSR] = covered[CV_CSR_SIGNATURE] = 1;
     for (c = CV_OK + 1; c < CV_CODE_COUNT; c++)
         if (!covered[c])
             fail_msg("no test case produces %s", cv_code_name(c));
