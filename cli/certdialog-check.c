@@ -51,12 +51,9 @@ usage(FILE *f)
         "         [--validation mandatory|none] [--at UNIX_SECONDS]\n"
         "         [--hostname NAME] [--ca-file FILE] [--ca-dir DIR]\n"
         "         [--extra-ca-dir DIR] [--crl-timeout SECONDS]\n"
-        "         [--crl-proxy HOST:PORT] [--crl-allow-loopback]
-"
-        "         [--name NAME] [--key-policy rsa|rsa+ec] [--help] [--version]
-"
-        "       " PROG " --csr FILE [--key-policy rsa|rsa+ec]
-"
+        "         [--crl-proxy HOST:PORT] [--crl-allow-loopback]\n"
+        "         [--name NAME] [--key-policy rsa|rsa+ec] [--help] [--version]\n"
+        "       " PROG " --csr FILE [--key-policy rsa|rsa+ec]\n"
         "       " PROG " --print-hosts-line IP [--crt FILE] [CERTFILE]...\n"
         "Prints the JSON answer of POST /api/certificate/validate on stdout;\n"
         "exits 0 when the upload would be accepted, 1 when it would be\n"
