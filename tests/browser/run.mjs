@@ -160,7 +160,7 @@ async function installGood(name = 'api-good') {
 // The page, with a watch on CSP reports and script errors, and on any
 // answer >= 400 while it loads (the dialog's own 422s come later, from
 // the tests' clicks: the console's "status of 4xx" lines are theirs).
-const IDLE_TIMEOUT = 5_000;
+const IDLE_TIMEOUT = 15_000;   // a hang, not a slow machine
 async function openDialog(ctx, problems) {
   const page = await ctx.newPage();
   page.on('console', (m) => {
