@@ -2,7 +2,9 @@
  * release.c - the release store: the releases under STATE/, the link that
  * makes one current, and the lock that serialises the processes changing
  * them: install.h's entry points but the self-signed ones (selfsigned.c),
- * and release.h.  Nothing else writes under STATE/.
+ * and release.h.  Nothing else writes lock, current or releases/; the
+ * other stores under STATE/ have their own names and locks (auth/ of
+ * auth.c, pending/ of pending.c, expiry.json of certdialog-expiry).
  *
  * STATE/
  *   lock                   flock(LOCK_EX) of every install, rollback and
