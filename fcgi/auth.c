@@ -25,6 +25,7 @@
 #include <openssl/sha.h>
 
 #include "auth.h"
+#include "files.h"
 #include "cv_util.h"
 
 #define USERS_MAX       (1u << 20)
@@ -172,47 +173,7 @@ int
 cd_auth_write(const char *path, const void *data, size_t len, char *err,
     size_t errlen)
 {
-    char tmp[4200], dir[4200], rnd[16];
-    const char *slash = strrchr(path, '/');
-    ssize_t w;
-    size_t off = 0;
-    int fd;
-
-    if (slash == NULL || cd_auth_random_b64(9, rnd, sizeof(rnd)) != 0 ||
-        (size_t)snprintf(tmp, sizeof(tmp), "%.*s/.tmp-%s",
-        (int)(slash - path), path, rnd) >= sizeof(tmp)) {
-        snprintf(err, errlen, "cannot name a temporary file for %s", path);
-        return -1;
-    }
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-        0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    own_like(fd, dir);
-    while (off < len) {
-        if ((w = write(fd, (const char *)data + off, len - off)) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (off != len || fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        if (off != len)
-            close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return cd_file_replace(path, data, len, 0600, err, errlen);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -81,6 +82,66 @@ cd_file_create(const char *dir, const char *name, const void *buf,
         errno = e;
         return -1;
     }
+    return 0;
+}
+
+/* dir into buf: path without its last component ("." when none). */
+static int
+dir_of(const char *path, char *buf)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        return cd_path(buf, ".");
+    if (slash == path)
+        return cd_path(buf, "/");
+    return cd_path(buf, "%.*s", (int)(slash - path), path);
+}
+
+int
+cd_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
+    char *err, size_t errlen)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX], rnd[17];
+    const char *what = NULL;
+    struct stat st;
+    int fd;
+
+    if (dir_of(path, dir) != 0 || cd_rand_hex(rnd, 8) != 0 ||
+        cd_path(tmp, "%s/.tmp-%s", dir, rnd) != 0) {
+        snprintf(err, errlen, "cannot name a file next to %s: %s", path,
+            strerror(errno));
+        return -1;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+        0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    /* root writing the service's files leaves them the service's (best
+     * effort: the mode protects them either way) */
+    if (geteuid() == 0 && stat(dir, &st) == 0 &&
+        fchown(fd, st.st_uid, st.st_gid) != 0)
+        errno = 0;
+    /* 0600 until written, then the mode asked for */
+    if (fchmod(fd, mode) != 0)
+        what = "chmod";
+    else if (cd_write_all(fd, buf, len) != 0)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    if (close(fd) != 0 && what == NULL)
+        what = "close";
+    if (what == NULL && rename(tmp, path) != 0)
+        what = "rename";
+    if (what != NULL) {
+        snprintf(err, errlen, "cannot %s %s: %s", what, tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    /* the rename survives a crash once the directory is synced */
+    cd_fsync_dir(dir);
     return 0;
 }
 

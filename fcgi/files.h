@@ -21,6 +21,16 @@ int cd_write_all(int fd, const void *buf, size_t len);
  */
 int cd_file_create(const char *dir, const char *name, const void *buf,
     size_t len, mode_t mode);
+/*
+ * path replaced whole: len bytes of buf written to a new file next to it
+ * (O_EXCL, never through a link), given mode, fsync'ed, renamed over path,
+ * and the directory fsync'ed; readers see the old file or the new one.
+ * Run as root (a command-line tool on the service's state), the file gets
+ * the directory's owner.  Returns 0, or -1 with a one-line reason in err
+ * (the temporary file is removed).
+ */
+int cd_file_replace(const char *path, const void *buf, size_t len,
+    mode_t mode, char *err, size_t errlen);
 /* fsync(2) of a directory, so that the names in it are on disk. */
 int cd_fsync_dir(const char *dir);
 /* Removes a directory and the plain files in it (no subdirectories). */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
+#include "files.h"
 
 /* A growing string; failed once any step failed. */
 struct out {

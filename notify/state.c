@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "cv_util.h"
-#include "file.h"
+#include "files.h"
 
 void
 cd_expiry_record_init(struct cd_expiry_record *r)

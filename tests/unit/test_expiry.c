@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "expiry.h"
-#include "file.h"
+#include "files.h"
 #include "metrics.h"
 #include "settings.h"
 #include "state.h"
