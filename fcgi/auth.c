@@ -92,37 +92,16 @@ own_like(int fd, const char *dir)
         return;                 /* best effort: the mode still protects */
 }
 
-int
-cd_auth_dir(const struct cd_settings *s, const char *sub, char *buf,
-    size_t len, char *err, size_t errlen)
+/* buf (a path) made a 0700 directory owned like state, or found one. */
+static int
+own_dir(const char *buf, const char *state, char *err, size_t errlen)
 {
     struct stat st;
-    int n, fd;
+    int fd;
 
-    n = snprintf(buf, len, "%s/auth", s->state_dir);
-    if (n < 0 || (size_t)n >= len)
-        goto toolong;
     if (mkdir(buf, 0700) == 0) {
         if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) >= 0) {
-            own_like(fd, s->state_dir);
-            close(fd);
-        }
-    } else if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-        return -1;
-    }
-    if (lstat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a directory", buf);
-        return -1;
-    }
-    if (sub == NULL)
-        return 0;
-    n = snprintf(buf, len, "%s/auth/%s", s->state_dir, sub);
-    if (n < 0 || (size_t)n >= len)
-        goto toolong;
-    if (mkdir(buf, 0700) == 0) {
-        if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) >= 0) {
-            own_like(fd, s->state_dir);
+            own_like(fd, state);
             close(fd);
         }
     } else if (errno != EEXIST) {
@@ -134,6 +113,25 @@ cd_auth_dir(const struct cd_settings *s, const char *sub, char *buf,
         return -1;
     }
     return 0;
+}
+
+int
+cd_auth_dir(const struct cd_settings *s, const char *sub, char *buf,
+    size_t len, char *err, size_t errlen)
+{
+    int n;
+
+    n = snprintf(buf, len, "%s/auth", s->state_dir);
+    if (n < 0 || (size_t)n >= len)
+        goto toolong;
+    if (own_dir(buf, s->state_dir, err, errlen) != 0)
+        return -1;
+    if (sub == NULL)
+        return 0;
+    n = snprintf(buf, len, "%s/auth/%s", s->state_dir, sub);
+    if (n < 0 || (size_t)n >= len)
+        goto toolong;
+    return own_dir(buf, s->state_dir, err, errlen);
 toolong:
     snprintf(err, errlen, "the state directory's path is too long");
     return -1;

@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "cv_util.h"
+#include "cvjson.h"
 
 #define PREFIX "cdt_"
 
@@ -213,17 +214,6 @@ cd_token_find(const struct cd_settings *s, const char *value,
     return 0;
 }
 
-static json_t *
-iso_or_null(time_t t)
-{
-    char buf[32];
-
-    if (t == 0)
-        return json_null();
-    cv_time_iso(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 /* Inserts e into a keeping it ordered by "created", then "id". */
 static void
 insert_sorted(json_t *a, json_t *e, time_t created)
@@ -273,9 +263,9 @@ cd_token_list(const struct cd_settings *s, char *err, size_t errlen)
         if (token_parse(j, de->d_name, &t, NULL) == 0) {
             e = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:I}",
                 "id", t.id, "name", t.name, "user", t.user,
-                "created", iso_or_null(t.created),
-                "last_used", iso_or_null(t.last_used),
-                "expires", iso_or_null(t.expires),
+                "created", cvjson_time(t.created),
+                "last_used", cvjson_time(t.last_used),
+                "expires", cvjson_time(t.expires),
                 "expired", t.expires != 0 && now >= t.expires,
                 "_created", (json_int_t)t.created);
             if (e != NULL)

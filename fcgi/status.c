@@ -23,31 +23,14 @@
 
 /* The names of a certificate: SAN DNS, then SAN IP, then CN if new. */
 struct names {
-    const char *v[2 * CV_MAX_LIST + 1];
+    const char *v[CV_MAX_NAMES];
     size_t n;
 };
 
 static void
 names_of(const struct cv_summary *sum, struct names *nm)
 {
-    static const char *const kind[] = { "DNS:", "IP:" };
-    size_t i, k, j, kl;
-    int seen;
-
-    nm->n = 0;
-    for (k = 0; k < 2; k++) {
-        kl = strlen(kind[k]);
-        for (i = 0; i < sum->n_san && i < CV_MAX_LIST; i++)
-            if (strncmp(sum->san[i], kind[k], kl) == 0 &&
-                sum->san[i][kl] != '\0')
-                nm->v[nm->n++] = sum->san[i] + kl;
-    }
-    if (sum->subject_cn[0] == '\0')
-        return;
-    for (seen = 0, j = 0; j < nm->n && !seen; j++)
-        seen = strcasecmp(nm->v[j], sum->subject_cn) == 0;
-    if (!seen)
-        nm->v[nm->n++] = sum->subject_cn;
+    nm->n = cv_summary_names(sum, nm->v);
 }
 
 /*

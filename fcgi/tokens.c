@@ -13,20 +13,10 @@
 
 #include "auth.h"
 #include "cv_util.h"
+#include "cvjson.h"
 #include "handlers.h"
 
 #define MAX_DAYS        3650
-
-static json_t *
-iso_or_null(time_t t)
-{
-    char buf[32];
-
-    if (t == 0)
-        return json_null();
-    cv_time_iso(t, buf, sizeof(buf));
-    return json_string(buf);
-}
 
 void
 cd_tokens_get(struct cd_app *app, const struct cd_request *rq,
@@ -79,8 +69,8 @@ cd_tokens_post(struct cd_app *app, const struct cd_request *rq,
     resp->status = 201;
     resp->body = json_pack("{s:b, s:s, s:s, s:s, s:o, s:o}", "ok", 1,
         "id", t.id, "name", t.name, "token", secret,
-        "created", iso_or_null(t.created), "expires",
-        iso_or_null(t.expires));
+        "created", cvjson_time(t.created), "expires",
+        cvjson_time(t.expires));
     OPENSSL_cleanse(secret, sizeof(secret));
 out:
     json_decref(j);

@@ -20,26 +20,12 @@
 static void
 names_of(struct cd_expiry_cert *c, const struct cv_summary *s)
 {
-    static const char *const kind[] = { "DNS:", "IP:" };
-    size_t i, k, j, kl;
-    int seen;
+    const char *v[CV_MAX_NAMES];
+    size_t i, n = cv_summary_names(s, v);
 
-    c->n_names = 0;
-    for (k = 0; k < 2; k++) {
-        kl = strlen(kind[k]);
-        for (i = 0; i < s->n_san && i < CV_MAX_LIST; i++)
-            if (strncmp(s->san[i], kind[k], kl) == 0 &&
-                s->san[i][kl] != '\0')
-                snprintf(c->names[c->n_names++], sizeof(c->names[0]), "%s",
-                    s->san[i] + kl);
-    }
-    if (s->subject_cn[0] == '\0')
-        return;
-    for (seen = 0, j = 0; j < c->n_names && !seen; j++)
-        seen = strcasecmp(c->names[j], s->subject_cn) == 0;
-    if (!seen)
-        snprintf(c->names[c->n_names++], sizeof(c->names[0]), "%s",
-            s->subject_cn);
+    for (c->n_names = 0, i = 0; i < n &&
+        c->n_names < sizeof(c->names) / sizeof(c->names[0]); i++)
+        snprintf(c->names[c->n_names++], sizeof(c->names[0]), "%s", v[i]);
 }
 
 int

@@ -255,6 +255,17 @@ out:
 }
 
 json_t *
+cvjson_time(time_t t)
+{
+    char buf[ISO_LEN];
+
+    if (t == 0)
+        return json_null();
+    cv_time_iso(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+json_t *
 cvjson_report(const struct cv_report *rep)
 {
     if (rep == NULL)

@@ -12,6 +12,8 @@
 #ifndef CVJSON_H
 #define CVJSON_H
 
+#include <time.h>
+
 #include <jansson.h>
 
 #include "cv.h"
@@ -62,6 +64,9 @@ json_t *cvjson_csr_report(const struct cv_report *rep,
  */
 json_t *cvjson_error(const char *code, const char *message,
     const char *field, const char *detail);
+
+/* A time as an ISO 8601 UTC string, or json null for 0 ("never"). */
+json_t *cvjson_time(time_t t);
 
 /*
  * The text of j, indented by two, keys in insertion order, with a final

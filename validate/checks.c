@@ -511,6 +511,29 @@ is_host_name(const char *s)
     return label > 0 && i <= 253;  /* no trailing dot */
 }
 
+size_t
+cv_summary_names(const struct cv_summary *s, const char *out[CV_MAX_NAMES])
+{
+    static const char *const kind[] = { "DNS:", "IP:" };
+    size_t i, k, j, kl, n = 0;
+    int seen;
+
+    for (k = 0; k < 2; k++) {
+        kl = strlen(kind[k]);
+        for (i = 0; i < s->n_san && i < CV_MAX_LIST; i++)
+            if (strncmp(s->san[i], kind[k], kl) == 0 &&
+                s->san[i][kl] != '\0')
+                out[n++] = s->san[i] + kl;
+    }
+    if (s->subject_cn[0] == '\0')
+        return n;
+    for (seen = 0, j = 0; j < n && !seen; j++)
+        seen = strcasecmp(out[j], s->subject_cn) == 0;
+    if (!seen)
+        out[n++] = s->subject_cn;
+    return n;
+}
+
 int
 cv_summary_host_name(const struct cv_summary *s, char *buf, size_t len)
 {

@@ -252,6 +252,16 @@ int cv_cert_summary(const uint8_t *buf, size_t len, time_t at,
  * does not fit in len bytes.
  */
 int cv_summary_host_name(const struct cv_summary *s, char *buf, size_t len);
+/* Room for every name cv_summary_names() can give. */
+#define CV_MAX_NAMES (2 * CV_MAX_LIST + 1)
+/*
+ * The names a certificate is valid for, in the order docs/API.md lists
+ * them: its SAN DNS names, then its SAN IP addresses, then its CN when not
+ * already there (without regard to case).  Pointers into s; returns how
+ * many (at most CV_MAX_NAMES) were put in out.
+ */
+size_t cv_summary_names(const struct cv_summary *s,
+    const char *out[CV_MAX_NAMES]);
 
 /* Checks a Certificate Name: 1-64 of [A-Za-z0-9 ._-]. */
 int cv_name_is_valid(const char *name, size_t len);
