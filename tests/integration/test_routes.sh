@@ -413,4 +413,18 @@ expect_header '^cache-control: no-store'
 req "still serving" GET /api/certificate
 expect_status 200
 
+
+# ---- plain HTTP: a redirect to the appliance, never to the Host sent ----
+redirect_of() {   # HOST: where http://127.0.0.1:HTTP_PORT/x?y=1 leads
+    curl -s -o /dev/null --max-time 10 -w '%{redirect_url}' -H "Host: $1" \
+        "http://127.0.0.1:$CD_HTTP_PORT/x?y=1"
+}
+check_eq "http redirect" "another Host leads to the connection's address" \
+    "https://127.0.0.1:$CD_PORT/x?y=1" "$(redirect_of evil.example)" \
+    "curl -H 'Host: evil.example' http://..."
+check_eq "http redirect" "the appliance's name leads to that name" \
+    "https://sensor.contoso.com:$CD_PORT/x?y=1" \
+    "$(redirect_of sensor.contoso.com)" \
+    "curl -H 'Host: sensor.contoso.com' http://..."
+
 finish
