@@ -177,9 +177,10 @@ cd_auth_write(const char *path, const void *data, size_t len, char *err,
 /*
  * Every request reads a session or token file: a few hundred bytes.  The
  * worker keeps the last few files open with what they hold (opening and
- * parsing were most of the check's cost): every change of a store file is
- * a rename() or an unlink(), after which the kept file has no link left
- * (fstat()) and is opened and read anew, so what is kept is never stale.
+ * parsing were most of the check's cost): every change the service makes
+ * is a rename() or an unlink(), after which the kept file has no link left
+ * (fstat()) and is opened and read anew; a file changed in place (by hand)
+ * shows in its size or modification time.  So what is kept is never stale.
  * O_NONBLOCK: a FIFO put there must not make a worker wait.
  */
 #define KEPT            4
@@ -187,7 +188,17 @@ static struct {
     char path[512];
     int fd;
     json_t *j;                  /* what it holds, parsed */
+    struct timespec mtime;      /* and when it was last written */
+    off_t size;
 } kept[KEPT];
+
+static int
+unchanged(size_t i, const struct stat *st)
+{
+    return st->st_nlink > 0 && st->st_size == kept[i].size &&
+        st->st_mtim.tv_sec == kept[i].mtime.tv_sec &&
+        st->st_mtim.tv_nsec == kept[i].mtime.tv_nsec;
+}
 static unsigned kept_next;
 
 static void
@@ -256,14 +267,16 @@ cd_auth_read_json_kept(const char *path)
     for (i = 0; i < KEPT; i++) {
         if (kept[i].path[0] == '\0' || strcmp(kept[i].path, path) != 0)
             continue;
-        if (fstat(kept[i].fd, &st) == 0 && st.st_nlink > 0 &&
+        if (fstat(kept[i].fd, &st) == 0 && unchanged(i, &st) &&
             kept[i].j != NULL)
             return json_incref(kept[i].j);
         forget(i);
     }
     if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
         return NULL;
-    if ((j = read_small(fd, path)) == NULL ||
+    /* the times first: a change while reading shows at the next request */
+    j = NULL;
+    if (fstat(fd, &st) != 0 || (j = read_small(fd, path)) == NULL ||
         strlen(path) >= sizeof(kept[0].path)) {
         close(fd);
         return j;
@@ -274,6 +287,8 @@ cd_auth_read_json_kept(const char *path)
     snprintf(kept[i].path, sizeof(kept[i].path), "%s", path);
     kept[i].fd = fd;
     kept[i].j = json_incref(j);
+    kept[i].mtime = st.st_mtim;
+    kept[i].size = st.st_size;
     return j;
 }
 

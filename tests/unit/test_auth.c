@@ -344,6 +344,31 @@ test_auth_session_idle(void **state)
     assert_int_equal(get_status(t, P_SESSION, cookie, NULL), 401);
 }
 
+/*
+ * A session file changed in place, as an admin's editor or a test ages it:
+ * the next request reads it anew.  (The worker's kept copy looked only at
+ * the link count, so a rewrite of the same inode went unseen: the browser
+ * suite's session-expired case found it.)
+ */
+static void
+test_auth_session_changed_in_place(void **state)
+{
+    struct at_fx *t = *state;
+    char cookie[64], id[65], p[512];
+    FILE *f;
+
+    assert_int_equal(sign_in(t, AT_ADMIN, PASS, NULL, cookie, NULL), 200);
+    cd_auth_sha256_hex(cookie + 11, strlen(cookie + 11), id);
+    snprintf(p, sizeof(p), "%s/auth/sessions/%s", t->dir, id);
+    assert_int_equal(get_status(t, P_CERT, cookie, NULL), 200);
+    /* the same inode, written over: signed in long ago, idle since */
+    assert_non_null(f = fopen(p, "w"));
+    fprintf(f, "{\"created\": 1000, \"last\": 1000, \"user\": \"%s\"}",
+        AT_ADMIN);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(get_status(t, P_CERT, cookie, NULL), 401);
+}
+
 /* Requests every 10 min keep a session only for its 8 h. */
 static void
 test_auth_session_lifetime(void **state)
@@ -1048,6 +1073,7 @@ main(void)
         T(test_auth_names_and_rules),
         T(test_auth_sign_in),
         T(test_auth_session_idle),
+        T(test_auth_session_changed_in_place),
         T(test_auth_session_lifetime),
         T(test_auth_session_touch),
         T(test_auth_sign_out),
