@@ -76,13 +76,16 @@ struct cv_crl_entry {
     char *url;
     X509_CRL *crl;              /* judged anew by OpenSSL at each use */
     time_t expires;             /* wall clock: the CRL's nextUpdate */
+    size_t bytes;               /* what it counts against the cap */
 };
 
 struct cv_ctx {
     X509_STORE *store;          /* the anchors, for X509_verify_cert */
     STACK_OF(X509) *anchors;    /* the same certificates */
-    struct cv_crl_entry crl[CV_CRL_CACHE_MAX];
+    struct cv_crl_entry crl[CV_CRL_CACHE_MAX]; /* least recently used first */
     size_t n_crl;
+    size_t crl_bytes;           /* sum of their bytes */
+    size_t crl_cache_max;       /* the cap on crl_bytes */
     /*
      * A PEM private key decoder, made once: OpenSSL 3.0 spends ten times
      * longer building one than decoding a key with it.
