@@ -98,12 +98,13 @@ struct cv_ctx {
 /*
  * Builds and verifies the path of leaf with OpenSSL (strict, TLS server
  * purpose, at the given time), the uploaded certificates as untrusted and
- * their self-signed CAs as extra anchors.  Adds chain findings to rep.
+ * their self-signed CAs as extra anchors.  Adds chain findings to rep (a
+ * missing issuer on "chain" when chain_given, else on "crt").
  * *pathp gets the built path, leaf first (caller frees with
  * sk_X509_pop_free()); it may be partial when the chain is untrusted.
  */
 void cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
-    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
+    int chain_given, time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
 /*
  * The verify context cv_chain_verify() uses (anchors, upload, time, strict,
  * TLS server purpose), for a second verification with CRLs.  Returns NULL

@@ -161,7 +161,8 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
             cv_report_add(rep, CV_VALIDATION_FAILED, NULL, "out of memory");
             goto out;
         }
-        cv_chain_verify(ctx, leaf, upload, at, rep, &path);
+        cv_chain_verify(ctx, leaf, upload, in->chain != NULL &&
+            in->chain_len > 0, at, rep, &path);
         cv_chain_extra(upload, path, rep);
         cv_checks_ca_keys(path, opt->allow_ec, rep);
         cv_checks_path(path, rep);
