@@ -1509,6 +1509,76 @@ test_cv_ctx_reused(void **state)
     assert_int_equal(cv_ctx_anchor_count(NULL), 0);
 }
 
+/* The finding with code on field has s in its detail. */
+static void
+assert_on_says(const struct cv_report *rep, enum cv_code code,
+    const char *field, const char *s, const char *what)
+{
+    char got[4096];
+    size_t i;
+
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].code == code &&
+            strcmp(rep->findings[i].field, field) == 0 &&
+            rep->findings[i].detail != NULL &&
+            strstr(rep->findings[i].detail, s) != NULL)
+            return;
+    cd_fixture_report_text(rep, got, sizeof(got));
+    fail_msg("%s: wanted %s on %s saying \"%s\", got [%s]", what,
+        cv_code_name(code), field, s, got);
+}
+
+/*
+ * Issue 16: files given in each other's place are recognised as such, the
+ * documented codes kept: key and certificate exchanged (plain and
+ * encrypted key), and the chain file given as the certificate.
+ */
+static void
+test_swapped_files(void **state)
+{
+    struct cv_report *rep;
+    struct run r = NOCRL("good.key", "good.pem", "chain.pem");
+
+    (void)state;
+    rep = run(&r);
+    assert_on_says(rep, CV_UNREADABLE_KEY, "key", "the key and "
+        "certificate files look swapped", "key <-> crt");
+    assert_on_says(rep, CV_UNREADABLE_CRT, "crt", "the key and "
+        "certificate files look swapped", "key <-> crt");
+    cv_report_free(rep);
+
+    /* an encrypted key in the crt field, its passphrase given */
+    r = (struct run)NOCRL("good-pbes2.key", "good.pem", "chain.pem");
+    r.pass = "pass.txt";
+    rep = run(&r);
+    assert_on_says(rep, CV_UNREADABLE_CRT, "crt", "look swapped",
+        "encrypted key <-> crt");
+    cv_report_free(rep);
+
+    /* a key with a key, a certificate with a certificate: no swap */
+    rep = run(&(struct run)NOCRL("good.key", "good.key", "chain.pem"));
+    assert_null(strstr(cd_fixture_finding(rep, CV_UNREADABLE_CRT)->detail,
+        "swapped"));
+    cv_report_free(rep);
+
+    /* the chain file (the intermediate) as the certificate, the leaf in
+     * the chain field */
+    rep = run(&(struct run)NOCRL("chain-int-only.pem", "good.key",
+        "good.pem"));
+    assert_on_says(rep, CV_KEY_MISMATCH, "crt", "the server certificate "
+        "is in the Chain file (CN=sensor.contoso.com", "chain as crt");
+    assert_on_says(rep, CV_KEY_MISMATCH, "crt", "the CA certificate "
+        "CN=Contoso Test Intermediate: exchange the two files",
+        "chain as crt");
+    cv_report_free(rep);
+
+    /* a CA certificate and a key of neither: a plain mismatch */
+    rep = run(&(struct run)NOCRL("chain-int-only.pem", "other.key",
+        "good.pem"));
+    assert_on_says(rep, CV_KEY_MISMATCH, "key", "differs", "no swap");
+    cv_report_free(rep);
+}
+
 /* The one chain_untrusted finding of rep is on field and says want. */
 static void
 assert_untrusted_says(const struct cv_report *rep, const char *field,
@@ -1821,6 +1891,7 @@ main(void)
         cmocka_unit_test_setup(test_cv_ctx_reused, reset),
         cmocka_unit_test_setup(test_cv_ctx_configs, reset),
         cmocka_unit_test_setup(test_chain_without_root, reset),
+        cmocka_unit_test_setup(test_swapped_files, reset),
         cmocka_unit_test_setup(test_engine_default_options, reset),
     };
     struct CMUnitTest tests[NELEM(cases) + NELEM(fixed)];
