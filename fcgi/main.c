@@ -413,6 +413,7 @@ main(int argc, char **argv)
     cvc.ca_dir = s.ca_dir;
     cvc.no_default_ca = s.ca_file != NULL || s.ca_dir != NULL;
     cvc.extra_ca_dir = s.extra_ca_dir;
+    cvc.crl_cache_max = s.crl_cache_max;
     if ((app.cv = cv_ctx_new(&cvc, &cverr)) == NULL) {
         fprintf(stderr, "certdialog-fcgi: %s\n", cverr ? cverr : "no memory");
         goto out;

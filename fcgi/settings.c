@@ -39,6 +39,7 @@ static const struct opt opts[] = {
     { "crl_proxy", T_STR, OFF(crl_proxy), 0, 0 },
     { "crl_fetch_slots", T_INT, OFF(crl_fetch_slots), 1, 64 },
     { "crl_allow_loopback", T_INT, OFF(crl_allow_loopback), 0, 1 },
+    { "crl_cache_max", T_SIZE, OFF(crl_cache_max), 65536, 1LL << 30 },
     { "max_body", T_SIZE, OFF(max_body), 4096, 64LL << 20 },
     { "max_file", T_SIZE, OFF(max_file), 1024, 16LL << 20 },
     { "reload_command", T_STR, OFF(reload_command), 0, 0 },
@@ -85,6 +86,7 @@ defaults(struct cd_settings *c)
     c->crl_timeout = 5;
     c->reload_timeout = 10;
     c->crl_max_size = 10u << 20;
+    c->crl_cache_max = 32u << 20;
     c->max_body = 1u << 20;
     c->max_file = 256u << 10;
     c->releases_kept = 5;

@@ -25,6 +25,7 @@ struct cd_settings {
     char *crl_proxy;
     int crl_fetch_slots;        /* CRL downloads at once; 0: workers - 1 */
     int crl_allow_loopback;     /* 1: CRLs from 127/8, ::1 (tests only) */
+    size_t crl_cache_max;       /* bytes of cached CRLs per worker */
     size_t max_body;
     size_t max_file;
     char *reload_command;       /* run with /bin/sh -c; NULL: SIGHUP */

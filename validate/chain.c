@@ -104,9 +104,31 @@ unhandled_ext(X509 *x, char *buf, size_t len)
     }
 }
 
+/*
+ * The certificate at the top of what was uploaded names an issuer that
+ * neither the upload nor the anchors hold: most often an intermediate
+ * uploaded without its root (docs/DESIGN.md "Trust, CRLs and time").  Says
+ * what is missing and where it goes, on the field the admin can fix.
+ */
+static void
+missing_issuer(const struct verr *v, int chain_given, struct cv_report *rep)
+{
+    char name[256], issuer[512];
+    const char *what;
+
+    if (cv_cert_cn(v->cert, name, sizeof(name)) != 0)
+        cv_name_text(X509_get_subject_name(v->cert), name, sizeof(name));
+    cv_name_text(X509_get_issuer_name(v->cert), issuer, sizeof(issuer));
+    what = X509_check_ca(v->cert) ? "the root CA" : "the CA";
+    cv_report_add(rep, CV_CHAIN_UNTRUSTED, chain_given ? "chain" : "crt",
+        "%s that issued '%s' (issuer: %s) is not known to this appliance: "
+        "add it to the chain file, or to the enterprise roots", what, name,
+        issuer);
+}
+
 /* Maps one OpenSSL verify error to our finding. */
 static void
-map_error(const struct verr *v, struct cv_report *rep)
+map_error(const struct verr *v, int chain_given, struct cv_report *rep)
 {
     char label[256], when[32], ext[256];
     const char *reason = X509_verify_cert_error_string(v->err);
@@ -141,6 +163,11 @@ map_error(const struct verr *v, struct cv_report *rep)
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        if (v->cert != NULL) {
+            missing_issuer(v, chain_given, rep);
+            return;
+        }
+        break;
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
@@ -266,7 +293,7 @@ fail:
 
 void
 cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
-    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp)
+    int chain_given, time_t at, struct cv_report *rep, STACK_OF(X509) **pathp)
 {
     X509_STORE_CTX *vctx = NULL;
     STACK_OF(X509) *trusted = NULL;
@@ -289,7 +316,7 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "%s", d);
     }
     for (i = 0; i < st.n; i++)
-        map_error(&st.e[i], rep);
+        map_error(&st.e[i], chain_given, rep);
     *pathp = X509_STORE_CTX_get1_chain(vctx);
 out:
     ERR_clear_error();

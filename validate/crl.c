@@ -391,40 +391,83 @@ cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
     return cv_crl_dp_each(x, first_http, &d, has_dpp);
 }
 
+/* Takes entry i out of the cache, keeping the order of the others. */
+static void
+cache_drop(struct cv_ctx *ctx, size_t i)
+{
+    ctx->crl_bytes -= ctx->crl[i].bytes;
+    cv_crl_entry_clear(&ctx->crl[i]);
+    memmove(&ctx->crl[i], &ctx->crl[i + 1],
+        (ctx->n_crl - i - 1) * sizeof(ctx->crl[0]));
+    ctx->n_crl--;
+    memset(&ctx->crl[ctx->n_crl], 0, sizeof(ctx->crl[0]));
+}
+
+/*
+ * The cached CRL of url, made the most recently used (the array's end);
+ * NULL when none, or when it passed its nextUpdate (then dropped).
+ */
 static struct cv_crl_entry *
 cache_find(struct cv_ctx *ctx, const char *url, time_t now)
 {
+    struct cv_crl_entry e;
     size_t i;
 
     for (i = 0; i < ctx->n_crl; i++) {
         if (strcmp(ctx->crl[i].url, url) != 0)
             continue;
-        if (ctx->crl[i].expires > now)
-            return &ctx->crl[i];
-        cv_crl_entry_clear(&ctx->crl[i]);
-        ctx->crl[i] = ctx->crl[--ctx->n_crl];
-        memset(&ctx->crl[ctx->n_crl], 0, sizeof(ctx->crl[0]));
-        return NULL;
+        if (ctx->crl[i].expires <= now) {
+            cache_drop(ctx, i);
+            return NULL;
+        }
+        e = ctx->crl[i];
+        memmove(&ctx->crl[i], &ctx->crl[i + 1],
+            (ctx->n_crl - i - 1) * sizeof(ctx->crl[0]));
+        ctx->crl[ctx->n_crl - 1] = e;
+        return &ctx->crl[ctx->n_crl - 1];
     }
     return NULL;
 }
 
-/* Keeps a fetched CRL until its nextUpdate; the oldest goes when full. */
+/*
+ * What a CRL counts against the cache's cap: its DER size, plus an
+ * estimate of what OpenSSL's decoded form adds per revoked entry (its
+ * X509_REVOKED, serial and date objects and the sorted index).
+ */
+#define CRL_ENTRY_OVERHEAD 160
+
+static size_t
+crl_bytes(X509_CRL *crl)
+{
+    int der = i2d_X509_CRL(crl, NULL);
+
+    return (size_t)(der > 0 ? der : 0) + CRL_ENTRY_OVERHEAD *
+        (size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+}
+
+/*
+ * Keeps a fetched CRL until its nextUpdate.  The least recently used go
+ * while the cache is full, in entries or in bytes (ctx->crl_cache_max); a
+ * CRL larger than the whole cap is not kept.
+ */
 static struct cv_crl_entry *
 cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
 {
     const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
     time_t expires = nu != NULL ? cv_asn1_time(nu) : 0;
+    size_t bytes = crl_bytes(crl), i;
     struct cv_crl_entry *e;
 
-    if (expires <= now)
+    if (expires <= now || bytes > ctx->crl_cache_max)
         return NULL;
-    if (ctx->n_crl == CV_CRL_CACHE_MAX) {
-        cv_crl_entry_clear(&ctx->crl[0]);
-        memmove(&ctx->crl[0], &ctx->crl[1],
-            (CV_CRL_CACHE_MAX - 1) * sizeof(ctx->crl[0]));
-        ctx->n_crl--;
-    }
+    for (i = 0; i < ctx->n_crl; i++)     /* a newer copy replaces it */
+        if (strcmp(ctx->crl[i].url, url) == 0) {
+            cache_drop(ctx, i);
+            break;
+        }
+    while (ctx->n_crl > 0 && (ctx->n_crl == CV_CRL_CACHE_MAX ||
+        ctx->crl_bytes + bytes > ctx->crl_cache_max))
+        cache_drop(ctx, 0);
     e = &ctx->crl[ctx->n_crl];
     memset(e, 0, sizeof(*e));
     if ((e->url = strdup(url)) == NULL || !X509_CRL_up_ref(crl)) {
@@ -434,6 +477,8 @@ cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
     }
     e->crl = crl;
     e->expires = expires;
+    e->bytes = bytes;
+    ctx->crl_bytes += bytes;
     ctx->n_crl++;
     return e;
 }
@@ -646,14 +691,22 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
 {
     cv_crl_fetch_fn fetch = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
     char url[1024], detail[CV_DETAIL_MAX];
-    time_t now = time(NULL);
+    time_t now = time(NULL), deadline, left;
     int i, n = sk_X509_num(path), has_dp, http, noff;
+    struct cv_fetch_opts fo = opt->fetch;
+    int timeout = fo.timeout > 0 ? fo.timeout : CV_DEFAULT_CRL_TIMEOUT;
     struct crlstate st;
     STACK_OF(X509_CRL) *sk = NULL, *fetched = NULL;
     STACK_OF(X509) *trusted = NULL;
     X509_STORE_CTX *vctx = NULL;
     X509_VERIFY_PARAM *param;
 
+    /*
+     * One deadline for all fetches of this request: a chain whose CRL
+     * servers all hang must not hold a worker for one timeout per
+     * certificate (docs/DESIGN.md "Trust, CRLs and time").
+     */
+    deadline = now + timeout + 1;
     memset(&st, 0, sizeof(st));
     st.rep = rep;
     st.n = n;
@@ -698,7 +751,15 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
             continue;
         }
         detail[0] = '\0';
-        if (fetch(url, &opt->fetch, opt->fetch_arg, &crl, detail,
+        if ((left = deadline - time(NULL)) <= 0) {
+            cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: not fetched: "
+                "the %d s allowed for all CRL downloads of one request had "
+                "passed", url, timeout + 1);
+            st.skip[i] = 1;
+            continue;
+        }
+        fo.timeout = left < timeout ? (int)left : timeout;
+        if (fetch(url, &fo, opt->fetch_arg, &crl, detail,
             sizeof(detail)) != CV_FETCH_OK || crl == NULL) {
             cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s", url,
                 detail[0] ? detail : "no CRL");

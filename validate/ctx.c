@@ -95,6 +95,8 @@ cv_ctx_new(const struct cv_config *cfg, char **errp)
         err = strdup("out of memory");
         goto fail;
     }
+    ctx->crl_cache_max = cfg != NULL && cfg->crl_cache_max > 0 ?
+        cfg->crl_cache_max : CV_DEFAULT_CRL_CACHE_MAX;
     file = cfg != NULL ? cfg->ca_file : NULL;
     if (file == NULL && (cfg == NULL || !cfg->no_default_ca)) {
         const char *env = getenv(X509_get_default_cert_file_env());
@@ -139,6 +141,15 @@ cv_ctx_crl_cache_clear(struct cv_ctx *ctx)
     for (i = 0; i < ctx->n_crl; i++)
         cv_crl_entry_clear(&ctx->crl[i]);
     ctx->n_crl = 0;
+    ctx->crl_bytes = 0;
+}
+
+size_t
+cv_ctx_crl_cache_bytes(const struct cv_ctx *ctx, size_t *np)
+{
+    if (np != NULL)
+        *np = ctx != NULL ? ctx->n_crl : 0;
+    return ctx != NULL ? ctx->crl_bytes : 0;
 }
 
 void

@@ -61,7 +61,10 @@ struct cv_config {
     const char *ca_dir;         /* directory of PEM files; NULL: default */
     int no_default_ca;          /* 1: neither default file nor dir */
     const char *extra_ca_dir;   /* enterprise roots, every file read; NULL */
+    size_t crl_cache_max;       /* bytes of cached CRLs; 0: the default */
 };
+
+#define CV_DEFAULT_CRL_CACHE_MAX (32u * 1024 * 1024)
 
 struct cv_ctx;
 
@@ -76,6 +79,11 @@ void cv_ctx_free(struct cv_ctx *ctx);
 size_t cv_ctx_anchor_count(const struct cv_ctx *ctx);
 /* Drops every cached CRL. */
 void cv_ctx_crl_cache_clear(struct cv_ctx *ctx);
+/*
+ * The bytes the cached CRLs count against the cap (docs/DESIGN.md "Trust,
+ * CRLs and time"), and in *np (if not NULL) how many there are.
+ */
+size_t cv_ctx_crl_cache_bytes(const struct cv_ctx *ctx, size_t *np);
 /*
  * The trust anchor that issued x (issuer name, key identifiers and
  * signature checked), or NULL when no anchor did.  Completes a chain that

@@ -76,13 +76,16 @@ struct cv_crl_entry {
     char *url;
     X509_CRL *crl;              /* judged anew by OpenSSL at each use */
     time_t expires;             /* wall clock: the CRL's nextUpdate */
+    size_t bytes;               /* what it counts against the cap */
 };
 
 struct cv_ctx {
     X509_STORE *store;          /* the anchors, for X509_verify_cert */
     STACK_OF(X509) *anchors;    /* the same certificates */
-    struct cv_crl_entry crl[CV_CRL_CACHE_MAX];
+    struct cv_crl_entry crl[CV_CRL_CACHE_MAX]; /* least recently used first */
     size_t n_crl;
+    size_t crl_bytes;           /* sum of their bytes */
+    size_t crl_cache_max;       /* the cap on crl_bytes */
     /*
      * A PEM private key decoder, made once: OpenSSL 3.0 spends ten times
      * longer building one than decoding a key with it.
@@ -95,12 +98,13 @@ struct cv_ctx {
 /*
  * Builds and verifies the path of leaf with OpenSSL (strict, TLS server
  * purpose, at the given time), the uploaded certificates as untrusted and
- * their self-signed CAs as extra anchors.  Adds chain findings to rep.
+ * their self-signed CAs as extra anchors.  Adds chain findings to rep (a
+ * missing issuer on "chain" when chain_given, else on "crt").
  * *pathp gets the built path, leaf first (caller frees with
  * sk_X509_pop_free()); it may be partial when the chain is untrusted.
  */
 void cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
-    time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
+    int chain_given, time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
 /*
  * The verify context cv_chain_verify() uses (anchors, upload, time, strict,
  * TLS server purpose), for a second verification with CRLs.  Returns NULL

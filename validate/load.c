@@ -238,13 +238,15 @@ key_from_der(const uint8_t *buf, size_t len, const char *pass, EVP_PKEY **keyp,
         goto out;
     rc = CV_PASSPHRASE_MISMATCH;
     if (pass == NULL) {
-        snprintf(detail, dlen, "the key is encrypted and no passphrase "
-            "was given");
+        snprintf(detail, dlen, "the key is encrypted: enter its "
+            "passphrase");
         goto out;
     }
     if ((inf = PKCS8_decrypt(p8, pass, (int)strlen(pass))) == NULL ||
         (*keyp = EVP_PKCS82PKEY(inf)) == NULL) {
-        set_detail(detail, dlen, "the key cannot be decrypted");
+        /* OpenSSL's reason ("pkcs12 cipherfinal error") helps nobody */
+        snprintf(detail, dlen, "the passphrase does not open this key");
+        ERR_clear_error();
         goto out;
     }
     rc = CV_OK;
@@ -415,8 +417,8 @@ cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
     }
     rc = CV_UNREADABLE_KEY;
     if (kb.encrypted && pass == NULL) {
-        snprintf(detail, dlen, "the key is encrypted and no passphrase "
-            "was given");
+        snprintf(detail, dlen, "the key is encrypted: enter its "
+            "passphrase");
         return CV_PASSPHRASE_MISMATCH;
     }
     buf += kb.start;
@@ -432,8 +434,8 @@ cv_key_load(struct cv_ctx *ctx, const uint8_t *buf, size_t len,
         ERR_clear_error();
     } else if (kb.encrypted && kb.sound) {
         rc = CV_PASSPHRASE_MISMATCH;
-        set_detail(detail, dlen, "the key cannot be decrypted with this "
-            "passphrase");
+        snprintf(detail, dlen, "the passphrase does not open this key");
+        ERR_clear_error();
     } else if (kb.encrypted)
         set_detail(detail, dlen, "the encrypted PEM private key is damaged "
             "(cut short or altered)");

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,36 @@ free_pass(char *p)
     free(p);
 }
 
+/*
+ * 1 when the key field holds a certificate and the crt field a private key
+ * (both already failed to load as what they should be).
+ */
+static int
+looks_swapped(struct cv_ctx *ctx, const struct cv_input *in,
+    const char *pass)
+{
+    char d[CV_DETAIL_MAX];
+    X509 *x = NULL;
+    STACK_OF(X509) *extra = NULL;
+    EVP_PKEY *k = NULL, *p12k = NULL;
+    enum cv_code kc;
+    int swapped = 0;
+
+    if (in->key == NULL || in->crt == NULL)
+        return 0;
+    if (cv_crt_load(in->key, in->key_len, NULL, &x, &extra, &p12k, d,
+        sizeof(d)) == CV_OK && x != NULL) {
+        kc = cv_key_load(ctx, in->crt, in->crt_len, pass, &k, d, sizeof(d));
+        swapped = kc == CV_OK || kc == CV_PASSPHRASE_MISMATCH;
+    }
+    X509_free(x);
+    sk_X509_pop_free(extra, X509_free);
+    EVP_PKEY_free(p12k);
+    EVP_PKEY_free(k);
+    ERR_clear_error();
+    return swapped;
+}
+
 /* The uploaded CA certificates: extra blocks of the crt file, then chain. */
 static STACK_OF(X509) *
 upload_stack(STACK_OF(X509) *extra, STACK_OF(X509) *chain)
@@ -68,14 +99,49 @@ upload_stack(STACK_OF(X509) *extra, STACK_OF(X509) *chain)
     return all;
 }
 
+/*
+ * The certificate of the chain file that key belongs to, when the
+ * certificate file holds a CA: the admin gave the two files the other way
+ * round.  NULL otherwise.
+ */
+static X509 *
+leaf_in_chain(X509 *crt, EVP_PKEY *key, STACK_OF(X509) *chain)
+{
+    int i;
+
+    if (!X509_check_ca(crt))
+        return NULL;
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+
+        if (!X509_check_ca(x) && X509_get0_pubkey(x) != NULL &&
+            X509_check_private_key(x, key) == 1)
+            return x;
+    }
+    ERR_clear_error();
+    return NULL;
+}
+
 static void
-check_match(X509 *leaf, EVP_PKEY *key, struct cv_report *rep)
+check_match(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
+    struct cv_report *rep)
 {
     EVP_PKEY *pub = X509_get0_pubkey(leaf);
+    char a[256], b[256];
+    X509 *other;
 
     if (pub != NULL && X509_check_private_key(leaf, key) == 1)
         return;
     ERR_clear_error();
+    if ((other = leaf_in_chain(leaf, key, chain)) != NULL) {
+        cv_cert_label(other, a, sizeof(a));
+        cv_cert_label(leaf, b, sizeof(b));
+        cv_report_add(rep, CV_KEY_MISMATCH, "crt", "the server certificate "
+            "is in the Chain file (%s, the one the key belongs to), and the "
+            "Certificate file holds the CA certificate %s: exchange the two "
+            "files", a, b);
+        return;
+    }
     if (pub == NULL)
         cv_report_add(rep, CV_KEY_MISMATCH, "key", "the certificate's "
             "public key cannot be decoded, so it cannot match the key");
@@ -129,6 +195,15 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
     if (in->chain != NULL)
         hrc = cv_chain_load(in->chain, in->chain_len, &chain, hdet,
             sizeof(hdet));
+    if (krc == CV_UNREADABLE_KEY && crc == CV_UNREADABLE_CRT &&
+        looks_swapped(ctx, in, pass)) {
+        snprintf(kdet, sizeof(kdet), "the key and certificate files look "
+            "swapped: this field holds a certificate, and the Certificate "
+            "field a private key");
+        snprintf(cdet, sizeof(cdet), "the key and certificate files look "
+            "swapped: this field holds a private key, and the Key field a "
+            "certificate");
+    }
     free_pass(pass);
     pass = NULL;
 
@@ -155,13 +230,14 @@ cv_validate(struct cv_ctx *ctx, const struct cv_input *in,
     if (leaf != NULL) {
         cv_summary_fill(leaf, at, &rep->summary);
         if (key != NULL)
-            check_match(leaf, key, rep);
+            check_match(leaf, key, chain, rep);
         cv_checks_leaf(leaf, opt, at, rep);
         if ((upload = upload_stack(extra, chain)) == NULL) {
             cv_report_add(rep, CV_VALIDATION_FAILED, NULL, "out of memory");
             goto out;
         }
-        cv_chain_verify(ctx, leaf, upload, at, rep, &path);
+        cv_chain_verify(ctx, leaf, upload, in->chain != NULL &&
+            in->chain_len > 0, at, rep, &path);
         cv_chain_extra(upload, path, rep);
         cv_checks_ca_keys(path, opt->allow_ec, rep);
         cv_checks_path(path, rep);

@@ -1211,6 +1211,308 @@ test_cv_validate_crl_loopback_denied(void **state)
     free(crt);
 }
 
+/* ---- the cache's byte cap ---- */
+
+/* Validates a good leaf whose DP is the running server's URL + suffix. */
+static void
+validate_suffix(const char *suffix)
+{
+    struct cv_report *rep;
+    char base[256], url[300];
+
+    server_url(base, sizeof(base));
+    snprintf(url, sizeof(url), "%s.%s", base, suffix);
+    rep = validate_url(url, NULL, CRL_TIMEOUT, 0, NULL);
+    expect_only(rep, CV_OK);
+    cv_report_free(rep);
+}
+
+/* A context like the group's, its CRL cache capped at max bytes. */
+static struct cv_ctx *
+ctx_capped(size_t max)
+{
+    struct cv_config cfg;
+    struct cv_ctx *ctx;
+    char path[512], *err = NULL;
+
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(path, sizeof(path), "%s", cd_fixture_path("root.pem"));
+    cfg.ca_file = path;
+    cfg.no_default_ca = 1;
+    cfg.crl_cache_max = max;
+    ctx = cv_ctx_new(&cfg, &err);
+    if (ctx == NULL)
+        fail_msg("cv_ctx_new: %s", err != NULL ? err : "?");
+    return ctx;
+}
+
+/*
+ * The same CRL (int.crl) at four URLs, in a cache capped at two and a half
+ * of it: the least recently used goes, a recently used one stays, and the
+ * total never passes the cap.  A CRL larger than the cap is not kept.
+ */
+static void
+test_cv_validate_crl_cache_cap(void **state)
+{
+    struct cv_ctx *group_ctx = st.ctx;
+    uint8_t *der;
+    size_t unit, der_len, n, cap;
+    char file[512];
+
+    (void)state;
+    der = cd_fixture_read("int.crl", &der_len);
+    assert_non_null(der);
+    free(der);
+    snprintf(file, sizeof(file), "%s/crl-cap", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+
+    /* what one cached int.crl counts: at least its DER size */
+    validate_suffix("unit");
+    unit = cv_ctx_crl_cache_bytes(st.ctx, &n);
+    assert_int_equal(n, 1);
+    print_message("    int.crl: %zu bytes DER, counts %zu\n", der_len, unit);
+    assert_true(unit >= der_len);
+    assert_int_equal(server_count(), 1);
+
+    cap = unit * 2 + unit / 2;
+    st.ctx = ctx_capped(cap);
+    validate_suffix("a");
+    validate_suffix("b");
+    assert_int_equal(cv_ctx_crl_cache_bytes(st.ctx, &n), 2 * unit);
+    assert_int_equal(n, 2);
+    assert_int_equal(server_count(), 3);
+    validate_suffix("a");               /* a hit: a is now the newest */
+    assert_int_equal(server_count(), 3);
+    validate_suffix("c");               /* b, the least recently used, goes */
+    assert_int_equal(server_count(), 4);
+    assert_true(cv_ctx_crl_cache_bytes(st.ctx, &n) <= cap);
+    assert_int_equal(n, 2);
+    validate_suffix("a");               /* still cached */
+    assert_int_equal(server_count(), 4);
+    validate_suffix("b");               /* evicted: fetched again */
+    assert_int_equal(server_count(), 5);
+    assert_true(cv_ctx_crl_cache_bytes(st.ctx, &n) <= cap);
+    assert_int_equal(n, 2);
+    validate_suffix("c");               /* c went for b: a, b are left */
+    assert_int_equal(server_count(), 6);
+    validate_suffix("d");
+    validate_suffix("e");
+    assert_int_equal(server_count(), 8);
+    assert_true(cv_ctx_crl_cache_bytes(st.ctx, &n) <= cap);
+    assert_int_equal(n, 2);
+    cv_ctx_free(st.ctx);
+
+    /* a cap below one CRL: nothing is kept, every upload asks again */
+    st.ctx = ctx_capped(unit - 1);
+    validate_suffix("f");
+    validate_suffix("f");
+    assert_int_equal(cv_ctx_crl_cache_bytes(st.ctx, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(server_count(), 10);
+    cv_ctx_free(st.ctx);
+    st.ctx = group_ctx;
+}
+
+/* ---- one deadline for all the CRL fetches of a request ---- */
+
+/* Adds the extension nid = val (issuer: the extension context) to x. */
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *val)
+{
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+    int idx;
+
+    while ((idx = X509_get_ext_by_NID(x, nid, -1)) >= 0)
+        X509_EXTENSION_free(X509_delete_ext(x, idx));
+    X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+    ext = X509V3_EXT_nconf_nid(NULL, &v3, nid, val);
+    assert_non_null(ext);
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+}
+
+/*
+ * A CA "CN=Hang CA <i>" issued by issuer/ikey, with url as its CRL DP and a
+ * new RSA 2048 key in *keyp; valid around the fixture time.
+ */
+static X509 *
+make_ca(int i, X509 *issuer, EVP_PKEY *ikey, const char *url,
+    EVP_PKEY **keyp)
+{
+    X509 *x = X509_new();
+    X509_NAME *nm = X509_NAME_new();
+    char cn[64], dp[600];
+
+    assert_non_null(x);
+    assert_non_null(nm);
+    *keyp = EVP_RSA_gen(2048);
+    assert_non_null(*keyp);
+    snprintf(cn, sizeof(cn), "Hang CA %d", i);
+    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+        (const unsigned char *)cn, -1, -1, 0), 1);
+    assert_int_equal(X509_set_version(x, 2), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1000 + i),
+        1);
+    assert_int_equal(X509_set_subject_name(x, nm), 1);
+    assert_int_equal(X509_set_issuer_name(x,
+        X509_get_subject_name(issuer)), 1);
+    assert_non_null(X509_time_adj_ex(X509_getm_notBefore(x), -1, 0,
+        &st.at));
+    assert_non_null(X509_time_adj_ex(X509_getm_notAfter(x), 365, 0,
+        &st.at));
+    assert_int_equal(X509_set_pubkey(x, *keyp), 1);
+    add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_ext(x, issuer, NID_subject_key_identifier, "hash");
+    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
+    snprintf(dp, sizeof(dp), "URI:%s", url);
+    add_ext(x, issuer, NID_crl_distribution_points, dp);
+    assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
+    X509_NAME_free(nm);
+    return x;
+}
+
+/* Appends x as PEM to b. */
+static void
+pem_add(BIO *b, X509 *x)
+{
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+}
+
+#define DEEP_CAS        5       /* CAs between the root and the leaf */
+
+/* How many times needle occurs in the details of code's findings. */
+static size_t
+count_in(const struct cv_report *rep, enum cv_code code, const char *needle)
+{
+    const char *p;
+    size_t i, n = 0;
+
+    for (i = 0; i < rep->n_findings; i++) {
+        if (rep->findings[i].code != code || rep->findings[i].detail == NULL)
+            continue;
+        for (p = rep->findings[i].detail; (p = strstr(p, needle)) != NULL;
+            p += strlen(needle))
+            n++;
+    }
+    return n;
+}
+
+/*
+ * A leaf under DEEP_CAS CAs (the first issued by the root, its CRL the
+ * offline root.crl), the CRL DPs of the others and of the leaf on a server
+ * that never answers: the request gives up when the one deadline for all
+ * its fetches (timeout + 1 s) has passed, not after one timeout per
+ * certificate.  Every certificate still gets its crl_unreachable; those
+ * not fetched say why.
+ */
+static void
+test_cv_validate_crl_deadline_deep_chain(void **state)
+{
+    X509 *ca[DEEP_CAS], *issuer, *leaf, *root = load_crt("root.pem");
+    EVP_PKEY *key[DEEP_CAS], *ikey, *root_key = NULL;
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
+    char url[256], base[256], text[8192];
+    char *cp, *lp;
+    long clen, llen;
+    size_t unreachable, not_fetched;
+    long started;
+    double t0, el;
+    int k;
+    BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
+
+    (void)state;
+    if (kb != NULL)
+        root_key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    BIO_free(kb);
+    assert_non_null(root);
+    assert_non_null(root_key);
+    assert_non_null(cb);
+    assert_non_null(lb);
+    issuer = root;
+    ikey = root_key;
+    server_start("hang", NULL);
+    server_url(base, sizeof(base));
+    for (k = 0; k < DEEP_CAS; k++) {
+        snprintf(url, sizeof(url), "%s.%d", base, k);
+        ca[k] = make_ca(k, issuer, ikey, url, &key[k]);
+        issuer = ca[k];
+        ikey = key[k];
+    }
+    /* the leaf: good.pem re-issued by the last CA, its DP hangs too */
+    leaf = X509_dup(st.good);
+    assert_non_null(leaf);
+    assert_int_equal(X509_set_issuer_name(leaf,
+        X509_get_subject_name(issuer)), 1);
+    add_ext(leaf, issuer, NID_authority_key_identifier, "keyid:always");
+    snprintf(url, sizeof(url), "URI:%s.leaf", base);
+    add_ext(leaf, issuer, NID_crl_distribution_points, url);
+    assert_true(X509_sign(leaf, ikey, EVP_sha256()) > 0);
+    pem_add(lb, leaf);
+    for (k = DEEP_CAS - 1; k >= 0; k--)
+        pem_add(cb, ca[k]);
+    clen = BIO_get_mem_data(cb, &cp);
+    llen = BIO_get_mem_data(lb, &lp);
+
+    memset(&in, 0, sizeof(in));
+    in.key = st.key;
+    in.key_len = st.key_len;
+    in.crt = (const uint8_t *)lp;
+    in.crt_len = (size_t)llen;
+    in.chain = (const uint8_t *)cp;
+    in.chain_len = (size_t)clen;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = st.at;
+    opt.use_crl = 1;
+    opt.hostname = "sensor.contoso.com";
+    opt.fetch.timeout = CRL_TIMEOUT;
+    opt.fetch.allow_loopback = 1;
+    opt.offline_crls = st.offline;
+    t0 = now_s();
+    rep = cv_validate(st.ctx, &in, &opt);
+    el = now_s() - t0;
+    assert_non_null(rep);
+    codes_text(rep, text, sizeof(text));
+    print_message("    %s\n", text);
+    /* the leaf's finding is on crt, the CAs' (merged) on chain */
+    if (rep->n_findings != 2 ||
+        rep->findings[0].code != CV_CRL_UNREACHABLE ||
+        rep->findings[1].code != CV_CRL_UNREACHABLE)
+        fail_msg("wanted [crl_unreachable crl_unreachable], got [%s]", text);
+    /* the leaf and every CA under the first: one URL each */
+    unreachable = count_in(rep, CV_CRL_UNREACHABLE, "http://");
+    not_fetched = count_in(rep, CV_CRL_UNREACHABLE, "not fetched: the 3 s "
+        "allowed for all CRL downloads of one request had passed");
+    assert_int_equal(unreachable, DEEP_CAS);
+    /*
+     * Timeout 2 s, deadline 3 s (whole seconds): one fetch waits its 2 s,
+     * a second at most the second left, a third may start in the last
+     * part of a second; the rest are never started.
+     */
+    started = server_count();
+    print_message("    fetches started: %ld of %d\n", started, DEEP_CAS);
+    if (started < 1 || started > 3)
+        fail_msg("%ld fetches started, wanted 1 to 3", started);
+    assert_true(not_fetched >= (size_t)(DEEP_CAS - 3));
+    assert_int_equal(not_fetched + (size_t)started, DEEP_CAS);
+    expect_elapsed_max("deep hanging chain", el, CRL_TIMEOUT + 1 + 5);
+    cv_report_free(rep);
+    for (k = 0; k < DEEP_CAS; k++) {
+        X509_free(ca[k]);
+        EVP_PKEY_free(key[k]);
+    }
+    X509_free(leaf);
+    X509_free(root);
+    EVP_PKEY_free(root_key);
+    BIO_free(cb);
+    BIO_free(lb);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1251,6 +1553,8 @@ main(void)
         T(test_cv_validate_crl_stale_not_cached),
         T(test_cv_validate_crl_unreachable_not_cached),
         T(test_cv_validate_crl_forged_not_cached),
+        T(test_cv_validate_crl_cache_cap),
+        T(test_cv_validate_crl_deadline_deep_chain),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

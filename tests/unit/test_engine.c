@@ -33,6 +33,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "cv.h"
@@ -332,7 +333,11 @@ static const struct ecase cases[] = {
     { "chain_untrusted/other-ca", NOCRL("untrusted.pem", "good.key", NULL),
       { CV_CHAIN_UNTRUSTED }, { 0 }, "crt", NULL },
     { "chain_untrusted/no-chain", NOCRL("good.pem", "good.key", NULL),
-      { CV_CHAIN_UNTRUSTED }, { 0 }, "crt", NULL },
+      { CV_CHAIN_UNTRUSTED }, { 0 }, "crt", "the CA that issued "
+      "'sensor.contoso.com' (issuer: C = US, O = Contoso Ltd, "
+      "OU = Contoso PKI, "
+      "CN = Contoso Test Intermediate) is not known to this appliance: add it "
+      "to the chain file, or to the enterprise roots" },
     { "chain_untrusted/other-int-in-chain", NOCRL("untrusted.pem",
       "good.key", "other-int.pem"), { CV_CHAIN_UNTRUSTED }, { 0 }, NULL,
       NULL },
@@ -1504,6 +1509,211 @@ test_cv_ctx_reused(void **state)
     assert_int_equal(cv_ctx_anchor_count(NULL), 0);
 }
 
+/* The finding with code on field has s in its detail. */
+static void
+assert_on_says(const struct cv_report *rep, enum cv_code code,
+    const char *field, const char *s, const char *what)
+{
+    char got[4096];
+    size_t i;
+
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].code == code &&
+            strcmp(rep->findings[i].field, field) == 0 &&
+            rep->findings[i].detail != NULL &&
+            strstr(rep->findings[i].detail, s) != NULL)
+            return;
+    cd_fixture_report_text(rep, got, sizeof(got));
+    fail_msg("%s: wanted %s on %s saying \"%s\", got [%s]", what,
+        cv_code_name(code), field, s, got);
+}
+
+/*
+ * Issue 16: files given in each other's place are recognised as such, the
+ * documented codes kept: key and certificate exchanged (plain and
+ * encrypted key), and the chain file given as the certificate.
+ */
+static void
+test_swapped_files(void **state)
+{
+    struct cv_report *rep;
+    struct run r = NOCRL("good.key", "good.pem", "chain.pem");
+
+    (void)state;
+    rep = run(&r);
+    assert_on_says(rep, CV_UNREADABLE_KEY, "key", "the key and "
+        "certificate files look swapped", "key <-> crt");
+    assert_on_says(rep, CV_UNREADABLE_CRT, "crt", "the key and "
+        "certificate files look swapped", "key <-> crt");
+    cv_report_free(rep);
+
+    /* an encrypted key in the crt field, its passphrase given */
+    r = (struct run)NOCRL("good-pbes2.key", "good.pem", "chain.pem");
+    r.pass = "pass.txt";
+    rep = run(&r);
+    assert_on_says(rep, CV_UNREADABLE_CRT, "crt", "look swapped",
+        "encrypted key <-> crt");
+    cv_report_free(rep);
+
+    /* a key with a key, a certificate with a certificate: no swap */
+    rep = run(&(struct run)NOCRL("good.key", "good.key", "chain.pem"));
+    assert_null(strstr(cd_fixture_finding(rep, CV_UNREADABLE_CRT)->detail,
+        "swapped"));
+    cv_report_free(rep);
+
+    /* the chain file (the intermediate) as the certificate, the leaf in
+     * the chain field */
+    rep = run(&(struct run)NOCRL("chain-int-only.pem", "good.key",
+        "good.pem"));
+    assert_on_says(rep, CV_KEY_MISMATCH, "crt", "the server certificate "
+        "is in the Chain file (CN=sensor.contoso.com", "chain as crt");
+    assert_on_says(rep, CV_KEY_MISMATCH, "crt", "the CA certificate "
+        "CN=Contoso Test Intermediate: exchange the two files",
+        "chain as crt");
+    cv_report_free(rep);
+
+    /* a CA certificate and a key of neither: a plain mismatch */
+    rep = run(&(struct run)NOCRL("chain-int-only.pem", "other.key",
+        "good.pem"));
+    assert_on_says(rep, CV_KEY_MISMATCH, "key", "differs", "no swap");
+    cv_report_free(rep);
+}
+
+/* The one chain_untrusted finding of rep is on field and says want. */
+static void
+assert_untrusted_says(const struct cv_report *rep, const char *field,
+    const char *want, const char *what)
+{
+    char got[4096];
+    size_t i, n = 0;
+
+    for (i = 0; i < rep->n_findings; i++) {
+        const struct cv_finding *f = &rep->findings[i];
+
+        if (f->code != CV_CHAIN_UNTRUSTED)
+            continue;
+        n++;
+        if (strcmp(f->field, field) != 0 || f->detail == NULL ||
+            strstr(f->detail, want) == NULL) {
+            cd_fixture_report_text(rep, got, sizeof(got));
+            fail_msg("%s: wanted on %s \"%s\", got [%s]", what, field, want,
+                got);
+        }
+    }
+    if (n != 1) {
+        cd_fixture_report_text(rep, got, sizeof(got));
+        fail_msg("%s: wanted one chain_untrusted, got [%s]", what, got);
+    }
+}
+
+/* A certificate from a fixture's PEM. */
+static X509 *
+fx_crt(const char *name)
+{
+    const struct cd_blob *b = fx(name);
+    BIO *bio = BIO_new_mem_buf(b->p, (int)b->n);
+    X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+    BIO_free(bio);
+    assert_non_null(x);
+    return x;
+}
+
+#define ROOT_MISSING "the root CA that issued 'Contoso Test Intermediate' " \
+    "(issuer: C = US, O = Contoso Ltd, OU = Contoso PKI, " \
+    "CN = Contoso Test Root) " \
+    "is not known to this appliance: add it to the chain file, or to the " \
+    "enterprise roots"
+
+/*
+ * Issue 16: an upload without its root (the intermediate only, or a .pfx
+ * without the root) on an appliance that does not know the root keeps
+ * chain_untrusted, but says what is missing, on the field to fix.
+ */
+static void
+test_chain_without_root(void **state)
+{
+    struct cv_config cfg;
+    struct cv_ctx *saved = ctx, *c;
+    struct cv_report *rep;
+    struct cv_input in;
+    struct cv_options opt;
+    const struct cd_blob *kb = fx("good.key"), *pb = fx("pass.txt");
+    BIO *bio;
+    EVP_PKEY *key;
+    X509 *leaf, *inter;
+    STACK_OF(X509) *cas;
+    PKCS12 *p12;
+    unsigned char *der = NULL;
+    char pass[64];
+    int der_len;
+    char *err = NULL;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.no_default_ca = 1;
+    c = cv_ctx_new(&cfg, &err);
+    assert_non_null(c);
+    ctx = c;
+
+    /* the intermediate only, in the chain file */
+    rep = run(&(struct run)NOCRL("good.pem", "good.key",
+        "chain-int-only.pem"));
+    assert_untrusted_says(rep, "chain", ROOT_MISSING, "intermediate only");
+    cv_report_free(rep);
+
+    /* the leaf alone: its issuer is missing, on crt */
+    rep = run(&(struct run)NOCRL("good.pem", "good.key", NULL));
+    assert_untrusted_says(rep, "crt", "the CA that issued "
+        "'sensor.contoso.com' (issuer: ", "leaf alone");
+    cv_report_free(rep);
+
+    /* a .pfx with the leaf, its key and the intermediate, no root */
+    leaf = fx_crt("good.pem");
+    inter = fx_crt("int.pem");
+    bio = BIO_new_mem_buf(kb->p, (int)kb->n);
+    assert_non_null(bio);
+    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    assert_non_null(key);
+    assert_true(pb->n > 0 && pb->n < sizeof(pass));
+    memcpy(pass, pb->p, pb->n);
+    pass[pb->n] = '\0';
+    pass[strcspn(pass, "\r\n")] = '\0';
+    assert_non_null(cas = sk_X509_new_null());
+    assert_true(sk_X509_push(cas, inter) > 0);
+    p12 = PKCS12_create(pass, NULL, key, leaf, cas, 0, 0, 0, 0, 0);
+    assert_non_null(p12);
+    der_len = i2d_PKCS12(p12, &der);
+    assert_true(der_len > 0);
+    memset(&in, 0, sizeof(in));
+    in.crt = der;
+    in.crt_len = (size_t)der_len;
+    in.passphrase = pass;
+    in.passphrase_len = strlen(pass);
+    memset(&opt, 0, sizeof(opt));
+    opt.at = at;
+    opt.validation = CV_VALIDATION_MANDATORY;
+    opt.hostname = HOST;
+    rep = cv_validate(ctx, &in, &opt);
+    assert_non_null(rep);
+    assert_untrusted_says(rep, "crt", ROOT_MISSING, ".pfx without its root");
+    cv_report_free(rep);
+
+    /* with the root in the chain file: nothing is missing */
+    rep = run(&(struct run)NOCRL("good.pem", "good.key", "chain.pem"));
+    ASSERT_REPORT(rep, NONE, NONE, "root in the chain file");
+    cv_report_free(rep);
+
+    OPENSSL_free(der);
+    PKCS12_free(p12);
+    sk_X509_pop_free(cas, X509_free);
+    X509_free(leaf);
+    EVP_PKEY_free(key);
+    cv_ctx_free(c);
+    ctx = saved;
+}
+
 /* Several contexts side by side keep their own anchors. */
 static void
 test_cv_ctx_configs(void **state)
@@ -1680,6 +1890,8 @@ main(void)
         cmocka_unit_test_setup(test_engine_hostname, reset),
         cmocka_unit_test_setup(test_cv_ctx_reused, reset),
         cmocka_unit_test_setup(test_cv_ctx_configs, reset),
+        cmocka_unit_test_setup(test_chain_without_root, reset),
+        cmocka_unit_test_setup(test_swapped_files, reset),
         cmocka_unit_test_setup(test_engine_default_options, reset),
     };
     struct CMUnitTest tests[NELEM(cases) + NELEM(fixed)];
