@@ -277,12 +277,14 @@
         exp.hidden = false;
       } else exp.hidden = true;
       $('selfsigned-note').hidden = !isSelfSigned(c);
+      $('renew-row').hidden = false;
       nameCheck(c, data.access);
       showTrust(c);
     } else {
       exp.hidden = true;
       $('name-warning').hidden = true;
       $('selfsigned-note').hidden = true;
+      $('renew-row').hidden = true;
       $('current-details').hidden = true;
       $('trust').hidden = true;
     }
@@ -358,6 +360,11 @@
   }
 
   function recommendation(f) {
+    /* no key sent, a request pending: the certificate is for another one */
+    if (f.code === 'key_mismatch' && csr && csr.pending && !$('f-key').files.length) {
+      return 'Upload the certificate your CA signed for the pending request (download that request again above), ' +
+        'or choose the private key made together with this certificate.';
+    }
     const r = RECOMMEND[f.code];
     if (r && typeof r === 'object') return r[f.field || ''] || r[''];
     return r;
@@ -632,7 +639,7 @@
         return;
       }
       showAnswer(data, status, action);
-      if (action !== 'test' && data.ok) await loadCurrent();
+      if (action !== 'test' && data.ok) { await loadCurrent(); await loadCsr(); }
     } catch (e) {
       showResult('err', [el('div', { class: 'banner err', id: 'result-status' },
         el('p', {}, el('strong', {}, 'Nothing happened: ' + e.message + '.')),
@@ -778,6 +785,7 @@
       resume = null;
     }
     loadCurrent();
+    loadCsr();
     loadTokens();
     if (resume) {
       const r = resume;
@@ -935,8 +943,265 @@
     resultBox.hidden = true;
     resultBody.replaceChildren();
     hideNewToken();
+    csrFilled = false;
+    $('csr-box').open = false;
+    $('csr-status').textContent = '';
     $('si-user').value = '';
     showSignIn('You are signed out.');
+  });
+
+  /* ----- the signing request (/api/csr) */
+
+  const KEY_TYPE_TEXT = { rsa2048: 'RSA 2048 bits', rsa4096: 'RSA 4096 bits',
+    'ec-p256': 'EC P-256', 'ec-p384': 'EC P-384' };
+  const CSR_SUBJECT = ['cn', 'o', 'ou', 'c', 'st', 'l'];
+  let csr = null;              /* last GET /api/csr answer */
+  let csrFilled = false;       /* the form holds the defaults (or the admin's entries) */
+  let nameSeq = 0;
+
+  function addNameRow(value, focus) {
+    const ul = $('csr-names');
+    const id = 'csr-name-' + (++nameSeq);
+    const input = el('input', { type: 'text', id, class: 'csr-name', autocomplete: 'off', spellcheck: 'false' });
+    input.value = value || '';
+    const li = el('li', {}, el('label', { for: id, class: 'visually-hidden' }, 'Subject alternative name'), input);
+    const rm = el('button', { type: 'button', class: 'csr-name-remove' }, 'Remove');
+    rm.addEventListener('click', () => {
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      renumberNames();
+      (next ? next.querySelector('input') : $('csr-add-name')).focus();
+    });
+    li.append(rm);
+    ul.append(li);
+    renumberNames();
+    if (focus) input.focus();
+  }
+
+  function renumberNames() {
+    $('csr-names').querySelectorAll('li').forEach((li, i) => {
+      const v = li.querySelector('input').value;
+      li.querySelector('label').textContent = 'Subject alternative name ' + (i + 1);
+      li.querySelector('button').setAttribute('aria-label', 'Remove name ' + (i + 1) + (v ? ' (' + v + ')' : ''));
+    });
+  }
+
+  /* The form from the appliance's defaults: the current certificate's
+   * subject and names (docs/API.md, Signing request). */
+  function fillCsrForm(d, renew) {
+    const sel = $('csr-key-type');
+    sel.replaceChildren();
+    for (const k of d.key_types || ['rsa2048']) sel.append(el('option', { value: k }, KEY_TYPE_TEXT[k] || k));
+    sel.value = (d.key_types || []).includes('rsa2048') ? 'rsa2048' : sel.options[0].value;
+    for (const k of CSR_SUBJECT) $('csr-' + k).value = (d.subject && d.subject[k]) || '';
+    $('csr-names').replaceChildren();
+    for (const n of d.names || []) addNameRow(n);
+    if (!(d.names || []).length) addNameRow('');
+    $('csr-keysrc').hidden = !renew;
+    $('csr-form').querySelector('input[name=csr-keep][value=new]').checked = true;
+    syncKeep();
+    $('csr-summary').textContent = renew ? 'Renew: create a signing request for the current certificate'
+      : 'Create a certificate signing request';
+    clearCsrFindings();
+    $('csr-replace').hidden = true;
+    csrFilled = true;
+  }
+
+  function syncKeep() {
+    const keep = !$('csr-keysrc').hidden &&
+      $('csr-form').querySelector('input[name=csr-keep]:checked').value === 'keep';
+    $('csr-key-type').disabled = keep;
+  }
+
+  function clearCsrFindings() {
+    const f = $('csr-form');
+    for (const fb of f.querySelectorAll('.feedback')) fb.replaceChildren();
+    for (const b of f.querySelectorAll('.invalid')) b.classList.remove('invalid');
+    for (const i of f.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+    $('csr-error').hidden = true;
+  }
+
+  function csrRows(r) {
+    const c = r.csr || {};
+    return [
+      ['Created', fmtDate(r.created)],
+      ['Key', (KEY_TYPE_TEXT[r.key_type] || r.key_type) + (r.kept_key ? ' (the current certificate\'s key, kept)' : ', new')],
+      ['Subject', c.subject],
+      ['Names', (c.san || []).map((s) => s.replace(/^(DNS|IP):/, '')).join(', ')],
+      ['Public key SHA-256', c.key_sha256]
+    ];
+  }
+
+  function showCsr(data) {
+    csr = data;
+    const pending = !!(data && data.pending);
+    const box = $('csr-pending');
+    if (pending) {
+      const dl = $('csr-details');
+      dl.replaceChildren();
+      for (const [k, v] of csrRows(data)) {
+        if (!v) continue;
+        dl.append(el('dt', {}, k), el('dd', { 'data-item': k.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+          class: k.startsWith('Public') ? 'mono' : null }, v));
+      }
+    }
+    box.hidden = !pending;
+    $('csr-discard-confirm').hidden = true;
+    $('csr-discard').hidden = false;
+    /* the upload form: the key is optional while a request is pending */
+    $('h-key-pending').hidden = !pending;
+    $('h-key').hidden = pending;
+    document.querySelector('label[for=f-key]').textContent = FIELD_LABEL.key + (pending ? ' (optional)' : '');
+    if (!csrFilled && data && data.defaults) fillCsrForm(data.defaults, false);
+  }
+
+  async function loadCsr() {
+    let r;
+    try {
+      r = await call('GET', '/api/csr');
+    } catch (e) {
+      $('csr-error').hidden = false;
+      showError($('csr-error'), 'The signing request cannot be read: ' + e.message + '.');
+      return;
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status !== 200) {
+      showError($('csr-error'), 'The signing request cannot be read: ' + errText(r.data, r.status));
+      return;
+    }
+    showCsr(r.data);
+  }
+
+  function csrBody(replace) {
+    const subject = {};
+    for (const k of CSR_SUBJECT) {
+      const v = $('csr-' + k).value.trim();
+      if (v || !['st', 'l'].includes(k)) subject[k] = v;
+    }
+    const names = [...$('csr-names').querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
+    const body = { subject, names };
+    const keep = !$('csr-keysrc').hidden &&
+      $('csr-form').querySelector('input[name=csr-keep]:checked').value === 'keep';
+    if (keep) body.keep_key = true; else body.key_type = $('csr-key-type').value;
+    if (replace) body.replace = true;
+    return body;
+  }
+
+  /* What a new request replaces, in the admin's words. */
+  function askReplace() {
+    const c = (csr && csr.csr) || {};
+    $('csr-replace-text').textContent = 'A signing request is pending: ' + (c.subject || 'CN ' + (c.cn || '?')) +
+      ', created ' + fmtDate(csr && csr.created) + '. Creating a new one replaces it and deletes its key: ' +
+      'a certificate the CA signs for the old request can then no longer be installed.';
+    $('csr-replace').hidden = false;
+    $('csr-replace-no').focus();
+    announce($('csr-replace-text').textContent);
+  }
+
+  async function createCsr(replace) {
+    clearCsrFindings();
+    $('csr-replace').hidden = true;
+    if (!replace && csr && csr.pending) { askReplace(); return; }
+    const btn = $('csr-create');
+    btn.disabled = true;
+    $('csr-form').setAttribute('aria-busy', 'true');
+    announce('Creating the key and the signing request…');
+    let r;
+    try {
+      r = await call('POST', '/api/csr', csrBody(replace));
+    } catch (e) {
+      showError($('csr-error'), 'No request was created: ' + e.message + '.');
+      return;
+    } finally {
+      btn.disabled = false;
+      $('csr-form').setAttribute('aria-busy', 'false');
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status === 201 && r.data.pending) {
+      csrFilled = false;
+      $('csr-box').open = false;
+      showCsr(r.data);
+      $('csr-status').textContent = 'The signing request was created. Download it and send it to your CA.';
+      announce($('csr-status').textContent);
+      $('dl-csr').focus();
+      return;
+    }
+    if (r.status === 409 && errCode(r.data) === 'csr_pending') {
+      /* made elsewhere meanwhile: say what it is, then ask */
+      await loadCsr();
+      askReplace();
+      return;
+    }
+    const f = r.data.errors && r.data.errors[0];
+    const fb = f && f.field ? $('csr-fb-' + f.field) : null;
+    const text = errText(r.data, r.status);
+    if (fb) {
+      fb.replaceChildren(el('p', { class: 'finding error', 'data-code': f.code }, 'Error: ' + text));
+      const box = fb.closest('.field') || fb.closest('fieldset');
+      box.classList.add('invalid');
+      const input = box.querySelector('input:not([type=radio]), select') || box.querySelector('input');
+      if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+    } else {
+      showError($('csr-error'), 'No request was created: ' + text);
+    }
+    announce('No request was created: ' + text);
+  }
+
+  $('csr-form').addEventListener('submit', (e) => { e.preventDefault(); createCsr(false); });
+  $('csr-replace-yes').addEventListener('click', () => createCsr(true));
+  $('csr-replace-no').addEventListener('click', () => {
+    $('csr-replace').hidden = true;
+    announce('The pending request is kept.');
+    $('csr-create').focus();
+  });
+  $('csr-add-name').addEventListener('click', () => addNameRow('', true));
+  $('csr-names').addEventListener('input', renumberNames);
+  for (const r of document.querySelectorAll('input[name=csr-keep]')) r.addEventListener('change', syncKeep);
+  $('csr-form').addEventListener('input', (e) => {
+    const box = e.target.closest('.field');
+    if (!box) return;
+    box.classList.remove('invalid');
+    e.target.removeAttribute('aria-invalid');
+    const fb = box.querySelector('.feedback');
+    if (fb) fb.replaceChildren();
+  });
+  $('renew').addEventListener('click', async () => {
+    if (!csr || !csr.defaults) await loadCsr();
+    if (!csr || !csr.defaults) return;
+    fillCsrForm(csr.defaults, true);
+    $('csr-box').open = true;
+    $('csr').scrollIntoView({ block: 'start' });
+    $('csr-form').querySelector('input[name=csr-keep][value=new]').focus({ preventScroll: true });
+    announce('Renew: the request form holds the current certificate\'s subject and names.');
+  });
+  $('csr-discard').addEventListener('click', () => {
+    $('csr-discard-confirm').hidden = false;
+    $('csr-discard').hidden = true;
+    $('csr-discard-no').focus();
+  });
+  $('csr-discard-no').addEventListener('click', () => {
+    $('csr-discard-confirm').hidden = true;
+    $('csr-discard').hidden = false;
+    $('csr-discard').focus();
+  });
+  $('csr-discard-yes').addEventListener('click', async () => {
+    $('csr-discard-yes').disabled = true;
+    let r;
+    try {
+      r = await call('DELETE', '/api/csr');
+    } catch (e) {
+      $('csr-status').textContent = 'Not discarded: ' + e.message + '.';
+      return;
+    } finally {
+      $('csr-discard-yes').disabled = false;
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    const ok = (r.status === 200 && r.data.ok) || r.status === 404;
+    await loadCsr();
+    $('csr-status').textContent = '';
+    announce(ok ? 'The signing request was discarded.' : 'Not discarded: ' + errText(r.data, r.status));
+    if (!ok) { $('csr-pending').hidden = false; $('csr-status').textContent = 'Not discarded: ' + errText(r.data, r.status); }
+    $('csr-h').focus();
   });
 
   /* ----- API tokens */
@@ -1074,7 +1339,7 @@
   $('tk-done').addEventListener('click', () => { hideNewToken(); $('tk-name').focus(); });
   /* A download after the session ended would save the 401's JSON as the
    * "certificate": ask first, then let the click through. */
-  for (const a of document.querySelectorAll('#downloads a')) {
+  for (const a of document.querySelectorAll('#downloads a, #dl-csr')) {
     a.addEventListener('click', async (e) => {
       if (a.dataset.checked === 'yes') { delete a.dataset.checked; return; }
       e.preventDefault();

@@ -17,7 +17,7 @@
 // to run).
 import { createRequire } from 'node:module';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -1104,6 +1104,220 @@ test('download-der', async (ctx, problems) => {
   }
   eq(got, shown, 'fingerprint of the downloaded .cer vs the page');
   eq(got, await currentFp(page), 'fingerprint of the downloaded .cer vs current');
+});
+
+// ------------------------------------------------- the signing request
+// The request made in the page, signed here by the test CA (int.pem), the
+// signed certificate uploaded without a key; Renew keeping the key; the
+// confirmation before a pending request is replaced; Discard.  Each case
+// leaves no request pending (an upload without a key would use it).
+async function apiJson(method, p, obj) {
+  const r = await apiCtx.fetch(URL0 + p, { method, timeout: 60_000, failOnStatusCode: false,
+    headers: { Connection: 'close', 'Content-Type': 'application/json' }, data: JSON.stringify(obj) });
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  return { status: r.status(), body };
+}
+async function noCsr() {
+  const r = await api('DELETE', '/api/csr');
+  check(r.status === 200 || r.status === 404, `DELETE /api/csr: HTTP ${r.status}`);
+}
+async function getCsr() {
+  const r = await api('GET', '/api/csr');
+  eq(r.status, 200, 'GET /api/csr');
+  return r.body;
+}
+// SHA-256 of a public key (SubjectPublicKeyInfo, DER) as XX:XX:...
+function spkiSha256(kind, args, input) {
+  const pem = execFileSync('openssl', [kind, ...args, '-pubkey', '-noout'], { input, encoding: 'utf8', timeout: 10_000 });
+  const der = createPublicKey(pem.slice(pem.indexOf('-----BEGIN PUBLIC KEY'))).export({ type: 'spki', format: 'der' });
+  return fpDer(der);
+}
+const csrNames = (page) => page.$$eval('#csr-names input', (l) => l.map((i) => i.value));
+
+test('csr-create-sign-upload', async (ctx, problems) => {
+  await noCsr();
+  try {
+    const page = await openDialog(ctx, problems);
+    check(await page.isHidden('#csr-pending'), 'a request is shown as pending before one was made');
+    check(await page.isHidden('#h-key-pending'), 'the key is optional before a request is pending');
+    const d = (await getCsr()).defaults;
+    await page.click('#csr-summary');
+    eq(await page.inputValue('#csr-cn'), d.subject.cn, 'CN prefilled from the defaults');
+    eq(await page.inputValue('#csr-key-type'), 'rsa2048', 'key type by default');
+    eq((await page.$$eval('#csr-key-type option', (l) => l.map((o) => o.value))).join(','), d.key_types.join(','),
+      'key types offered');
+    eq((await csrNames(page)).join(','), d.names.join(','), 'names prefilled from the defaults');
+    for (const id of ['csr-key-type', 'csr-cn', 'csr-o', 'csr-ou', 'csr-c', 'csr-st', 'csr-l']) {
+      check(await page.$eval('#' + id, (i) => i.labels.length > 0 && i.labels[0].textContent.trim() !== ''),
+        `#${id} has no label text`);
+    }
+    await page.fill('#csr-o', 'Browser Test Org');
+    await page.fill('#csr-ou', 'QA Lab');
+    await page.fill('#csr-st', '');
+    await page.fill('#csr-l', 'Berlin');
+    // a country the API refuses: its answer is shown next to C
+    await page.fill('#csr-c', 'Germany');
+    await page.click('#csr-create');
+    await page.waitForSelector('#csr-fb-c .finding');
+    has(await text(page, '#csr-fb-c'), 'Error', 'the answer next to C');
+    check(await page.$eval('#csr-c', (i) => i.getAttribute('aria-invalid') === 'true'), 'C not marked invalid');
+    eq((await getCsr()).pending, false, 'pending after a refused request');
+    await shot(page, 'csr-bad-country');
+    await page.fill('#csr-c', 'DE');
+    await page.click('#csr-add-name');
+    await page.locator('#csr-names input').last().fill('127.0.0.1');
+    check(await page.$eval('#csr-names li:last-child input', (i) => i.labels.length > 0), 'a name without a label');
+    await page.click('#csr-create');
+    await page.waitForSelector('#csr-pending:not([hidden])');
+    const got = await getCsr();
+    eq(got.pending, true, 'pending after Create');
+    eq(got.key_type, 'rsa2048', 'key_type');
+    eq(got.kept_key, false, 'kept_key');
+    eq(got.csr.cn, d.subject.cn, 'CN');
+    eq(got.csr.o, 'Browser Test Org', 'O');
+    eq(got.csr.ou, 'QA Lab', 'OU');
+    eq(got.csr.c, 'DE', 'C');
+    eq(got.csr.l, 'Berlin', 'L');
+    eq(got.csr.st, '', 'ST');
+    eq(got.csr.key_bits, 2048, 'key bits');
+    check(got.csr.san.includes('IP:127.0.0.1'), 'SAN without the added name: ' + got.csr.san.join(', '));
+    for (const n of d.names) check(got.csr.san.some((s) => s.endsWith(':' + n)), `SAN without ${n}: ${got.csr.san.join(', ')}`);
+    has(await text(page, '#csr-details'), 'Browser Test Org', 'the pending request shown');
+    check(await page.isVisible('#h-key-pending'), 'the upload form does not say the key is optional');
+    has(await text(page, 'label[for=f-key]'), '(optional)', 'the key label while a request is pending');
+    await shot(page, 'csr-pending');
+    // the download the page offers is the request
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csr')]);
+    check(dl.suggestedFilename().endsWith('.csr'), 'downloaded as ' + dl.suggestedFilename());
+    const req = path.join(scratch, 'appliance.csr');
+    await dl.saveAs(req);
+    eq(fs.readFileSync(req, 'utf8').trim(), got.pem.trim(), 'the downloaded .csr vs GET /api/csr');
+    execFileSync('openssl', ['req', '-in', req, '-noout', '-verify'], { stdio: 'pipe', timeout: 10_000 });
+    // the CA's part
+    const ext = path.join(scratch, 'server.ext');
+    fs.writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
+      'extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+    const crt = path.join(scratch, 'signed.pem');
+    execFileSync('openssl', ['x509', '-req', '-in', req, '-CA', fx('int.pem'), '-CAkey', fx('int.key'),
+      '-set_serial', '0x' + createHash('sha256').update(String(Date.now()) + Math.random()).digest('hex').slice(0, 16),
+      '-days', '90', '-sha256', '-copy_extensions', 'copy', '-extfile', ext, '-out', crt],
+    { stdio: 'pipe', timeout: 10_000 });
+    // only the certificate and the chain
+    await page.check('input[name=mode][value=ca-signed]');
+    await page.fill('#f-name', 'csr-signed');
+    await page.setInputFiles('#f-key', []);
+    await page.setInputFiles('#f-crt', crt);
+    await page.setInputFiles('#f-chain', fx('chain-int-only.pem'));
+    await page.setChecked('#f-use-crl', false);
+    await page.check('input[name=validation][value=mandatory]');
+    await page.click('#test');
+    has(await (await waitResult(page)).innerText(), 'Test passed', 'Test of the signed certificate without a key');
+    eq((await getCsr()).pending, true, 'pending after a Test');
+    await page.click('#save');
+    has(await (await waitResult(page)).innerText(), 'was installed', 'Save of the signed certificate without a key');
+    const want = fpOf(crt);
+    await page.waitForFunction((fp) => {
+      const e = document.querySelector('#current-details [data-item=sha-256-fingerprint]');
+      return e && e.textContent === fp;
+    }, want);
+    eq((await current()).certificate.sha256_fingerprint, want, 'the active certificate');
+    eq((await getCsr()).pending, false, 'pending after the install');
+    await page.waitForSelector('#csr-pending', { state: 'hidden' });
+    check(await page.isHidden('#h-key-pending'), 'the key still said to be optional after the install');
+    await shot(page, 'csr-installed');
+  } finally {
+    await noCsr();
+  }
+});
+
+test('csr-renew-keep-key', async (ctx, problems) => {
+  await noCsr();
+  try {
+    const cur = (await installGood('csr-renew-base')).certificate;
+    const page = await openDialog(ctx, problems);
+    await page.click('#renew');
+    await page.waitForSelector('#csr-keysrc:not([hidden])');
+    check(await page.isVisible('#csr-cn'), 'Renew did not open the request form');
+    check(await page.isChecked('input[name=csr-keep][value=new]'), 'a new key is not the default');
+    eq(await page.inputValue('#csr-cn'), cur.subject_cn, 'Renew: CN from the current certificate');
+    const d = (await getCsr()).defaults;
+    eq((await csrNames(page)).join(','), d.names.join(','), 'Renew: names from the current certificate');
+    for (const k of ['o', 'ou', 'c']) eq(await page.inputValue('#csr-' + k), d.subject[k], 'Renew: ' + k.toUpperCase());
+    await page.check('input[name=csr-keep][value=keep]');
+    check(await page.isDisabled('#csr-key-type'), 'the key type can be chosen while keeping the key');
+    await shot(page, 'csr-renew-keep-key');
+    await page.click('#csr-create');
+    await page.waitForSelector('#csr-pending:not([hidden])');
+    const got = await getCsr();
+    eq(got.kept_key, true, 'kept_key');
+    const want = spkiSha256('x509', ['-in', fx('good.pem')]);
+    eq(spkiSha256('req', [], got.pem), want, 'the request\'s public key vs the current certificate\'s');
+    eq(got.csr.key_sha256.toUpperCase(), want, 'key_sha256 vs the current certificate\'s key');
+    eq(got.csr.cn, cur.subject_cn, 'the request\'s CN');
+  } finally {
+    await noCsr();
+  }
+});
+
+test('csr-replace-confirm', async (ctx, problems) => {
+  await noCsr();
+  try {
+    const d = (await getCsr()).defaults;
+    const first = await apiJson('POST', '/api/csr', { subject: { cn: d.subject.cn, o: 'First Org', ou: 'First', c: 'DE' } });
+    eq(first.status, 201, 'POST /api/csr');
+    const page = await openDialog(ctx, problems);
+    await page.waitForSelector('#csr-pending:not([hidden])');
+    has(await text(page, '#csr-details'), 'First Org', 'the pending request shown');
+    await page.click('#csr-summary');
+    await page.fill('#csr-o', 'Second Org');
+    await page.fill('#csr-ou', 'Second');
+    await page.fill('#csr-c', 'FR');
+    await page.click('#csr-create');
+    await page.waitForSelector('#csr-replace:not([hidden])');
+    has(await text(page, '#csr-replace-text'), 'First Org', 'the confirmation names what is replaced');
+    eq((await getCsr()).pem, first.body.pem, 'the request before the confirmation');
+    await shot(page, 'csr-replace-confirm');
+    await page.click('#csr-replace-no');
+    check(await page.isHidden('#csr-replace'), 'the confirmation stays after Keep');
+    eq((await getCsr()).pem, first.body.pem, 'the request after "Keep the pending request"');
+    await page.click('#csr-create');
+    await page.waitForSelector('#csr-replace:not([hidden])');
+    await page.click('#csr-replace-yes');
+    await page.waitForFunction(() => document.querySelector('#csr-details').textContent.includes('Second Org'));
+    const got = await getCsr();
+    eq(got.csr.o, 'Second Org', 'O after replacing');
+    eq(got.csr.c, 'FR', 'C after replacing');
+    check(got.pem !== first.body.pem, 'the request was not replaced');
+    check(got.csr.key_sha256 !== first.body.csr.key_sha256, 'the replacing request has the old key');
+  } finally {
+    await noCsr();
+  }
+});
+
+test('csr-discard', async (ctx, problems) => {
+  await noCsr();
+  try {
+    const d = (await getCsr()).defaults;
+    const made = await apiJson('POST', '/api/csr', { subject: { cn: d.subject.cn, o: 'Discard Org', ou: 'D', c: 'DE' } });
+    eq(made.status, 201, 'POST /api/csr');
+    const page = await openDialog(ctx, problems);
+    await page.waitForSelector('#csr-pending:not([hidden])');
+    await page.click('#csr-discard');
+    await page.waitForSelector('#csr-discard-confirm:not([hidden])');
+    await shot(page, 'csr-discard-confirm');
+    await page.click('#csr-discard-no');
+    check(await page.isHidden('#csr-discard-confirm'), 'the confirmation stays after Keep');
+    eq((await getCsr()).pending, true, 'pending after "Keep it"');
+    await page.click('#csr-discard');
+    await page.click('#csr-discard-yes');
+    await page.waitForSelector('#csr-pending', { state: 'hidden' });
+    eq((await getCsr()).pending, false, 'pending after Discard');
+    check(await page.isHidden('#h-key-pending'), 'the key still said to be optional after Discard');
+    check(!(await text(page, 'label[for=f-key]')).includes('optional'), 'the key label says optional after Discard');
+  } finally {
+    await noCsr();
+  }
 });
 
 // ------------------------------------------------------------------- main
