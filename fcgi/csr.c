@@ -133,9 +133,12 @@ defaults(struct cd_app *app)
         cd_settings_allow_ec(app->settings) ? "rsa+ec" : "rsa");
     if (d == NULL)
         return NULL;
-    if (cd_settings_allow_ec(app->settings))
-        json_array_extend(json_object_get(d, "key_types"),
-            json_pack("[s, s]", "ec-p256", "ec-p384"));
+    if (cd_settings_allow_ec(app->settings)) {
+        json_array_append_new(json_object_get(d, "key_types"),
+            json_string("ec-p256"));
+        json_array_append_new(json_object_get(d, "key_types"),
+            json_string("ec-p384"));
+    }
     subj = json_object_get(d, "subject");
     names = json_object_get(d, "names");
     if ((pem = cd_install_current_cert(app->settings, &len)) != NULL &&

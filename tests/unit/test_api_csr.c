@@ -164,6 +164,8 @@ issue(X509_REQ *rq, EVP_PKEY *key, struct cd_buf *out)
     cd_buf_add(out, p, (size_t)n);
     BIO_free(b);
     X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(cakey);
 }
 
 /* An upload of crt (and chain.pem) without a key, to path. */
@@ -387,6 +389,7 @@ test_cd_csr_certificate_for_another_key(void **state)
     struct cd_response resp = { 0 };
     struct cd_buf crt = { 0 };
     const json_t *errs, *e;
+    EVP_PKEY *other;
     X509_REQ *rq;
     size_t i;
     int found = 0;
@@ -394,7 +397,9 @@ test_cd_csr_certificate_for_another_key(void **state)
     assert_int_equal(post(t, GOOD_REQ, &resp), 201);
     cd_api_response_clear(&resp);
     rq = pending_req(t);
-    issue(rq, fx_key("other.key"), &crt);
+    other = fx_key("other.key");
+    issue(rq, other, &crt);
+    EVP_PKEY_free(other);
     X509_REQ_free(rq);
     upload_crt(t, "/api/certificate", &crt, &resp);
     at_assert_finding(&resp, "key_mismatch", "crt");
@@ -432,6 +437,7 @@ test_cd_csr_keep_key(void **state)
     assert_int_equal(EVP_PKEY_eq(X509_REQ_get0_pubkey(rq),
         X509_get0_pubkey(cur)), 1);
     X509_REQ_free(rq);
+    X509_free(cur);
 }
 
 static void

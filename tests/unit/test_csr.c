@@ -55,6 +55,7 @@ make(const char *key, const char *subj, const char *san)
     assert_true(X509_REQ_sign(rq, k, EVP_sha256()) > 0);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_NAME_free(nm);
+    EVP_PKEY_free(k);
     return rq;
 }
 
