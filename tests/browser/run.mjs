@@ -1345,13 +1345,14 @@ for (const t of tests) {
   const ctx = await newContext();
   const problems = [];
   let timer;
+  const t0 = Date.now();
   try {
     await Promise.race([
       t.fn(ctx, problems),
       new Promise((_, rej) => { timer = setTimeout(() => rej(new Failure(`timed out after ${TEST_TIMEOUT / 1000}s`)), TEST_TIMEOUT); }),
     ]);
     if (problems.length) throw new Failure(problems.join(' | '));
-    console.log(`ok ${t.name}`);
+    console.log(`ok ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     passed++;
   } catch (e) {
     const why = e instanceof Failure ? e.message : (e.stack || String(e)).split('\n').slice(0, 3).join(' / ');
