@@ -210,33 +210,41 @@ out:
     return rc;
 }
 
+/*
+ * Prints j (a report's JSON, NULL when it could not be made) on stdout and
+ * frees it.  Returns the exit status: 0 when rep has no error, 1 when it
+ * has, 2 when the answer could not be made or written.
+ */
+static int
+print_answer(const struct cv_report *rep, json_t *j)
+{
+    char *text = NULL;
+    int rc = 2;
+
+    if (rep == NULL || j == NULL || (text = cvjson_dumps(j)) == NULL)
+        say("out of memory");
+    else if (fputs(text, stdout) == EOF || fflush(stdout) != 0)
+        say("cannot write the answer: %s", strerror(errno));
+    else
+        rc = cv_report_ok(rep) ? 0 : 1;
+    free(text);
+    json_decref(j);
+    return rc;
+}
+
 /* --csr: the request's JSON on stdout; the exit status (0, 1 or 2). */
 static int
 check_csr(const char *path, int allow_ec)
 {
     struct file f = { NULL, 0 };
     struct cv_csr_summary sum;
-    struct cv_report *rep = NULL;
-    json_t *j = NULL;
-    char *text = NULL;
-    int rc = 2;
+    struct cv_report *rep;
+    int rc;
 
     if (file_read(path, &f) != 0)
         return 2;
-    if ((rep = cv_csr_check(f.p, f.len, allow_ec, &sum)) == NULL ||
-        (j = cvjson_csr_report(rep, &sum)) == NULL ||
-        (text = cvjson_dumps(j)) == NULL) {
-        say("out of memory");
-        goto out;
-    }
-    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
-        say("cannot write the answer: %s", strerror(errno));
-        goto out;
-    }
-    rc = cv_report_ok(rep) ? 0 : 1;
-out:
-    free(text);
-    json_decref(j);
+    rep = cv_csr_check(f.p, f.len, allow_ec, &sum);
+    rc = print_answer(rep, rep != NULL ? cvjson_csr_report(rep, &sum) : NULL);
     cv_report_free(rep);
     file_wipe(&f);
     return rc;
@@ -279,8 +287,7 @@ main(int argc, char **argv)
     struct cv_ctx *ctx = NULL;
     struct cv_report *rep = NULL;
     STACK_OF(X509_CRL) *crls = NULL;
-    json_t *j = NULL;
-    char *cverr = NULL, *text = NULL;
+    char *cverr = NULL;
     uint64_t num = 0;
     size_t pl = 0;
     int c, rc = 2, show_usage = 0;
@@ -471,23 +478,12 @@ main(int argc, char **argv)
         say("%s", cverr != NULL ? cverr : "cannot load the trust anchors");
         goto out;
     }
-    if ((rep = cv_validate(ctx, &in, &opt)) == NULL ||
-        (j = cvjson_report(rep)) == NULL ||
-        (text = cvjson_dumps(j)) == NULL) {
-        say("out of memory");
-        goto out;
-    }
-    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
-        say("cannot write the answer: %s", strerror(errno));
-        goto out;
-    }
-    rc = cv_report_ok(rep) ? 0 : 1;
+    rep = cv_validate(ctx, &in, &opt);
+    rc = print_answer(rep, rep != NULL ? cvjson_report(rep) : NULL);
 out:
     if (show_usage)
         usage(stderr);
     free(paths);
-    free(text);
-    json_decref(j);
     cv_report_free(rep);
     cv_ctx_free(ctx);
     free(cverr);
