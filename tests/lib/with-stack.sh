@@ -30,7 +30,7 @@
 # CD_KEEP_TMP=1.  The exit status is the test's.
 #
 # Environment: CD_FCGI_WRAPPER (e.g. "valgrind --error-exitcode=99") runs
-# certdialog-fcgi under a tool; CD_STACK_TIMEOUT (seconds, default 15, 90
+# certdialog-fcgi under a tool; CD_STACK_TIMEOUT (seconds, default 60, 90
 # with a wrapper) bounds the start; CERTDIALOG_ALLOW_SKIP=1 turns a
 # missing nginx/curl/openssl into a skip (77) instead of a failure.
 set -u
@@ -135,7 +135,7 @@ port_free() {
 }
 
 timeout_s=${CD_STACK_TIMEOUT:-}
-[ -n "$timeout_s" ] || { [ -n "${CD_FCGI_WRAPPER:-}" ] && timeout_s=90 || timeout_s=15; }
+[ -n "$timeout_s" ] || { [ -n "${CD_FCGI_WRAPPER:-}" ] && timeout_s=90 || timeout_s=60; }
 pass=$(openssl rand -hex 12) || { say "FAIL: openssl rand"; exit 99; }
 pass2=$(openssl rand -hex 12) || { say "FAIL: openssl rand"; exit 99; }
 # the service's TMPDIR: anything it writes there is checked by test_secrets
