@@ -33,8 +33,8 @@ O=${OPENSSL:-openssl}
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/leaf.sh"
 V=/api/certificate/validate
 SOAK=${CD_SOAK_SECONDS:-20}
-GET_MAX_MS=${CD_HOSTILE_GET_MAX_MS:-2000}   # a stall would be crl_timeout
-FAST_MAX_MS=${CD_HOSTILE_FAST_MAX_MS:-3000}
+GET_MAX_MS=${CD_HOSTILE_GET_MAX_MS:-3500}   # a stall would be crl_timeout (5 s)
+FAST_MAX_MS=${CD_HOSTILE_FAST_MAX_MS:-5000}   # a denied request waits out its --max-time 8
 FLOOD_CONNS=300     # more than the 256 connections nginx once had
 RSS_SLACK_PCT=5
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY no_proxy NO_PROXY
