@@ -633,12 +633,25 @@ static int
 signer_verify_cb(int ok, X509_STORE_CTX *vctx, X509_STORE_CTX *parent)
 {
     struct crlstate *st = X509_STORE_CTX_get_app_data(parent);
+    STACK_OF(X509) *pchain = X509_STORE_CTX_get0_chain(parent);
     int err = X509_STORE_CTX_get_error(vctx);
     X509 *x = X509_STORE_CTX_get_current_cert(vctx);
 
     if (ok)
         return 1;
     switch (err) {
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        /*
+         * OpenSSL builds the signer's path from the configured anchors
+         * only: a root uploaded with the chain, an anchor for this upload
+         * (docs/DESIGN.md "Trust, CRLs and time"), is one when it is the
+         * certificate's own anchor (OpenSSL then requires the same).
+         */
+        if (x != NULL && sk_X509_num(pchain) > 0 && X509_cmp(x,
+            sk_X509_value(pchain, sk_X509_num(pchain) - 1)) == 0)
+            return 1;
+        break;
     case X509_V_ERR_INVALID_PURPOSE:
     case X509_V_ERR_UNABLE_TO_GET_CRL:
     case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:

@@ -356,6 +356,7 @@ struct pki {
      * URL is unreachable).
      */
     int fetch;
+    int root_uploaded;          /* the root in the chain file, not an anchor */
     const char *urls[MAXC];
     X509_CRL *served[MAXC];
     int hits[MAXC];             /* downloads of urls[i] */
@@ -521,10 +522,14 @@ engine_ctx(const struct pki *p)
     size_t n, i;
     FILE *f;
 
-    anchors[0] = p->root;
+    /* root_uploaded: an unrelated root is the only anchor */
+    anchors[0] = p->root_uploaded ? ca_cert("PKITS Unrelated Root",
+        p->root_key, NULL, NULL, 99, "keyCertSign, cRLSign") : p->root;
     for (i = 0; i < MAXC; i++)
         anchors[i + 1] = p->anchors[i];
     rootpem = pem(anchors, MAXC + 1, &n);
+    if (p->root_uploaded)
+        X509_free(anchors[0]);
     snprintf(path, sizeof(path), "%s/root.pem", tmpdir);
     assert_non_null(f = fopen(path, "w"));
     assert_int_equal(fwrite(rootpem, 1, n, f), n);
@@ -549,11 +554,21 @@ engine_with(struct pki *p, struct cv_ctx *ctx)
     struct cv_options opt;
     struct cv_report *rep;
     uint8_t *crt, *chain;
+    X509 *upload[MAXC + 1];
+    size_t i;
 
     input_fx(&in, "good.key", NULL, NULL);
     crt = pem(&p->leaf, 1, &in.crt_len);
     in.crt = crt;
-    chain = pem(p->chain, MAXC, &in.chain_len);
+    for (i = 0; i < MAXC; i++)
+        upload[i] = p->chain[i];
+    upload[MAXC] = NULL;
+    if (p->root_uploaded) {     /* after the chain's last */
+        for (i = 0; i < MAXC && upload[i] != NULL; i++)
+            ;
+        upload[i] = p->root;
+    }
+    chain = pem(upload, MAXC + 1, &in.chain_len);
     in.chain = in.chain_len > 0 ? chain : NULL;
     memset(&opt, 0, sizeof(opt));
     opt.at = now;
@@ -1168,6 +1183,35 @@ test_crl_fetched_signer_missing_or_forged(void **state)
     pki_free(&p);
 }
 
+/*
+ * The separate CRL signer uploaded, and the root too (not an anchor: the
+ * upload's self-signed root is one for this upload): OpenSSL builds the
+ * signer's path from the configured anchors only, and the engine takes
+ * the uploaded root there when it is the certificate's own anchor.
+ * Revoked; nothing when the CRL lists nothing.
+ */
+static void
+test_crl_fetched_signer_root_uploaded(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    p.root_uploaded = 1;
+    k = pki_ca(&p, "keyCertSign");
+    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "cRLSign");
+    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 1, NULL, NULL));
+    FETCHED(&p, CV_OK, NULL, NULL);
+    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 2, rev, NULL));
+    FETCHED(&p, CV_REVOKED, "crt", URL_CA);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1189,6 +1233,7 @@ main(void)
         cmocka_unit_test(test_crl_fetched_indirect_signer_in_anchors),
         cmocka_unit_test(test_crl_fetched_signer_no_crl_sign),
         cmocka_unit_test(test_crl_fetched_signer_missing_or_forged),
+        cmocka_unit_test(test_crl_fetched_signer_root_uploaded),
     };
 
     if (getenv("CD_TEST_FILTER") != NULL)
