@@ -495,7 +495,7 @@ struct gathered {
 struct crlstate {
     struct cv_report *rep;
     int n;                      /* certificates on the path */
-    unsigned char *skip;        /* per depth: no CRL is to be had, say nothing */
+    unsigned char *skip;        /* per depth: no CRL to be had, say nothing */
     unsigned char *bad;         /* per depth: crl_invalid already said */
     struct gathered *g;
     int ng, maxg;

@@ -875,7 +875,7 @@ test_crl_pkits_idp_excludes(void **state)
 #define URL_DELTA "http://crl.example/ca-delta.crl"
 #define FRESHEST "URI:" URL_DELTA
 
-/* The engine on a case with downloaded CRLs says want on field, with needle. */
+/* The engine on a case with downloaded CRLs: want on field, with needle. */
 static void
 fetched_(struct pki *p, enum cv_code want, const char *field,
     const char *needle, const char *what)
