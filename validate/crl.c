@@ -488,16 +488,30 @@ struct gathered {
     X509_CRL *crl;              /* not owned */
     char *src;                  /* the URL; NULL: the CRL file */
     int depth;                  /* the certificate it was fetched for */
+    int fetched;                /* downloaded now: cached if it passed */
 };
 
 /* What the CRL verify callback needs. */
 struct crlstate {
     struct cv_report *rep;
     int n;                      /* certificates on the path */
-    unsigned char *skip;        /* per depth: no CRL is to be had, say nothing */
+    unsigned char *skip;        /* per depth: no CRL to be had, say nothing */
     unsigned char *bad;         /* per depth: crl_invalid already said */
     struct gathered *g;
-    int ng;
+    int ng, maxg;
+    int signer_err;             /* the first error on a CRL signer's path */
+    char signer[256];           /* the certificate it was about */
+};
+
+/* Fetching for one request: one deadline, what was downloaded or held. */
+struct fetcher {
+    struct cv_ctx *ctx;
+    const struct cv_options *opt;
+    cv_crl_fetch_fn fn;
+    struct cv_fetch_opts fo;
+    int timeout;                /* crl_timeout, seconds */
+    time_t now, deadline;
+    STACK_OF(X509_CRL) *owned;  /* a reference to every CRL obtained */
 };
 
 static const char *
@@ -511,6 +525,157 @@ crl_src(const struct crlstate *st, const X509_CRL *crl)
     return "the CRL file";
 }
 
+/* 1 when crl is a delta CRL. */
+static int
+is_delta(X509_CRL *crl)
+{
+    return X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0;
+}
+
+/*
+ * Where the CRLs OpenSSL judged for depth d came from, into buf: crl's
+ * source, and a delta CRL's too (OpenSSL names the base CRL only, also
+ * when its delta failed).
+ */
+static const char *
+crl_srcs(const struct crlstate *st, X509_CRL *crl, int d, char *buf,
+    size_t len)
+{
+    int i;
+
+    snprintf(buf, len, "%s", crl != NULL ? crl_src(st, crl) :
+        "the CRL file");
+    for (i = 0; i < st->ng; i++)
+        if (st->g[i].depth == d && st->g[i].crl != crl &&
+            st->g[i].src != NULL && is_delta(st->g[i].crl)) {
+            snprintf(buf + strlen(buf), len - strlen(buf), " (with the "
+                "delta CRL from %s)", st->g[i].src);
+            break;
+        }
+    return buf;
+}
+
+/*
+ * The gathered CRL that lists x (a delta's entry before its base's:
+ * OpenSSL names the base even when the delta revoked), into *crlp and
+ * *revp.
+ */
+static void
+revoking_crl(const struct crlstate *st, X509 *x, X509_CRL **crlp,
+    X509_REVOKED **revp)
+{
+    X509_REVOKED *rev;
+    int i;
+
+    for (i = st->ng - 1; x != NULL && i >= 0; i--) {
+        rev = NULL;
+        if (X509_CRL_get0_by_cert(st->g[i].crl, &rev, x) == 1 &&
+            rev != NULL) {
+            *crlp = st->g[i].crl;
+            *revp = rev;
+            return;
+        }
+    }
+}
+
+/*
+ * 1 when a gathered CRL for depth d names an issuer whose certificate
+ * with its key (authority key identifier) is nowhere OpenSSL looks: not
+ * on the path, not uploaded, not among the anchors given to it (a
+ * separate CRL signer left out).  Its source goes into *srcp.
+ */
+static int
+signer_missing(const struct crlstate *st, X509_STORE_CTX *vctx, int d,
+    const char **srcp)
+{
+    STACK_OF(X509) *pools[2];
+    AUTHORITY_KEYID *akid;
+    int i, j, k, found;
+
+    pools[0] = X509_STORE_CTX_get0_chain(vctx);
+    pools[1] = X509_STORE_CTX_get0_untrusted(vctx);
+    for (i = 0; i < st->ng; i++) {
+        X509_CRL *crl = st->g[i].crl;
+
+        if (st->g[i].depth != d)
+            continue;
+        akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL,
+            NULL);
+        found = 0;
+        for (k = 0; k < 2 && !found; k++)
+            for (j = 0; j < sk_X509_num(pools[k]) && !found; j++) {
+                X509 *c = sk_X509_value(pools[k], j);
+
+                found = X509_NAME_cmp(X509_get_subject_name(c),
+                    X509_CRL_get_issuer(crl)) == 0 &&
+                    X509_check_akid(c, akid) == X509_V_OK;
+            }
+        AUTHORITY_KEYID_free(akid);
+        ERR_clear_error();
+        if (!found) {
+            *srcp = crl_src(st, crl);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The verify callback of the path OpenSSL builds for a CRL signer that is
+ * not on the certificate's path (a separate CRL key, an indirect CRL
+ * issuer: RFC 5280 6.3.3 (f)).  That check runs with the certificate's
+ * parameters, so the TLS server purpose does not apply to the signer; the
+ * signer's own CRL is not fetched, so of the CRLs gathered for the path
+ * only one that lists the signer counts.  Any other error fails the CRL
+ * (CRL path validation error), and the first is kept to say why.
+ */
+static int
+signer_verify_cb(int ok, X509_STORE_CTX *vctx, X509_STORE_CTX *parent)
+{
+    struct crlstate *st = X509_STORE_CTX_get_app_data(parent);
+    STACK_OF(X509) *pchain = X509_STORE_CTX_get0_chain(parent);
+    int err = X509_STORE_CTX_get_error(vctx);
+    X509 *x = X509_STORE_CTX_get_current_cert(vctx);
+
+    if (ok)
+        return 1;
+    switch (err) {
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        /*
+         * OpenSSL builds the signer's path from the configured anchors
+         * only: a root uploaded with the chain, an anchor for this upload
+         * (docs/DESIGN.md "Trust, CRLs and time"), is one when it is the
+         * certificate's own anchor (OpenSSL then requires the same).
+         */
+        if (x != NULL && sk_X509_num(pchain) > 0 && X509_cmp(x,
+            sk_X509_value(pchain, sk_X509_num(pchain) - 1)) == 0)
+            return 1;
+        break;
+    case X509_V_ERR_INVALID_PURPOSE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+        return 1;
+    }
+    if (st != NULL && st->signer_err == 0) {
+        st->signer_err = err;
+        st->signer[0] = '\0';
+        if (x != NULL)
+            cv_cert_label(x, st->signer, sizeof(st->signer));
+    }
+    return 0;
+}
+
 /*
  * OpenSSL's verify callback for the CRL pass: its CRL errors become our
  * findings; every other error was cv_chain_verify()'s, and all are let go
@@ -520,24 +685,34 @@ static int
 crl_verify_cb(int ok, X509_STORE_CTX *vctx)
 {
     struct crlstate *st = X509_STORE_CTX_get_app_data(vctx);
+    X509_STORE_CTX *parent = X509_STORE_CTX_get0_parent_ctx(vctx);
     int err = X509_STORE_CTX_get_error(vctx);
     int d = X509_STORE_CTX_get_error_depth(vctx);
     X509 *x = X509_STORE_CTX_get_current_cert(vctx);
     X509_CRL *crl = X509_STORE_CTX_get0_current_crl(vctx);
     X509_REVOKED *rev = NULL;
-    const char *field = d == 0 ? "crt" : "chain", *src;
-    char label[256], when[32];
+    const char *field = d == 0 ? "crt" : "chain", *src, *msrc;
+    char label[256], when[32], srcs[2100];
 
+    if (parent != NULL)
+        return signer_verify_cb(ok, vctx, parent);
     if (ok || st == NULL || d < 0 || d >= st->n || st->skip[d])
         return 1;   /* skip: no issuer on the path, or no CRL to be had */
     label[0] = '\0';
     if (x != NULL)
         cv_cert_label(x, label, sizeof(label));
-    src = crl != NULL ? crl_src(st, crl) : "the CRL file";
+    src = crl_srcs(st, crl, d, srcs, sizeof(srcs));
     switch (err) {
     case X509_V_ERR_UNABLE_TO_GET_CRL:
         if (st->bad[d])
             return 1;
+        if (signer_missing(st, vctx, d, &msrc)) {
+            cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s "
+                "for %s is signed by a key whose certificate is neither in "
+                "the upload nor among the anchors: add the CRL signer's "
+                "certificate to the chain file", msrc, label);
+            break;
+        }
         cv_report_add(st->rep, CV_CRL_INVALID, field, "no CRL given for %s "
             "is issued by its issuer or covers it", label);
         break;
@@ -545,12 +720,13 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
         if (st->bad[d])
             return 1;   /* an unusable CRL does not revoke */
         when[0] = '\0';
-        if (crl != NULL && x != NULL &&
-            X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL)
+        revoking_crl(st, x, &crl, &rev);
+        if (rev != NULL)
             cv_time_iso(cv_asn1_time(X509_REVOKED_get0_revocationDate(rev)),
                 when, sizeof(when));
         cv_report_add(st->rep, CV_REVOKED, field, "%s was revoked%s%s "
-            "(CRL from %s)", label, when[0] ? " on " : "", when, src);
+            "(CRL from %s)", label, when[0] ? " on " : "", when,
+            crl != NULL ? crl_src(st, crl) : src);
         return 1;
     case X509_V_ERR_CRL_HAS_EXPIRED:
         when[0] = '\0';
@@ -571,10 +747,24 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
             label);
         break;
     case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s for "
+            "%s is signed by a key whose certificate is neither in the "
+            "upload nor among the anchors: add the CRL signer's certificate "
+            "to the chain file", src, label);
+        break;
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+        if (st->signer_err != 0) {
+            cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s "
+                "for %s: its signer's certificate does not verify (%s: %s)",
+                src, label, st->signer,
+                X509_verify_cert_error_string(st->signer_err));
+            st->signer_err = 0;
+            break;
+        }
+        /* FALLTHROUGH */
     case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
     case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
     case X509_V_ERR_DIFFERENT_CRL_SCOPE:
-    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
     case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
         cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s for "
@@ -596,13 +786,15 @@ has_crl_number(X509_CRL *crl)
 
 /*
  * Adds crl (not owned) to the CRLs OpenSSL is given, unless it names no
- * CRL number: then crl_invalid for the certificate at depth d.
+ * CRL number: then crl_invalid for the certificate at depth d.  fetched:
+ * downloaded now (kept in the cache if it passes).
  */
 static int
 gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
-    const char *url, int d, const char *label)
+    const char *url, int d, int fetched, const char *label)
 {
     struct gathered *g;
+    int j;
 
     if (!has_crl_number(crl)) {
         cv_report_add(st->rep, CV_CRL_INVALID, d == 0 ? "crt" : "chain",
@@ -611,6 +803,11 @@ gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
         st->bad[d] = 1;
         return 0;
     }
+    for (j = 0; j < sk_X509_CRL_num(sk); j++)
+        if (sk_X509_CRL_value(sk, j) == crl)
+            return 0;           /* one CRL for two certificates */
+    if (st->ng == st->maxg)
+        return 0;
     g = &st->g[st->ng];
     g->src = NULL;
     if ((url != NULL && (g->src = strdup(url)) == NULL) ||
@@ -621,6 +818,7 @@ gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
     }
     g->crl = crl;
     g->depth = d;
+    g->fetched = fetched;
     st->ng++;
     return 0;
 }
@@ -668,20 +866,257 @@ gather_offline(struct crlstate *st, STACK_OF(X509_CRL) *sk,
 
     for (i = 0; i < sk_X509_CRL_num(opt->offline_crls); i++) {
         X509_CRL *c = sk_X509_CRL_value(opt->offline_crls, i);
-        int j, dup = 0;
 
         if (!crl_may_cover(c, x))
             continue;
         n++;
-        if (st == NULL)
-            continue;
-        for (j = 0; j < sk_X509_CRL_num(sk) && !dup; j++)
-            dup = sk_X509_CRL_value(sk, j) == c;
-        if (!dup && st->ng < sk_X509_CRL_num(opt->offline_crls) + st->n &&
-            gather(st, sk, c, NULL, d, label) != 0)
+        if (st != NULL && gather(st, sk, c, NULL, d, 0, label) != 0)
             return -1;
     }
     return n;
+}
+
+/*
+ * The CRL at url for the certificate at depth d: the cached copy, unless
+ * fresh, else downloaded within what is left of the request's deadline.
+ * Returns it (a reference held in f->owned until the request ends, so the
+ * cache may drop it meanwhile) with *fetchedp set when downloaded; NULL
+ * when it is not to be had (crl_unreachable said) or out of memory
+ * (*oomp).
+ */
+static X509_CRL *
+obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
+    int fresh, int *fetchedp, int *oomp)
+{
+    const char *field = d == 0 ? "crt" : "chain";
+    char detail[CV_DETAIL_MAX];
+    struct cv_crl_entry *e;
+    X509_CRL *crl = NULL;
+    time_t left;
+
+    *fetchedp = *oomp = 0;
+    if (!fresh && (e = cache_find(f->ctx, url, f->now)) != NULL) {
+        if (!X509_CRL_up_ref(e->crl) || !sk_X509_CRL_push(f->owned,
+            e->crl)) {
+            *oomp = 1;
+            return NULL;
+        }
+        return e->crl;
+    }
+    if ((left = f->deadline - time(NULL)) <= 0) {
+        cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: not fetched: "
+            "the %d s allowed for all CRL downloads of one request had "
+            "passed", url, f->timeout + 1);
+        return NULL;
+    }
+    detail[0] = '\0';
+    f->fo.timeout = left < f->timeout ? (int)left : f->timeout;
+    if (f->fn(url, &f->fo, f->opt->fetch_arg, &crl, detail,
+        sizeof(detail)) != CV_FETCH_OK || crl == NULL) {
+        cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s", url,
+            detail[0] ? detail : "no CRL");
+        X509_CRL_free(crl);
+        return NULL;
+    }
+    if (!sk_X509_CRL_push(f->owned, crl)) {
+        X509_CRL_free(crl);
+        *oomp = 1;
+        return NULL;
+    }
+    *fetchedp = 1;
+    return crl;
+}
+
+/* The first http:// URL of a freshestCRL extension into buf. */
+static int
+freshest_http(STACK_OF(DIST_POINT) *dps, char *buf, size_t len)
+{
+    struct dp_http dh = { buf, len };
+
+    return dps != NULL && cv_dps_each(dps, first_http, &dh);
+}
+
+/*
+ * Where the delta CRLs of x's CRL base are (RFC 5280 4.2.1.15, 5.2.6):
+ * the first http:// URL of x's freshestCRL, else of base's.  Returns 1
+ * when there is one.
+ */
+static int
+delta_url(X509 *x, X509_CRL *base, char *buf, size_t len)
+{
+    STACK_OF(DIST_POINT) *dps;
+    int found;
+
+    dps = X509_get_ext_d2i(x, NID_freshest_crl, NULL, NULL);
+    found = freshest_http(dps, buf, len);
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    if (!found) {
+        dps = X509_CRL_get_ext_d2i(base, NID_freshest_crl, NULL, NULL);
+        found = freshest_http(dps, buf, len);
+        sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    }
+    ERR_clear_error();
+    return found;
+}
+
+/* 1 when a and b carry the extension nid alike (or both not at all). */
+static int
+same_ext(X509_CRL *a, X509_CRL *b, int nid)
+{
+    int ia = X509_CRL_get_ext_by_NID(a, nid, -1);
+    int ib = X509_CRL_get_ext_by_NID(b, nid, -1);
+
+    if (ia < 0 || ib < 0)
+        return ia < 0 && ib < 0;
+    return ASN1_OCTET_STRING_cmp(
+        X509_EXTENSION_get_data(X509_CRL_get_ext(a, ia)),
+        X509_EXTENSION_get_data(X509_CRL_get_ext(b, ib))) == 0;
+}
+
+/* An integer extension of a CRL (CRL number, delta CRL indicator). */
+static ASN1_INTEGER *
+crl_int(X509_CRL *crl, int nid)
+{
+    ASN1_INTEGER *v = X509_CRL_get_ext_d2i(crl, nid, NULL, NULL);
+
+    ERR_clear_error();
+    return v;
+}
+
+#define DELTA_FITS      0
+#define DELTA_NEWER     1       /* based on a newer CRL than base */
+#define DELTA_WRONG     2
+
+/*
+ * Whether delta may be combined with base (RFC 5280 5.2.4; the rules of
+ * OpenSSL's verifier, which passes over a delta that does not fit without
+ * a word, so its revocations would go unseen): a delta CRL of the same
+ * issuer, key identifier and scope, based on base's number or an older
+ * one.  Says why not into why.
+ */
+static int
+delta_fits(X509_CRL *base, X509_CRL *delta, char *why, size_t len)
+{
+    ASN1_INTEGER *bnum = crl_int(base, NID_crl_number);
+    ASN1_INTEGER *dbase = crl_int(delta, NID_delta_crl);
+    char *bs = NULL, *ds = NULL;
+    int rc = DELTA_WRONG;
+
+    if (dbase == NULL)
+        snprintf(why, len, "is not a delta CRL (it has no delta CRL "
+            "indicator)");
+    else if (X509_NAME_cmp(X509_CRL_get_issuer(base),
+        X509_CRL_get_issuer(delta)) != 0)
+        snprintf(why, len, "is issued by another CA than its base CRL");
+    else if (!same_ext(base, delta, NID_authority_key_identifier))
+        snprintf(why, len, "names another signing key than its base CRL");
+    else if (!same_ext(base, delta, NID_issuing_distribution_point))
+        snprintf(why, len, "has another scope (issuing distribution point) "
+            "than its base CRL");
+    else if (bnum != NULL && ASN1_INTEGER_cmp(dbase, bnum) > 0) {
+        bs = i2s_ASN1_INTEGER(NULL, bnum);
+        ds = i2s_ASN1_INTEGER(NULL, dbase);
+        snprintf(why, len, "applies to CRL number %s or later; the base "
+            "CRL is number %s", ds != NULL ? ds : "?", bs != NULL ? bs :
+            "?");
+        rc = DELTA_NEWER;
+    } else
+        rc = DELTA_FITS;
+    OPENSSL_free(bs);
+    OPENSSL_free(ds);
+    ASN1_INTEGER_free(bnum);
+    ASN1_INTEGER_free(dbase);
+    return rc;
+}
+
+/*
+ * The downloaded CRLs of x at depth d: the base at url and, when x or the
+ * base names one (freshestCRL), the delta CRL, which must fit the base; a
+ * base from the cache that is older than the delta's is fetched anew.  An
+ * unreachable delta is crl_unreachable, as an unreachable base is: the
+ * certificate's revocation status is not known to be current.  Returns -1
+ * when out of memory.
+ */
+static int
+gather_fetched(struct fetcher *f, struct crlstate *st,
+    STACK_OF(X509_CRL) *sk, X509 *x, const char *url, int d,
+    const char *label)
+{
+    const char *field = d == 0 ? "crt" : "chain";
+    char durl[1024], why[256];
+    X509_CRL *base, *delta = NULL;
+    int bfetched, dfetched = 0, oom, fit = DELTA_FITS;
+
+    if ((base = obtain(f, st->rep, url, d, 0, &bfetched, &oom)) == NULL) {
+        st->skip[d] = !oom;
+        return oom ? -1 : 0;
+    }
+    if (!crl_may_cover(base, x)) {
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the CRL from %s is "
+            "not issued by the issuer of %s", url, label);
+        st->bad[d] = 1;
+        return 0;
+    }
+    if (has_crl_number(base) && delta_url(x, base, durl, sizeof(durl))) {
+        delta = obtain(f, st->rep, durl, d, 0, &dfetched, &oom);
+        if (delta == NULL && oom)
+            return -1;
+        if (delta != NULL &&
+            (fit = delta_fits(base, delta, why, sizeof(why))) ==
+            DELTA_NEWER && !bfetched) {
+            /* the cached base is older than the one the delta is for */
+            if ((base = obtain(f, st->rep, url, d, 1, &bfetched,
+                &oom)) == NULL) {
+                st->skip[d] = !oom;
+                return oom ? -1 : 0;
+            }
+            fit = delta_fits(base, delta, why, sizeof(why));
+        }
+    }
+    if (gather(st, sk, base, url, d, bfetched, label) != 0)
+        return -1;
+    if (delta == NULL || st->bad[d])
+        return 0;
+    if (fit != DELTA_FITS) {
+        cv_report_add(st->rep, CV_CRL_INVALID, field, "the delta CRL from "
+            "%s for %s %s (%s)", durl, label, why, url);
+        st->bad[d] = 1;
+        return 0;
+    }
+    return gather(st, sk, delta, durl, d, dfetched, label);
+}
+
+/*
+ * The untrusted certificates of the CRL pass: the upload, and the anchors
+ * whose name is a gathered CRL's issuer and that are not on the path.
+ * OpenSSL looks for a CRL signer off the path among the untrusted
+ * certificates only (a separate CRL key, an indirect CRL issuer); one the
+ * admin placed among the anchors is found this way.  Returns NULL when out
+ * of memory.
+ */
+static STACK_OF(X509) *
+crl_untrusted(struct cv_ctx *ctx, STACK_OF(X509) *upload,
+    STACK_OF(X509) *path, STACK_OF(X509_CRL) *sk)
+{
+    STACK_OF(X509) *u;
+    int i, j, use;
+
+    u = upload != NULL ? sk_X509_dup(upload) : sk_X509_new_null();
+    for (i = 0; u != NULL && i < sk_X509_num(ctx->anchors); i++) {
+        X509 *a = sk_X509_value(ctx->anchors, i);
+
+        use = 0;
+        for (j = 0; j < sk_X509_CRL_num(sk) && !use; j++)
+            use = X509_NAME_cmp(X509_get_subject_name(a),
+                X509_CRL_get_issuer(sk_X509_CRL_value(sk, j))) == 0;
+        for (j = 0; j < sk_X509_num(path) && use; j++)
+            use = X509_cmp(a, sk_X509_value(path, j)) != 0;
+        if (use && !sk_X509_push(u, a)) {
+            sk_X509_free(u);
+            return NULL;
+        }
+    }
+    return u;
 }
 
 void
@@ -689,39 +1124,43 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509) *path, const struct cv_options *opt, time_t at,
     struct cv_report *rep)
 {
-    cv_crl_fetch_fn fetch = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
-    char url[1024], detail[CV_DETAIL_MAX];
-    time_t now = time(NULL), deadline, left;
+    char url[1024];
     int i, n = sk_X509_num(path), has_dp, http, noff;
-    struct cv_fetch_opts fo = opt->fetch;
-    int timeout = fo.timeout > 0 ? fo.timeout : CV_DEFAULT_CRL_TIMEOUT;
+    struct fetcher f;
     struct crlstate st;
-    STACK_OF(X509_CRL) *sk = NULL, *fetched = NULL;
-    STACK_OF(X509) *trusted = NULL;
+    STACK_OF(X509_CRL) *sk = NULL;
+    STACK_OF(X509) *trusted = NULL, *untrusted = NULL;
     X509_STORE_CTX *vctx = NULL;
     X509_VERIFY_PARAM *param;
 
+    memset(&f, 0, sizeof(f));
+    f.ctx = ctx;
+    f.opt = opt;
+    f.fn = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
+    f.fo = opt->fetch;
+    f.timeout = f.fo.timeout > 0 ? f.fo.timeout : CV_DEFAULT_CRL_TIMEOUT;
+    f.now = time(NULL);
     /*
      * One deadline for all fetches of this request: a chain whose CRL
      * servers all hang must not hold a worker for one timeout per
      * certificate (docs/DESIGN.md "Trust, CRLs and time").
      */
-    deadline = now + timeout + 1;
+    f.deadline = f.now + f.timeout + 1;
     memset(&st, 0, sizeof(st));
     st.rep = rep;
     st.n = n;
     if (n == 0)
         return;
+    /* per certificate: a base, a delta, and a base fetched anew */
+    st.maxg = 3 * n + sk_X509_CRL_num(opt->offline_crls);
     if ((st.skip = calloc(n, 1)) == NULL || (st.bad = calloc(n, 1)) == NULL ||
-        (st.g = calloc(n + sk_X509_CRL_num(opt->offline_crls),
-        sizeof(*st.g))) == NULL || (sk = sk_X509_CRL_new_null()) == NULL ||
-        (fetched = sk_X509_CRL_new_null()) == NULL)
+        (st.g = calloc(st.maxg, sizeof(*st.g))) == NULL ||
+        (sk = sk_X509_CRL_new_null()) == NULL ||
+        (f.owned = sk_X509_CRL_new_null()) == NULL)
         goto oom;
     for (i = 0; i < n; i++) {
         X509 *x = sk_X509_value(path, i);
         const char *field = i == 0 ? "crt" : "chain";
-        struct cv_crl_entry *e = NULL;
-        X509_CRL *crl = NULL;
         char label[256];
 
         if (X509_self_signed(x, 0) == 1) {
@@ -745,45 +1184,15 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
                 goto oom;
             continue;
         }
-        if ((e = cache_find(ctx, url, now)) != NULL) {
-            if (gather(&st, sk, e->crl, url, i, label) != 0)
-                goto oom;
-            continue;
-        }
-        detail[0] = '\0';
-        if ((left = deadline - time(NULL)) <= 0) {
-            cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: not fetched: "
-                "the %d s allowed for all CRL downloads of one request had "
-                "passed", url, timeout + 1);
-            st.skip[i] = 1;
-            continue;
-        }
-        fo.timeout = left < timeout ? (int)left : timeout;
-        if (fetch(url, &fo, opt->fetch_arg, &crl, detail,
-            sizeof(detail)) != CV_FETCH_OK || crl == NULL) {
-            cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s", url,
-                detail[0] ? detail : "no CRL");
-            X509_CRL_free(crl);
-            st.skip[i] = 1;
-            continue;
-        }
-        if (!sk_X509_CRL_push(fetched, crl)) {
-            X509_CRL_free(crl);
-            goto oom;
-        }
-        if (!crl_may_cover(crl, x)) {
-            cv_report_add(rep, CV_CRL_INVALID, field, "the CRL from %s is "
-                "not issued by the issuer of %s", url, label);
-            st.bad[i] = 1;
-            continue;
-        }
-        if (gather(&st, sk, crl, url, i, label) != 0)
+        if (gather_fetched(&f, &st, sk, x, url, i, label) < 0)
             goto oom;
     }
     if (sk_X509_CRL_num(sk) == 0)
         goto out;               /* nothing to judge */
-    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL ||
+        (untrusted = crl_untrusted(ctx, upload, path, sk)) == NULL)
         goto oom;
+    X509_STORE_CTX_set0_untrusted(vctx, untrusted);
     param = X509_STORE_CTX_get0_param(vctx);
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
         X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
@@ -792,16 +1201,10 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     X509_STORE_CTX_set_verify_cb(vctx, crl_verify_cb);
     X509_STORE_CTX_set_app_data(vctx, &st);
     X509_verify_cert(vctx);
-    /* only a fetched CRL that passed is kept */
-    for (i = 0; i < st.ng; i++) {
-        struct gathered *g = &st.g[i];
-        int j, was_fetched = 0;
-
-        for (j = 0; j < sk_X509_CRL_num(fetched) && !was_fetched; j++)
-            was_fetched = sk_X509_CRL_value(fetched, j) == g->crl;
-        if (was_fetched && !st.bad[g->depth])
-            cache_put(ctx, g->src, g->crl, now);
-    }
+    /* only a downloaded CRL that passed is kept */
+    for (i = 0; i < st.ng; i++)
+        if (st.g[i].fetched && !st.bad[st.g[i].depth])
+            cache_put(ctx, st.g[i].src, st.g[i].crl, f.now);
     goto out;
 oom:
     cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
@@ -809,8 +1212,9 @@ out:
     ERR_clear_error();
     X509_STORE_CTX_free(vctx);
     sk_X509_free(trusted);
+    sk_X509_free(untrusted);
     sk_X509_CRL_free(sk);
-    sk_X509_CRL_pop_free(fetched, X509_CRL_free);
+    sk_X509_CRL_pop_free(f.owned, X509_CRL_free);
     for (i = 0; i < st.ng; i++)
         free(st.g[i].src);
     free(st.g);

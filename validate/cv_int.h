@@ -43,6 +43,12 @@ void cv_name_text(const X509_NAME *name, char *buf, size_t len);
 void cv_cert_label(const X509 *x, char *buf, size_t len);
 /* ASN1_TIME to time_t; 0 when unparsable. */
 time_t cv_asn1_time(const ASN1_TIME *t);
+/*
+ * cv_crl_dp_each() over a decoded list of distribution points (a
+ * certificate's or a CRL's freshestCRL too).
+ */
+int cv_dps_each(STACK_OF(DIST_POINT) *dps, int (*fn)(const char *uri,
+    size_t len, void *arg), void *arg);
 
 /* load.c */
 /*

@@ -338,21 +338,11 @@ cv_cert_cn(X509 *x, char *buf, size_t len)
 }
 
 int
-cv_crl_dp_each(X509 *x, int (*fn)(const char *uri, size_t len, void *arg),
-    void *arg, int *has_dpp)
+cv_dps_each(STACK_OF(DIST_POINT) *dps, int (*fn)(const char *uri,
+    size_t len, void *arg), void *arg)
 {
-    STACK_OF(DIST_POINT) *dps;
     int i, j, rc = 0;
 
-    if (has_dpp != NULL)
-        *has_dpp = 0;
-    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
-    if (dps == NULL) {
-        ERR_clear_error();
-        return 0;
-    }
-    if (has_dpp != NULL)
-        *has_dpp = sk_DIST_POINT_num(dps) > 0;
     for (i = 0; i < sk_DIST_POINT_num(dps) && rc == 0; i++) {
         DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
         GENERAL_NAMES *gens;
@@ -369,6 +359,26 @@ cv_crl_dp_each(X509 *x, int (*fn)(const char *uri, size_t len, void *arg),
                 (size_t)ASN1_STRING_length(g->d.ia5), arg);
         }
     }
+    return rc;
+}
+
+int
+cv_crl_dp_each(X509 *x, int (*fn)(const char *uri, size_t len, void *arg),
+    void *arg, int *has_dpp)
+{
+    STACK_OF(DIST_POINT) *dps;
+    int rc;
+
+    if (has_dpp != NULL)
+        *has_dpp = 0;
+    dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    if (dps == NULL) {
+        ERR_clear_error();
+        return 0;
+    }
+    if (has_dpp != NULL)
+        *has_dpp = sk_DIST_POINT_num(dps) > 0;
+    rc = cv_dps_each(dps, fn, arg);
     sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
     return rc;
 }

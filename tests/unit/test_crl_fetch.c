@@ -1334,8 +1334,8 @@ add_ext(X509 *x, X509 *issuer, int nid, const char *val)
 }
 
 /*
- * A CA "CN=Hang CA <i>" issued by issuer/ikey, with url as its CRL DP and a
- * new RSA 2048 key in *keyp; valid around the fixture time.
+ * A CA "CN=Hang CA <i>" issued by issuer/ikey, with url as its CRL DP and
+ * the key *keyp (made beforehand); valid around the fixture time.
  */
 static X509 *
 make_ca(int i, X509 *issuer, EVP_PKEY *ikey, const char *url,
@@ -1347,7 +1347,6 @@ make_ca(int i, X509 *issuer, EVP_PKEY *ikey, const char *url,
 
     assert_non_null(x);
     assert_non_null(nm);
-    *keyp = EVP_RSA_gen(2048);
     assert_non_null(*keyp);
     snprintf(cn, sizeof(cn), "Hang CA %d", i);
     assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
@@ -1436,6 +1435,12 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
     assert_non_null(lb);
     issuer = root;
     ikey = root_key;
+    /*
+     * The keys first: five RSA keys took 26 s on a loaded machine, past
+     * the server's own SERVER_SECONDS when it was started before them.
+     */
+    for (k = 0; k < DEEP_CAS; k++)
+        key[k] = EVP_RSA_gen(2048);
     server_start("hang", NULL);
     server_url(base, sizeof(base));
     for (k = 0; k < DEEP_CAS; k++) {
@@ -1513,6 +1518,146 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
     BIO_free(lb);
 }
 
+/*
+ * A CRL of int.pem (its name and key identifier) signed with int.key into
+ * path as DER: number, a delta on base (0: a complete CRL), revoking
+ * serial (NULL: nothing), valid around the fixture time.
+ */
+static void
+write_int_crl(const char *path, long number, long base,
+    const ASN1_INTEGER *serial)
+{
+    X509_CRL *c = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    ASN1_INTEGER *num = ASN1_INTEGER_new();
+    X509_EXTENSION *ext;
+    X509V3_CTX v3;
+    BIO *b;
+
+    assert_non_null(c);
+    assert_non_null(t);
+    assert_non_null(num);
+    assert_int_equal(X509_CRL_set_version(c, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(c,
+        X509_get_subject_name(st.int_crt)), 1);
+    assert_non_null(X509_time_adj_ex(t, -1, 0, &st.at));
+    assert_int_equal(X509_CRL_set1_lastUpdate(c, t), 1);
+    assert_non_null(X509_time_adj_ex(t, 7, 0, &st.at));
+    assert_int_equal(X509_CRL_set1_nextUpdate(c, t), 1);
+    if (serial != NULL) {
+        X509_REVOKED *r = X509_REVOKED_new();
+
+        assert_non_null(r);
+        assert_int_equal(X509_REVOKED_set_serialNumber(r,
+            (ASN1_INTEGER *)serial), 1);
+        assert_non_null(X509_time_adj_ex(t, -1, 0, &st.at));
+        assert_int_equal(X509_REVOKED_set_revocationDate(r, t), 1);
+        assert_int_equal(X509_CRL_add0_revoked(c, r), 1);
+    }
+    assert_int_equal(ASN1_INTEGER_set(num, number), 1);
+    assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_crl_number, num, 0, 0), 1);
+    if (base != 0) {
+        assert_int_equal(ASN1_INTEGER_set(num, base), 1);
+        assert_int_equal(X509_CRL_add1_ext_i2d(c, NID_delta_crl, num, 1, 0),
+            1);
+    }
+    X509V3_set_ctx(&v3, st.int_crt, NULL, NULL, c, 0);
+    ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_authority_key_identifier,
+        "keyid:always");
+    assert_non_null(ext);
+    assert_int_equal(X509_CRL_add_ext(c, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+    assert_int_equal(X509_CRL_sort(c), 1);
+    assert_true(X509_CRL_sign(c, st.int_key, EVP_sha256()) > 0);
+    assert_non_null(b = BIO_new_file(path, "wb"));
+    assert_int_equal(i2d_X509_CRL_bio(b, c), 1);
+    BIO_free(b);
+    X509_CRL_free(c);
+    ASN1_TIME_free(t);
+    ASN1_INTEGER_free(num);
+}
+
+/*
+ * A delta CRL over HTTP: the leaf's CRL DP on one loopback server (a base
+ * CRL, number 1, listing nothing), its freshestCRL on a second (a delta
+ * on 1 listing the leaf): revoked, from the delta's URL; both downloaded
+ * once.  With the cache cleared (both were kept) and the delta's server
+ * gone: crl_unreachable for the delta's URL, the base downloaded again.
+ */
+static void
+test_cv_validate_crl_delta_http(void **state)
+{
+    char base_file[512], delta_file[512], base_url[256], delta_url[256];
+    char text[4096];
+    X509 *leaf = X509_dup(st.revoked);
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p;
+    long n;
+    int rnd;
+
+    (void)state;
+    assert_non_null(leaf);
+    assert_non_null(b);
+    snprintf(base_file, sizeof(base_file), "%s/base.crl", st.dir);
+    snprintf(delta_file, sizeof(delta_file), "%s/delta.crl", st.dir);
+    write_int_crl(base_file, 1, 0, NULL);
+    write_int_crl(delta_file, 2, 1, X509_get0_serialNumber(st.revoked));
+    server_start_into(&srv, "file", base_file, NULL);
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/t%d/base.crl",
+        srv.port, st.n);
+    server_start_into(&srv2, "file", delta_file, NULL);
+    snprintf(delta_url, sizeof(delta_url),
+        "http://127.0.0.1:%d/t%d/delta.crl", srv2.port, st.n);
+    /* revoked.pem, its CRL DP the base's server, freshestCRL the delta's */
+    while ((rnd = X509_get_ext_by_NID(leaf, NID_crl_distribution_points,
+        -1)) >= 0)
+        X509_EXTENSION_free(X509_delete_ext(leaf, rnd));
+    snprintf(text, sizeof(text), "URI:%s", base_url);
+    add_ext(leaf, st.int_crt, NID_crl_distribution_points, text);
+    snprintf(text, sizeof(text), "URI:%s", delta_url);
+    add_ext(leaf, st.int_crt, NID_freshest_crl, text);
+    assert_true(X509_sign(leaf, st.int_key, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(b, leaf), 1);
+    n = BIO_get_mem_data(b, &p);
+    memset(&in, 0, sizeof(in));
+    in.key = st.key;
+    in.key_len = st.key_len;
+    in.crt = (const uint8_t *)p;
+    in.crt_len = (size_t)n;
+    in.chain = st.chain;
+    in.chain_len = st.chain_len;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = st.at;
+    opt.use_crl = 1;
+    opt.hostname = "sensor.contoso.com";
+    opt.fetch.timeout = CRL_TIMEOUT;
+    opt.fetch.allow_loopback = 1;
+    opt.offline_crls = st.offline;
+    rep = cv_validate(st.ctx, &in, &opt);
+    expect_only(rep, CV_REVOKED);
+    if (strstr(rep->findings[0].detail, delta_url) == NULL)
+        fail_msg("the revocation names %s, not the delta %s",
+            rep->findings[0].detail, delta_url);
+    assert_int_equal(server_count(), 1);
+    assert_int_equal(read_num(srv2.count_file), 1);
+    cv_report_free(rep);
+    /* the delta's server stops: its URL is unreachable */
+    cv_ctx_crl_cache_clear(st.ctx);
+    server_stop_one(&srv2);
+    rep = cv_validate(st.ctx, &in, &opt);
+    expect_only(rep, CV_CRL_UNREACHABLE);
+    if (strstr(rep->findings[0].detail, delta_url) == NULL)
+        fail_msg("crl_unreachable says %s, not the delta %s",
+            rep->findings[0].detail, delta_url);
+    assert_int_equal(server_count(), 2);
+    cv_report_free(rep);
+    BIO_free(b);
+    X509_free(leaf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1555,6 +1700,7 @@ main(void)
         T(test_cv_validate_crl_forged_not_cached),
         T(test_cv_validate_crl_cache_cap),
         T(test_cv_validate_crl_deadline_deep_chain),
+        T(test_cv_validate_crl_delta_http),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -127,6 +127,27 @@ ext(X509V3_CTX *v3, const char *name, const char *value)
 }
 
 /*
+ * A certificate as a reader gets it: the extension flags OpenSSL caches
+ * (key usage, CA) worked out from the final encoding.
+ */
+static X509 *
+reread_cert(X509 *x)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    X509 *out;
+    int n = i2d_X509(x, &der);
+
+    assert_true(n > 0);
+    p = der;
+    out = d2i_X509(NULL, &p, n);
+    assert_non_null(out);
+    OPENSSL_free(der);
+    X509_free(x);
+    return out;
+}
+
+/*
  * A certificate for cn with key, issued by issuer (NULL: itself) with
  * ikey; exts: "name", "value" pairs, NULL-terminated.
  */
@@ -162,7 +183,7 @@ cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
     va_end(ap);
     assert_true(X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) > 0);
     X509_NAME_free(n);
-    return x;
+    return reread_cert(x);
 }
 
 /* A CA certificate: key usage as given ("keyCertSign, cRLSign"). */
@@ -328,6 +349,17 @@ struct pki {
     X509 *leaf;
     X509 *chain[MAXC];          /* the upload's chain file, NULL-ended */
     X509_CRL *crls[MAXC];       /* the offline CRLs, NULL-ended */
+    X509 *anchors[MAXC];        /* more anchors than the root, NULL-ended */
+    /*
+     * fetch: the engine downloads the CRLs (through serve()) instead of
+     * being given crls offline; served[i] is at urls[i] (NULL CRL: the
+     * URL is unreachable).
+     */
+    int fetch;
+    int root_uploaded;          /* the root in the chain file, not an anchor */
+    const char *urls[MAXC];
+    X509_CRL *served[MAXC];
+    int hits[MAXC];             /* downloads of urls[i] */
 };
 
 /* The root of every case (root.key), and its CRL, revoking nothing. */
@@ -352,7 +384,63 @@ pki_free(struct pki *p)
     for (i = 0; i < MAXC; i++) {
         X509_free(p->chain[i]);
         X509_CRL_free(p->crls[i]);
+        X509_free(p->anchors[i]);
+        X509_CRL_free(p->served[i]);
     }
+}
+
+/*
+ * The engine's fetcher for a case with fetch set: the CRL served at url,
+ * else unreachable, as a refused connection is.
+ */
+static enum cv_fetch_result
+serve(const char *url, const struct cv_fetch_opts *fo, void *arg,
+    X509_CRL **crlp, char *detail, size_t dlen)
+{
+    struct pki *p = arg;
+    size_t i;
+
+    (void)fo;
+    *crlp = NULL;
+    for (i = 0; i < MAXC && p->urls[i] != NULL; i++) {
+        if (strcmp(p->urls[i], url) != 0)
+            continue;
+        p->hits[i]++;
+        if (p->served[i] == NULL)
+            break;
+        assert_int_equal(X509_CRL_up_ref(p->served[i]), 1);
+        *crlp = p->served[i];
+        return CV_FETCH_OK;
+    }
+    snprintf(detail, dlen, "Connection refused");
+    return CV_FETCH_UNREACHABLE;
+}
+
+/* Serves crl (taken) at url, replacing what was served there. */
+static void
+pki_serve(struct pki *p, const char *url, X509_CRL *crl)
+{
+    size_t i;
+
+    for (i = 0; i < MAXC && p->urls[i] != NULL &&
+        strcmp(p->urls[i], url) != 0; i++)
+        ;
+    assert_true(i < MAXC);
+    p->urls[i] = url;
+    X509_CRL_free(p->served[i]);
+    p->served[i] = crl;
+}
+
+/* How many times url was downloaded. */
+static int
+pki_hits(const struct pki *p, const char *url)
+{
+    size_t i;
+
+    for (i = 0; i < MAXC && p->urls[i] != NULL; i++)
+        if (strcmp(p->urls[i], url) == 0)
+            return p->hits[i];
+    return 0;
 }
 
 static STACK_OF(X509_CRL) *
@@ -381,6 +469,8 @@ openssl_verify(const struct pki *p, int *depthp)
     assert_non_null(vctx);
     assert_non_null(untrusted);
     assert_int_equal(X509_STORE_add_cert(store, p->root), 1);
+    for (i = 0; i < MAXC && p->anchors[i] != NULL; i++)
+        assert_int_equal(X509_STORE_add_cert(store, p->anchors[i]), 1);
     for (i = 0; i < MAXC && p->chain[i] != NULL; i++)
         assert_true(sk_X509_push(untrusted, p->chain[i]) > 0);
     assert_int_equal(X509_STORE_CTX_init(vctx, store, p->leaf, untrusted),
@@ -420,24 +510,26 @@ pem(X509 *const *xs, size_t n, size_t *lenp)
     return out;
 }
 
-/*
- * The engine on the case: good.key, the leaf, the chain, root as the only
- * anchor, the CRLs offline; the codes of its errors.
- */
-static struct cv_report *
-engine(const struct pki *p)
+/* A context whose anchors are the root and p->anchors. */
+static struct cv_ctx *
+engine_ctx(const struct pki *p)
 {
+    X509 *anchors[MAXC + 1];
     struct cv_config cfg;
     struct cv_ctx *ctx;
-    struct cv_input in;
-    struct cv_options opt;
-    struct cv_report *rep;
     char path[512], *err = NULL;
-    uint8_t *rootpem, *crt, *chain;
-    size_t n;
+    uint8_t *rootpem;
+    size_t n, i;
     FILE *f;
 
-    rootpem = pem(&p->root, 1, &n);
+    /* root_uploaded: an unrelated root is the only anchor */
+    anchors[0] = p->root_uploaded ? ca_cert("PKITS Unrelated Root",
+        p->root_key, NULL, NULL, 99, "keyCertSign, cRLSign") : p->root;
+    for (i = 0; i < MAXC; i++)
+        anchors[i + 1] = p->anchors[i];
+    rootpem = pem(anchors, MAXC + 1, &n);
+    if (p->root_uploaded)
+        X509_free(anchors[0]);
     snprintf(path, sizeof(path), "%s/root.pem", tmpdir);
     assert_non_null(f = fopen(path, "w"));
     assert_int_equal(fwrite(rootpem, 1, n, f), n);
@@ -448,22 +540,87 @@ engine(const struct pki *p)
     cfg.no_default_ca = 1;
     if ((ctx = cv_ctx_new(&cfg, &err)) == NULL)
         fail_msg("cv_ctx_new: %s", err);
+    return ctx;
+}
+
+/*
+ * The engine on the case with ctx: good.key, the leaf, the chain, the
+ * CRLs offline or (p->fetch) downloaded through serve().
+ */
+static struct cv_report *
+engine_with(struct pki *p, struct cv_ctx *ctx)
+{
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    uint8_t *crt, *chain;
+    X509 *upload[MAXC + 1];
+    size_t i;
+
     input_fx(&in, "good.key", NULL, NULL);
     crt = pem(&p->leaf, 1, &in.crt_len);
     in.crt = crt;
-    chain = pem(p->chain, MAXC, &in.chain_len);
+    for (i = 0; i < MAXC; i++)
+        upload[i] = p->chain[i];
+    upload[MAXC] = NULL;
+    if (p->root_uploaded) {     /* after the chain's last */
+        for (i = 0; i < MAXC && upload[i] != NULL; i++)
+            ;
+        upload[i] = p->root;
+    }
+    chain = pem(upload, MAXC + 1, &in.chain_len);
     in.chain = in.chain_len > 0 ? chain : NULL;
     memset(&opt, 0, sizeof(opt));
     opt.at = now;
     opt.use_crl = 1;
-    opt.offline_crls = crl_stack(p);
+    if (p->fetch) {
+        opt.fetch_fn = serve;
+        opt.fetch_arg = p;
+    } else
+        opt.offline_crls = crl_stack(p);
     rep = cv_validate(ctx, &in, &opt);
     assert_non_null(rep);
     sk_X509_CRL_free(opt.offline_crls);
     free(crt);
     free(chain);
+    return rep;
+}
+
+/* The engine on the case, in a context of its own. */
+static struct cv_report *
+engine(struct pki *p)
+{
+    struct cv_ctx *ctx = engine_ctx(p);
+    struct cv_report *rep = engine_with(p, ctx);
+
     cv_ctx_free(ctx);
     return rep;
+}
+
+/*
+ * The engine's errors are exactly want (CV_OK: none) on field, and the
+ * detail of want has needle (unless NULL).
+ */
+static void
+engine_says_(struct cv_report *rep, enum cv_code want, const char *field,
+    const char *needle, const char *what)
+{
+    const struct cv_finding *fd = cd_fixture_finding(rep, want);
+    char got[4096];
+    size_t i, nerr = 0;
+
+    cd_fixture_report_text(rep, got, sizeof(got));
+    for (i = 0; i < rep->n_findings; i++)
+        if (rep->findings[i].blocking)
+            nerr++;
+    if (want == CV_OK ? nerr != 0 : (nerr != 1 || fd == NULL ||
+        !fd->blocking || strcmp(fd->field, field) != 0))
+        fail_msg("%s: the engine says [%s], wanted %s on %s", what, got,
+            want == CV_OK ? "no error" : cv_code_name(want), field);
+    if (needle != NULL && (fd->detail == NULL ||
+        strstr(fd->detail, needle) == NULL))
+        fail_msg("%s: the engine says [%s], wanted \"%s\" in %s's detail",
+            what, got, needle, cv_code_name(want));
 }
 
 /*
@@ -472,12 +629,10 @@ engine(const struct pki *p)
  * on field.
  */
 static void
-expect_(const struct pki *p, int ossl_err, int ossl_depth, enum cv_code want,
+expect_(struct pki *p, int ossl_err, int ossl_depth, enum cv_code want,
     const char *field, const char *what)
 {
     struct cv_report *rep;
-    char got[4096];
-    size_t i, nerr = 0;
     int err, depth;
 
     err = openssl_verify(p, &depth);
@@ -486,16 +641,7 @@ expect_(const struct pki *p, int ossl_err, int ossl_depth, enum cv_code want,
             "states \"%s\" at %d", what, X509_verify_cert_error_string(err),
             depth, X509_verify_cert_error_string(ossl_err), ossl_depth);
     rep = engine(p);
-    cd_fixture_report_text(rep, got, sizeof(got));
-    for (i = 0; i < rep->n_findings; i++)
-        if (rep->findings[i].blocking)
-            nerr++;
-    if (want == CV_OK ? nerr != 0 : (nerr != 1 ||
-        cd_fixture_finding(rep, want) == NULL ||
-        !cd_fixture_finding(rep, want)->blocking ||
-        strcmp(cd_fixture_finding(rep, want)->field, field) != 0))
-        fail_msg("%s: the engine says [%s], wanted %s on %s", what, got,
-            want == CV_OK ? "no error" : cv_code_name(want), field);
+    engine_says_(rep, want, field, NULL, what);
     cv_report_free(rep);
 }
 
@@ -723,6 +869,349 @@ test_crl_pkits_idp_excludes(void **state)
     }
 }
 
+/* ---- downloaded CRLs: delta CRLs and separate CRL signers ---- */
+
+#define URL_CA "http://crl.example/ca.crl"
+#define URL_DELTA "http://crl.example/ca-delta.crl"
+#define FRESHEST "URI:" URL_DELTA
+
+/* The engine on a case with downloaded CRLs: want on field, with needle. */
+static void
+fetched_(struct pki *p, enum cv_code want, const char *field,
+    const char *needle, const char *what)
+{
+    struct cv_report *rep;
+
+    p->fetch = 1;
+    rep = engine(p);
+    engine_says_(rep, want, field, needle, what);
+    cv_report_free(rep);
+}
+
+#define FETCHED(p, want, field, needle) \
+    fetched_((p), (want), (field), (needle), __func__)
+
+/* root -> "PKITS CA" -> leaf (serial 7), its freshestCRL as given. */
+static EVP_PKEY *
+pki_ca_delta(struct pki *p, const char *freshest)
+{
+    EVP_PKEY *k = pki_ca(p, "keyCertSign, cRLSign");
+
+    X509_free(p->leaf);
+    p->leaf = leaf_cert_delta(p->chain[0], k, 7, DP_CA, freshest);
+    return k;
+}
+
+/*
+ * The delta CRL named by the leaf's freshestCRL is downloaded with its
+ * base and given to the verifier: the base lists nothing, the delta lists
+ * the leaf.  OpenSSL given both: revoked; the engine downloading them:
+ * revoked, from the delta's URL.  The same when only the base CRL names
+ * the delta (its own freshestCRL).
+ */
+static void
+test_crl_fetched_delta(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k;
+    int by_crl;
+
+    (void)state;
+    for (by_crl = 0; by_crl < 2; by_crl++) {
+        pki_init(&p);
+        k = pki_ca_delta(&p, by_crl ? NULL : FRESHEST);
+        p.crls[1] = by_crl ? crl(p.chain[0], k, 1, NULL, "freshestCRL",
+            FRESHEST, NULL) : crl(p.chain[0], k, 1, NULL, NULL);
+        p.crls[2] = crl(p.chain[0], k, 2, rev, "deltaCRL", "1", NULL);
+        EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
+        assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
+        assert_int_equal(X509_CRL_up_ref(p.crls[2]), 1);
+        pki_serve(&p, URL_CA, p.crls[1]);
+        pki_serve(&p, URL_DELTA, p.crls[2]);
+        FETCHED(&p, CV_REVOKED, "crt", URL_DELTA);
+        assert_int_equal(pki_hits(&p, URL_DELTA), 1);
+        /* without the leaf in the delta: nothing to say */
+        pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 2, NULL, "deltaCRL",
+            "1", NULL));
+        FETCHED(&p, CV_OK, NULL, NULL);
+        EVP_PKEY_free(k);
+        pki_free(&p);
+    }
+}
+
+/*
+ * The delta CRL cannot be downloaded: crl_unreachable, as for a base CRL
+ * (the certificate's status is not known to be current), naming the
+ * delta's URL; the base alone does not hide it.
+ */
+static void
+test_crl_fetched_delta_unreachable(void **state)
+{
+    struct pki p;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca_delta(&p, FRESHEST);
+    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
+    pki_serve(&p, URL_DELTA, NULL);
+    FETCHED(&p, CV_CRL_UNREACHABLE, "crt", URL_DELTA);
+    assert_int_equal(pki_hits(&p, URL_DELTA), 1);
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * A delta CRL signed with another key than the CA's (its key identifier
+ * still the CA's): OpenSSL given it: CRL signature failure at depth 0; the
+ * engine: crl_invalid, naming the delta's URL, and not revoked although
+ * the delta lists the leaf.
+ */
+static void
+test_crl_fetched_delta_bad_signature(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *other = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca_delta(&p, FRESHEST);
+    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    p.crls[2] = crl(p.chain[0], other, 2, rev, "deltaCRL", "1", NULL);
+    EXPECT(&p, X509_V_ERR_CRL_SIGNATURE_FAILURE, 0, CV_CRL_INVALID, "crt");
+    assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
+    assert_int_equal(X509_CRL_up_ref(p.crls[2]), 1);
+    pki_serve(&p, URL_CA, p.crls[1]);
+    pki_serve(&p, URL_DELTA, p.crls[2]);
+    FETCHED(&p, CV_CRL_INVALID, "crt", URL_DELTA);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+    pki_free(&p);
+}
+
+/*
+ * What OpenSSL's verifier passes over without a word, so that a delta's
+ * revocations would go unseen, is crl_invalid: a complete CRL where the
+ * delta should be, and a delta of another key (its key identifier too).
+ */
+static void
+test_crl_fetched_delta_does_not_fit(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *other = fx_key("other-int.key");
+    X509 *other_ca;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca_delta(&p, FRESHEST);
+    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 2, rev, NULL));
+    FETCHED(&p, CV_CRL_INVALID, "crt", "is not a delta CRL");
+    other_ca = ca_cert("PKITS CA", other, p.root, p.root_key, 9,
+        "keyCertSign, cRLSign");
+    pki_serve(&p, URL_DELTA, crl(other_ca, other, 2, rev, "deltaCRL", "1",
+        NULL));
+    FETCHED(&p, CV_CRL_INVALID, "crt", "another signing key");
+    X509_free(other_ca);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+    pki_free(&p);
+}
+
+/*
+ * The cache holds an older base CRL (number 1) than the one the delta is
+ * for (number 3): the base is downloaded anew, and the delta's revocation
+ * counts.  Then a delta based on a newer CRL than the server has is
+ * crl_invalid, saying so.
+ */
+static void
+test_crl_fetched_delta_newer_base(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    struct cv_ctx *ctx;
+    struct cv_report *rep;
+    EVP_PKEY *k;
+
+    (void)state;
+    pki_init(&p);
+    p.fetch = 1;
+    k = pki_ca_delta(&p, FRESHEST);
+    ctx = engine_ctx(&p);
+    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
+    pki_serve(&p, URL_DELTA, NULL);
+    rep = engine_with(&p, ctx);         /* the base is cached */
+    engine_says_(rep, CV_CRL_UNREACHABLE, "crt", URL_DELTA, __func__);
+    cv_report_free(rep);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    pki_serve(&p, URL_CA, crl(p.chain[0], k, 3, NULL, NULL));
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 4, rev, "deltaCRL", "3",
+        NULL));
+    rep = engine_with(&p, ctx);
+    engine_says_(rep, CV_REVOKED, "crt", URL_DELTA, __func__);
+    cv_report_free(rep);
+    assert_int_equal(pki_hits(&p, URL_CA), 2);
+    cv_ctx_crl_cache_clear(ctx);
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 6, rev, "deltaCRL", "5",
+        NULL));
+    rep = engine_with(&p, ctx);
+    engine_says_(rep, CV_CRL_INVALID, "crt", "applies to CRL number 5 or "
+        "later; the base CRL is number 3", __func__);
+    cv_report_free(rep);
+    cv_ctx_free(ctx);
+    EVP_PKEY_free(k);
+    pki_free(&p);
+}
+
+/*
+ * A separate CRL-signing certificate (same name as the CA, other-int.key,
+ * cRLSign only, certified by the root) found among the anchors, not
+ * uploaded: OpenSSL looks for a CRL signer off the path only among the
+ * untrusted certificates, so the engine hands it over.  Revoked when the
+ * downloaded CRL lists the leaf; nothing when it lists nothing.
+ */
+static void
+test_crl_fetched_signer_in_anchors(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign");
+    p.anchors[0] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "cRLSign");
+    pki_serve(&p, URL_CA, crl(p.anchors[0], crl_key, 1, NULL, NULL));
+    FETCHED(&p, CV_OK, NULL, NULL);
+    pki_serve(&p, URL_CA, crl(p.anchors[0], crl_key, 2, rev, NULL));
+    FETCHED(&p, CV_REVOKED, "crt", URL_CA);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
+/*
+ * An indirect CRL downloaded from the cRLIssuer's distribution point, its
+ * issuer's certificate among the anchors: revoked.
+ */
+static void
+test_crl_fetched_indirect_signer_in_anchors(void **state)
+{
+    struct pki p;
+    EVP_PKEY *ca_key = fx_key("int.key"), *ci_key = fx_key("other-int.key");
+    struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+
+    (void)state;
+    pki_init(&p);
+    p.chain[0] = ca_cert("PKITS CA", ca_key, p.root, p.root_key, 2,
+        "keyCertSign, cRLSign");
+    p.anchors[0] = ca_cert("PKITS Indirect CRL Issuer", ci_key, p.root,
+        p.root_key, 3, "cRLSign");
+    p.leaf = leaf_cert(p.chain[0], ca_key, 7, "dp_indirect");
+    rev[0].issuer = p.chain[0];
+    pki_serve(&p, "http://crl.example/indirect.crl", crl(p.anchors[0],
+        ci_key, 1, rev, "issuingDistributionPoint", "critical, @idp_indirect",
+        NULL));
+    FETCHED(&p, CV_REVOKED, "crt", "indirect.crl");
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(ci_key);
+    pki_free(&p);
+}
+
+/*
+ * The separate CRL signer, uploaded, without cRLSign (digitalSignature
+ * only): OpenSSL given the CRL refuses it (its first error: "CRL path
+ * validation error" at depth 0); the engine downloading it: crl_invalid,
+ * "key usage does not include CRL signing", and not revoked.
+ */
+static void
+test_crl_fetched_signer_no_crl_sign(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign");
+    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "digitalSignature");
+    p.crls[1] = crl(p.chain[1], crl_key, 1, rev, NULL);
+    EXPECT(&p, X509_V_ERR_CRL_PATH_VALIDATION_ERROR, 0, CV_CRL_INVALID,
+        "crt");
+    assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
+    pki_serve(&p, URL_CA, p.crls[1]);
+    FETCHED(&p, CV_CRL_INVALID, "crt", "key usage does not include CRL "
+        "signing");
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
+/*
+ * The separate CRL signer's certificate is nowhere (neither uploaded nor
+ * an anchor): crl_invalid that says what to add.  And a signer's
+ * certificate whose own signature is forged (signed by int.key, not the
+ * root's key): crl_invalid naming the signer, never accepted.
+ */
+static void
+test_crl_fetched_signer_missing_or_forged(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+    X509 *signer;
+
+    (void)state;
+    pki_init(&p);
+    k = pki_ca(&p, "keyCertSign");
+    signer = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "cRLSign");
+    pki_serve(&p, URL_CA, crl(signer, crl_key, 1, rev, NULL));
+    FETCHED(&p, CV_CRL_INVALID, "crt", "add the CRL signer's certificate");
+    X509_free(signer);
+    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, k, 4, "cRLSign");
+    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 2, rev, NULL));
+    FETCHED(&p, CV_CRL_INVALID, "crt", "signer's certificate does not "
+        "verify");
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
+/*
+ * The separate CRL signer uploaded, and the root too (not an anchor: the
+ * upload's self-signed root is one for this upload): OpenSSL builds the
+ * signer's path from the configured anchors only, and the engine takes
+ * the uploaded root there when it is the certificate's own anchor.
+ * Revoked; nothing when the CRL lists nothing.
+ */
+static void
+test_crl_fetched_signer_root_uploaded(void **state)
+{
+    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
+    struct pki p;
+    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
+
+    (void)state;
+    pki_init(&p);
+    p.root_uploaded = 1;
+    k = pki_ca(&p, "keyCertSign");
+    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
+        "cRLSign");
+    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 1, NULL, NULL));
+    FETCHED(&p, CV_OK, NULL, NULL);
+    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 2, rev, NULL));
+    FETCHED(&p, CV_REVOKED, "crt", URL_CA);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(crl_key);
+    pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -735,6 +1224,16 @@ main(void)
         cmocka_unit_test(test_crl_pkits_no_crl_sign),
         cmocka_unit_test(test_crl_pkits_self_issued_revoked),
         cmocka_unit_test(test_crl_pkits_idp_excludes),
+        cmocka_unit_test(test_crl_fetched_delta),
+        cmocka_unit_test(test_crl_fetched_delta_unreachable),
+        cmocka_unit_test(test_crl_fetched_delta_bad_signature),
+        cmocka_unit_test(test_crl_fetched_delta_does_not_fit),
+        cmocka_unit_test(test_crl_fetched_delta_newer_base),
+        cmocka_unit_test(test_crl_fetched_signer_in_anchors),
+        cmocka_unit_test(test_crl_fetched_indirect_signer_in_anchors),
+        cmocka_unit_test(test_crl_fetched_signer_no_crl_sign),
+        cmocka_unit_test(test_crl_fetched_signer_missing_or_forged),
+        cmocka_unit_test(test_crl_fetched_signer_root_uploaded),
     };
 
     if (getenv("CD_TEST_FILTER") != NULL)
