@@ -148,6 +148,14 @@
     }
   }
 
+  /* "2 Dec 2026 03:52": a short UTC time for the history's cells. */
+  function fmtShort(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    return fmtDay(iso) + ' ' + d.toISOString().slice(11, 16);
+  }
+
   /* A DNS host name a link may be built from: letters, digits and hyphens
    * in dot-separated labels of 1 to 63, at most 253 in all, no wildcard
    * (a SAN "evil.example/#" would make the link lead elsewhere). */
@@ -344,7 +352,7 @@
   function spansText(h) {
     const spans = h.active || [];
     if (!spans.length) return h.current ? 'active now' : 'not recorded';
-    return spans.map((p) => 'from ' + fmtDate(p.from) + (p.to ? ' to ' + fmtDate(p.to) : ' (active now)')).join('; ');
+    return spans.map((p) => 'from ' + fmtShort(p.from) + (p.to ? ' to ' + fmtShort(p.to) : ' (active now)')).join(';\n');
   }
 
   /* 'Name' (CN x, expires d): how the confirmation names a release. */
@@ -391,17 +399,18 @@
       }
       /* data-label: a narrow window shows each row as a card */
       tb.append(el('tr', { class: h.current ? 'current' : null, 'data-release': h.release },
-        el('td', { 'data-label': 'Name' }, h.name),
-        el('td', { 'data-label': 'Subject CN', class: h.subject_cn ? null : 'empty' }, h.subject_cn || ''),
-        el('td', { 'data-label': 'Expires', class: h.not_after ? null : 'empty' }, fmtDay(h.not_after)),
-        el('td', { 'data-label': 'Type' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
+        el('td', { 'data-label': 'Name' }, h.name, el('br'),
+          el('span', { class: 'sub' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed')),
+        el('td', { 'data-label': 'Certificate', class: h.subject_cn || h.not_after ? null : 'empty' },
+          h.subject_cn ? 'CN ' + h.subject_cn : '', h.subject_cn && h.not_after ? el('br') : null,
+          h.not_after ? 'expires ' + fmtDay(h.not_after) : ''),
         el('td', { 'data-label': 'Validation' }, (h.validation === 'none' ? 'None' : 'Mandatory') +
           (crlText(h) ? '; CRL ' + crlText(h) : '')),
-        el('td', { 'data-label': 'Installed' }, fmtDate(h.installed_at)),
-        el('td', { 'data-label': 'Active' }, spansText(h)),
+        el('td', { 'data-label': 'Installed' }, fmtShort(h.installed_at)),
+        el('td', { 'data-label': 'Active', class: 'spans' }, spansText(h)),
         el('td', { 'data-label': 'State' }, state)));
     });
-    if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '8' }, 'None yet.')));
+    if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '6' }, 'None yet.')));
     const rb = $('rollback');
     rb.dataset.available = prev ? 'yes' : 'no';
     rb.disabled = !prev || busy;
