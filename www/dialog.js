@@ -584,6 +584,14 @@
         box.append(el('p', {}, el('strong', {}, 'Test passed: these files would be accepted.'),
           ' Nothing was installed; press Save to install them.'));
         say = 'Test passed. Nothing was installed.';
+        /* the address in use is not one of its names: said before Save */
+        const nm = warns.map((f) => f.code === 'name_mismatch' && /^after Save, (\S+) will show a name error/.exec(f.detail || ''))
+          .find(Boolean);
+        if (nm) {
+          box.append(el('p', { id: 'name-before-save' }, el('strong', {}, 'After Save, ' + nm[1] + ' will show a name error'),
+            ' (NET::ERR_CERT_COMMON_NAME_INVALID): this certificate does not name the address you are using. See the warning below.'));
+          say += ' After Save, ' + nm[1] + ' will show a name error.';
+        }
       } else if (action === 'rollback') {
         box.append(el('p', {}, el('strong', {}, 'Rolled back: the previous certificate is active again.')));
         say = 'Rolled back.';

@@ -971,12 +971,14 @@ test('name-check-address', async (ctx, problems) => {
   await waitResult(page);
   has(await text(page, '#result-status'), 'Test passed', 'good.pem');
   eq(await page.locator('#result [data-code=name_mismatch]').count(), 0, 'name warning for a certificate naming ' + host);
+  eq(await page.locator('#name-before-save').count(), 0, 'the name error announced for a certificate naming ' + host);
   await fillUpload(page, { name: 'dns-only', key: 'good.key', crt: 'other-name.pem', chain: 'chain-int-only.pem' });
   await page.click('#test');
   await waitResult(page);
   const w = page.locator('#result-warnings [data-code=name_mismatch]');
   eq(await w.count(), 1, 'name warnings in the summary');
   has(await w.innerText(), `after Save, https://${host}/ will show a name error`, 'what the address will show');
+  has(await text(page, '#name-before-save'), `After Save, https://${host}/ will show a name error`, 'said in the result\'s headline');
   await page.locator('#result').screenshot({ path: path.join(SHOTS, 'name-check-address.png') });
 });
 
