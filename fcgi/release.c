@@ -1009,13 +1009,13 @@ cd_install_activate(const struct cd_settings *s, const char *id,
         drop_lock(lock);
         return -3;
     }
-    if (current_id(s->state_dir, cur) == 0 && strcmp(cur, id) == 0) {
+    if (current_id(s->state_dir, cur) != 0)
+        cur[0] = '\0';         /* nothing to go back to if not served */
+    if (strcmp(cur, id) == 0) {
         seterr(res, "release %s is active already", id);
         drop_lock(lock);
         return -2;
     }
-    if (current_id(s->state_dir, cur) != 0)
-        cur[0] = '\0';
     return make_current(s, lock, id, cur, "activate", res);
 }
 
