@@ -423,7 +423,7 @@
     const kept = current && current.releases_kept;
     $('history-kept').textContent = kept
       ? 'The appliance keeps the ' + kept + ' most recently installed certificates (setting releases_kept), and always the active one. ' +
-        'After each install, older ones are deleted and can no longer be made active.'
+        'The others are deleted at the next install, roll back or Make active, and can then no longer be made active.'
       : '';
   }
 
