@@ -34,6 +34,8 @@ static const struct cd_route routes[] = {
         CD_ACCESS_ADMIN, 1, cd_upload_validate },
     { "/api/certificate/rollback", CD_M_POST,           CD_BODY_EMPTY,
         CD_ACCESS_ADMIN, 1, cd_rollback_post },
+    { "/api/certificate/history/{id}/activate", CD_M_POST, CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 1, cd_activate_post },
     /* a download started by another site is refused like a post */
     { "/api/certificate/download", CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN, 1, cd_download_get },
@@ -94,41 +96,71 @@ method_bit(const char *m)
 }
 
 #define PARAM "{id}"
+#define PARAM_LEN (sizeof(PARAM) - 1)
 
-/*
- * 1 when path names p, with or without trailing slashes; p's last
- * segment PARAM stands for one non-empty segment.
- */
-static int
-path_is(const char *path, const char *p)
+/* path's length without its trailing slashes ("/" stays). */
+static size_t
+trimmed_len(const char *path)
 {
-    size_t n = strlen(path), pl = strlen(p), pre;
+    size_t n = strlen(path);
 
     while (n > 1 && path[n - 1] == '/')
         n--;
-    if (pl > sizeof(PARAM) && strcmp(p + pl - (sizeof(PARAM) - 1),
-        PARAM) == 0) {
-        pre = pl - (sizeof(PARAM) - 1);         /* ends with '/' */
-        return n > pre && strncmp(path, p, pre) == 0 &&
-            memchr(path + pre, '/', n - pre) == NULL;
+    return n;
+}
+
+/*
+ * 1 when path names p, with or without trailing slashes; a segment PARAM
+ * of p stands for one non-empty segment.  With seg, the segment PARAM
+ * stood for goes to *seg and *seglen.
+ */
+static int
+path_match(const char *path, const char *p, const char **seg, size_t *seglen)
+{
+    const char *end = path + trimmed_len(path), *s;
+
+    while (*p != '\0') {
+        if (strncmp(p, PARAM, PARAM_LEN) == 0) {
+            for (s = path; s < end && *s != '/'; s++)
+                ;
+            if (s == path)
+                return 0;
+            if (seg != NULL) {
+                *seg = path;
+                *seglen = (size_t)(s - path);
+            }
+            path = s;
+            p += PARAM_LEN;
+            continue;
+        }
+        if (path == end || *path != *p)
+            return 0;
+        path++;
+        p++;
     }
-    return n == pl && strncmp(path, p, n) == 0;
+    return path == end;
+}
+
+static int
+path_is(const char *path, const char *p)
+{
+    return path_match(path, p, NULL, NULL);
 }
 
 int
 cd_api_path_param(const struct cd_request *rq, char *buf, size_t len)
 {
-    const char *p = rq->path != NULL ? rq->path : "";
-    size_t n = strlen(p), start;
+    const char *p = rq->path != NULL ? rq->path : "", *seg = NULL;
+    size_t i, n = 0;
 
-    while (n > 1 && p[n - 1] == '/')
-        n--;
-    for (start = n; start > 0 && p[start - 1] != '/'; start--)
-        ;
-    if (n - start + 1 > len)
+    for (i = 0; i < N_ROUTES; i++)
+        if (strstr(routes[i].path, PARAM) != NULL &&
+            path_match(p, routes[i].path, &seg, &n))
+            break;
+    if (i == N_ROUTES || seg == NULL || n + 1 > len)
         return -1;
-    memcpy(buf, p + start, n - start);
-    buf[n - start] = '\0';
+    memcpy(buf, seg, n);
+    buf[n] = '\0';
     return 0;
 }
 

@@ -120,7 +120,7 @@ typedef void cd_handler_fn(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
 /*
- * One row: a path (one trailing slash is also accepted; a last segment
+ * One row: a path (one trailing slash is also accepted; a segment
  * "{id}" stands for any one segment, see cd_api_path_param()), the
  * methods this row answers, its body, who may call it, whether a request from another
  * site is refused (every row that changes state, and downloads), and its

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "cv.h"
 #include "install.h"
 
 /* status.c: GET /api/certificate */
@@ -22,6 +23,15 @@ void cd_status_get(struct cd_app *app, const struct cd_request *rq,
  */
 json_t *cd_status_json(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
+/*
+ * The name check of an upload against the address the admin uses (the
+ * request's Host, else its server address): when the certificate does not
+ * cover it, one name_mismatch warning saying that https://ADDRESS shows a
+ * name error after Save (installed: now); when it does, no warning, but
+ * for the configured host name when that is not a loopback name.
+ */
+void cd_status_name_check(struct cd_app *app, const struct cd_request *rq,
+    struct cv_report *rep, int installed);
 /* Adds "release" and "reload" of an install or rollback to body. */
 void cd_status_add_install(json_t *body, const struct cd_install_result *res);
 
@@ -35,8 +45,13 @@ void cd_upload_validate(struct cd_app *app, const struct cd_request *rq,
 void cd_download_get(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
-/* rollback.c: POST /api/certificate/rollback */
+/*
+ * rollback.c: POST /api/certificate/rollback,
+ * POST /api/certificate/history/ID/activate
+ */
 void cd_rollback_post(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_activate_post(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
 /*

@@ -40,6 +40,14 @@ struct cd_install_result {
     char err[256];              /* on failure: why (no key material) */
 };
 
+/* A span of time a release was current; to is 0 while it still is. */
+struct cd_period {
+    time_t from;
+    time_t to;
+};
+
+#define CD_MAX_PERIODS 8        /* the newest spans a history row shows */
+
 /* One kept release, newest first in lists. */
 struct cd_release {
     char id[64];
@@ -47,8 +55,14 @@ struct cd_release {
     char mode[16];
     char validation[16];
     int use_crl;
+    char crl[16];               /* meta.h's CRL outcome; "" when unknown */
+    char subject_cn[256];
+    time_t not_after;           /* 0 when unknown */
     time_t installed_at;
     int current;
+    int previous;               /* 1: the one a rollback makes current */
+    struct cd_period active[CD_MAX_PERIODS];    /* oldest first */
+    size_t n_active;
 };
 
 #define CD_MAX_RELEASES 100
@@ -63,11 +77,20 @@ struct cd_release {
 int cd_install_release(const struct cd_settings *s,
     const struct cd_install_files *f, struct cd_install_result *res);
 /*
- * Makes the release installed before the current one current again.
+ * Makes the release that was current before the current one current again
+ * (STATE/activations.json; without it, the one installed before).
  * Returns 0, -2 when there is none (nothing installed, or no earlier
  * release), or -1 when it could not be done (res->err says why).
  */
 int cd_install_rollback(const struct cd_settings *s,
+    struct cd_install_result *res);
+/*
+ * Makes the kept release id current, the way a rollback does (check,
+ * swap, reload, handshake, back to the one before when it is not served).
+ * Returns 0, -2 when it is current already, -3 when no kept release has
+ * that id, or -1 when it could not be done (res->err says why).
+ */
+int cd_install_activate(const struct cd_settings *s, const char *id,
     struct cd_install_result *res);
 /*
  * Generates an RSA-2048/SHA-256 self-signed certificate for s->hostname

@@ -691,15 +691,30 @@ discard(const char *dir)
 }
 
 /*
+ * The release made current is served: the activation log says so.  A log
+ * that cannot be written (a full disk) does not undo a served release:
+ * the history then lacks this span, and a rollback falls back to the
+ * order of installs.
+ */
+static void
+log_activation(const char *state, const char *id, const char *how)
+{
+    char err[200];
+
+    (void)cd_meta_log_append(state, id, how, time(NULL), err, sizeof(err));
+}
+
+/*
  * Reloads on the release made current (dir, NULL: none), checks that it
  * is what the web server serves, and goes back to prev (the release
- * current before; "" for none) when it is not: a new release (fresh) is
- * then discarded.  Old releases are pruned only once the new one is
+ * current before; "" for none) when it is not: a new release (how is
+ * "install") is then discarded; when it is, the activation log records
+ * how it became current.  Old releases are pruned only once the new one is
  * served, so prev is still there to go back to.  Then unlocks.
  */
 static int
 finish(const struct cd_settings *s, int lock, const char *dir,
-    const char *prev, int fresh_release, int rc,
+    const char *prev, const char *how, int rc,
     struct cd_install_result *res)
 {
     if (dir != NULL) {
@@ -714,11 +729,13 @@ finish(const struct cd_settings *s, int lock, const char *dir,
         if (rc == 0 && (!res->reloaded || !res->served) &&
             prev[0] != '\0') {
             rc = undo(s, prev, res);
-            if (fresh_release)
+            if (strcmp(how, "install") == 0)
                 discard(dir);
         }
-        if (rc == 0)
+        if (rc == 0) {
+            log_activation(s->state_dir, res->release, how);
             prune(s, res->release);
+        }
     }
     drop_lock(lock);
     return rc;
@@ -815,7 +832,8 @@ out:
         renamed = 0;
     if (made)
         cd_remove_dir(renamed ? reldir : tmpdir);
-    return finish(s, lock, rc == 0 ? reldir : NULL, prev, 1, rc, res);
+    return finish(s, lock, rc == 0 ? reldir : NULL, prev, "install", rc,
+        res);
 }
 
 int
@@ -827,15 +845,110 @@ cd_install_release(const struct cd_settings *s,
     return cd_release_install(s, f, 0, fresh(res, &scratch));
 }
 
+/* The index of id in r, or -1. */
+static int
+rel_index(const struct rel *r, size_t n, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(r[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * The release a rollback goes to.  A rollback undoes the last change, like
+ * a browser's Back: replaying the activation log, an install or an
+ * activation pushes its release, a rollback pops back to the one it went
+ * to; the answer is the kept release under the current one.  So after A,
+ * B, back to A, then C, it is A (active before C), not B (installed
+ * before C); and from A again, nothing.  A release the log never saw (no
+ * log yet) falls back to the order of installs.  Its index in r (newest
+ * first), or -1.
+ */
+static int
+previous_of(const char *state, const struct rel *r, size_t n, const char *cur)
+{
+    struct cd_activation a[CD_META_LOG_MAX];
+    const char *stack[CD_META_LOG_MAX];
+    size_t k, j, top = 0;
+    int i;
+
+    k = cd_meta_log_read(state, a, CD_META_LOG_MAX);
+    for (j = 0; j < k; j++) {
+        if (strcmp(a[j].how, "rollback") != 0) {
+            stack[top++] = a[j].id;
+            continue;
+        }
+        if (top > 0)
+            top--;                      /* the one rolled back from */
+        while (top > 0 && strcmp(stack[top - 1], a[j].id) != 0)
+            top--;                      /* pruned ones it went past */
+        if (top == 0)
+            stack[top++] = a[j].id;
+    }
+    /* the log may lack the current one (a crash before its entry) */
+    if (top > 0 && strcmp(stack[top - 1], cur) == 0)
+        top--;
+    while (top > 0) {
+        top--;
+        if (strcmp(stack[top], cur) != 0 &&
+            (i = rel_index(r, n, stack[top])) >= 0)
+            return i;
+    }
+    /* the one installed before cur, when the log never saw it */
+    if ((i = rel_index(r, n, cur)) < 0)
+        i = -1;         /* a current release that vanished: the newest */
+    if ((size_t)(i + 1) >= n)
+        return -1;
+    for (j = 0; j < k; j++)
+        if (strcmp(a[j].id, r[i + 1].id) == 0)
+            return -1;
+    return i + 1;
+}
+
+/*
+ * Makes the kept release id current, the lock held: checked the way nginx
+ * loads it, swapped, reloaded and verified by finish(), which goes back to
+ * cur when it is not served.  how: "rollback" or "activate".
+ */
+static int
+make_current(const struct cd_settings *s, int lock, const char *id,
+    const char *cur, const char *how, struct cd_install_result *res)
+{
+    char dir[PATH_MAX], why[sizeof(res->err)];
+    const char *verb = strcmp(how, "rollback") == 0 ? "roll back to" :
+        "activate";
+    int rc = -1;
+
+    if (cd_path(dir, "%s/releases/%s", s->state_dir, id) != 0) {
+        seterr(res, "cannot %s release %s: %s", verb, id, strerror(errno));
+        goto out;
+    }
+    if (check_release(s, dir, res) != 0) {
+        memcpy(why, res->err, sizeof(why));
+        res->err[0] = '\0';
+        seterr(res, "cannot %s release %s: %s", verb, id, why);
+        goto out;
+    }
+    if (swap(s->state_dir, id, res) != 0)
+        goto out;
+    snprintf(res->release, sizeof(res->release), "%s", id);
+    rc = 0;
+out:
+    return finish(s, lock, rc == 0 ? dir : NULL, cur, how, rc, res);
+}
+
 int
 cd_install_rollback(const struct cd_settings *s,
     struct cd_install_result *res)
 {
     struct cd_install_result scratch;
-    char cur[ID_LEN + 1] = "", dir[PATH_MAX];
+    char cur[ID_LEN + 1] = "", id[ID_LEN + 1];
     struct rel *r = NULL;
-    size_t n = 0, i;
-    int lock, rc = -1;
+    size_t n = 0;
+    int lock, i;
 
     res = fresh(res, &scratch);
     if ((lock = take_lock(s, res)) < 0)
@@ -843,42 +956,67 @@ cd_install_rollback(const struct cd_settings *s,
     if (scan(s->state_dir, &r, &n) != 0) {
         seterr(res, "cannot read the releases in %s: %s", s->state_dir,
             strerror(errno));
-        goto out;
+        drop_lock(lock);
+        return -1;
     }
     if (current_id(s->state_dir, cur) != 0) {
         seterr(res, "no certificate is installed, so there is nothing to "
             "roll back");
-        rc = -2;
-        goto out;
+        free(r);
+        drop_lock(lock);
+        return -2;
     }
-    for (i = 0; i < n && strcmp(r[i].id, cur) != 0; i++)
-        ;
-    /* a current release that vanished: the newest one left is "before" */
-    i = i < n ? i + 1 : 0;
-    if (i >= n) {
+    if ((i = previous_of(s->state_dir, r, n, cur)) < 0) {
         seterr(res, "there is no earlier release to roll back to");
-        rc = -2;
-        goto out;
+        free(r);
+        drop_lock(lock);
+        return -2;
     }
-    if (cd_path(dir, "%s/releases/%s", s->state_dir, r[i].id) != 0) {
-        seterr(res, "cannot roll back: %s", strerror(errno));
-        goto out;
-    }
-    if (check_release(s, dir, res) != 0) {
-        char why[sizeof(res->err)];
-
-        memcpy(why, res->err, sizeof(why));
-        res->err[0] = '\0';
-        seterr(res, "cannot roll back to release %s: %s", r[i].id, why);
-        goto out;
-    }
-    if (swap(s->state_dir, r[i].id, res) != 0)
-        goto out;
-    snprintf(res->release, sizeof(res->release), "%s", r[i].id);
-    rc = 0;
-out:
+    memcpy(id, r[i].id, sizeof(id));
     free(r);
-    return finish(s, lock, rc == 0 ? dir : NULL, cur, 0, rc, res);
+    return make_current(s, lock, id, cur, "rollback", res);
+}
+
+int
+cd_install_activate(const struct cd_settings *s, const char *id,
+    struct cd_install_result *res)
+{
+    struct cd_install_result scratch;
+    char cur[ID_LEN + 1] = "";
+    struct rel *r = NULL;
+    size_t n = 0, i;
+    int lock;
+
+    res = fresh(res, &scratch);
+    if (!cd_release_id_ok(id)) {
+        seterr(res, "no kept release has this id");
+        return -3;
+    }
+    if ((lock = take_lock(s, res)) < 0)
+        return -1;
+    if (scan(s->state_dir, &r, &n) != 0) {
+        seterr(res, "cannot read the releases in %s: %s", s->state_dir,
+            strerror(errno));
+        drop_lock(lock);
+        return -1;
+    }
+    for (i = 0; i < n && strcmp(r[i].id, id) != 0; i++)
+        ;
+    free(r);
+    if (i == n) {
+        seterr(res, "no kept release has the id %s (it may have been "
+            "pruned)", id);
+        drop_lock(lock);
+        return -3;
+    }
+    if (current_id(s->state_dir, cur) != 0)
+        cur[0] = '\0';         /* nothing to go back to if not served */
+    if (strcmp(cur, id) == 0) {
+        seterr(res, "release %s is active already", id);
+        drop_lock(lock);
+        return -2;
+    }
+    return make_current(s, lock, id, cur, "activate", res);
 }
 
 int
@@ -905,6 +1043,45 @@ cd_install_reload(const struct cd_settings *s, struct cd_install_result *res)
 
 /* ---- reading ---- */
 
+/*
+ * Each listed release's spans as current (the CD_MAX_PERIODS newest) from
+ * the activation log, and which one a rollback goes to.
+ */
+static void
+spans(const char *state, const struct rel *r, size_t k,
+    struct cd_release *out, size_t n)
+{
+    struct cd_activation a[CD_META_LOG_MAX];
+    size_t na, i, j;
+    const char *cur = NULL;
+    int p;
+
+    na = cd_meta_log_read(state, a, CD_META_LOG_MAX);
+    for (i = 0; i < n; i++) {
+        struct cd_release *o = &out[i];
+
+        if (o->current)
+            cur = o->id;
+        o->n_active = 0;
+        for (j = 0; j < na; j++) {
+            if (strcmp(a[j].id, o->id) != 0)
+                continue;
+            if (o->n_active == CD_MAX_PERIODS) {
+                memmove(o->active, o->active + 1,
+                    (CD_MAX_PERIODS - 1) * sizeof(o->active[0]));
+                o->n_active--;
+            }
+            o->active[o->n_active].from = a[j].from;
+            /* an open span of a release no longer current: unknown end */
+            o->active[o->n_active].to = a[j].to;
+            o->n_active++;
+        }
+    }
+    if (cur != NULL && (p = previous_of(state, r, k, cur)) >= 0)
+        for (i = 0; i < n; i++)
+            out[i].previous = strcmp(out[i].id, r[p].id) == 0;
+}
+
 int
 cd_install_list(const struct cd_settings *s, struct cd_release *out,
     size_t max, size_t *n)
@@ -919,6 +1096,7 @@ cd_install_list(const struct cd_settings *s, struct cd_release *out,
     for (i = 0; i < k && i < max; i++)
         out[i] = r[i].info;
     *n = i;
+    spans(s->state_dir, r, k, out, *n);
     free(r);
     return 0;
 }

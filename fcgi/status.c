@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,6 +109,69 @@ host_of(const char *host, char *buf, size_t len)
     return 0;
 }
 
+/* Drops rep's findings of code (a warning: nothing else depends on it). */
+static void
+drop_code(struct cv_report *rep, enum cv_code code)
+{
+    size_t i = 0;
+
+    while (i < rep->n_findings) {
+        if (rep->findings[i].code != code) {
+            i++;
+            continue;
+        }
+        free(rep->findings[i].detail);
+        memmove(&rep->findings[i], &rep->findings[i + 1],
+            (rep->n_findings - i - 1) * sizeof(rep->findings[0]));
+        rep->n_findings--;
+    }
+}
+
+/* 1 for a name only this machine itself answers to. */
+static int
+loopback_name(const char *h)
+{
+    return strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
+        strncmp(h, "127.", 4) == 0;
+}
+
+void
+cd_status_name_check(struct cd_app *app, const struct cd_request *rq,
+    struct cv_report *rep, int installed)
+{
+    const char *hn = app->settings->hostname;
+    struct names nm;
+    char addr[256];
+    int v6;
+
+    if (rq == NULL || !rep->summary.valid)
+        return;
+    if (host_of(rq->host, addr, sizeof(addr)) != 0) {
+        /* no usable Host: the connection's own address, else the
+         * engine's check against the host name stands */
+        if (rq->server_addr == NULL || !cv_is_ip(rq->server_addr) ||
+            strlen(rq->server_addr) >= sizeof(addr))
+            return;
+        snprintf(addr, sizeof(addr), "%s", rq->server_addr);
+    }
+    names_of(&rep->summary, &nm);
+    if (address_matches(&nm, addr)) {
+        /* the address in use is covered: the host name still counts
+         * when other computers may use it, not when it is "localhost" */
+        if (hn == NULL || hn[0] == '\0' || loopback_name(hn) ||
+            strcasecmp(hn, addr) == 0)
+            drop_code(rep, CV_NAME_MISMATCH);
+        return;
+    }
+    drop_code(rep, CV_NAME_MISMATCH);
+    v6 = strchr(addr, ':') != NULL;
+    cv_report_add(rep, CV_NAME_MISMATCH, "crt", "%s https://%s%s%s/ %s a "
+        "name error: the certificate does not name %s, the address in use",
+        installed ? "now that it is saved," : "after Save,",
+        v6 ? "[" : "", addr, v6 ? "]" : "", installed ? "shows" :
+        "will show", addr);
+}
+
 /* A new array of the names; NULL when out of memory. */
 static json_t *
 names_json(const struct names *nm)
@@ -166,6 +230,39 @@ access_json(const struct cd_request *rq, const struct cv_summary *sum)
         "macos", HOSTS_UNIX);
 }
 
+/* A string, or null when empty. */
+static json_t *
+opt_str(const char *v)
+{
+    return v[0] != '\0' ? json_string(v) : json_null();
+}
+
+/* An ISO 8601 time, or null when unknown (0). */
+static json_t *
+opt_time(time_t t)
+{
+    char buf[32];
+
+    if (t == 0)
+        return json_null();
+    cv_time_iso(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+/* [{"from", "to"}] of the spans a release was current, oldest first. */
+static json_t *
+periods_json(const struct cd_release *r)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a != NULL && i < r->n_active; i++)
+        json_array_append_new(a, json_pack("{s:o, s:o}",
+            "from", opt_time(r->active[i].from),
+            "to", opt_time(r->active[i].to)));
+    return a;
+}
+
 json_t *
 cd_status_json(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp)
@@ -197,11 +294,17 @@ cd_status_json(struct cd_app *app, const struct cd_request *rq,
         json_t *h;
 
         cv_time_iso(rel[i].installed_at, when, sizeof(when));
-        h = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b}",
+        h = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:s, s:b, "
+            "s:b, s:o}",
             "release", rel[i].id, "name", rel[i].name, "mode", rel[i].mode,
             "validation", rel[i].validation, "use_crl", rel[i].use_crl,
-            "installed_at", when, "current", rel[i].current);
+            "crl", opt_str(rel[i].crl),
+            "subject_cn", opt_str(rel[i].subject_cn),
+            "not_after", opt_time(rel[i].not_after),
+            "installed_at", when, "current", rel[i].current,
+            "previous", rel[i].previous, "active", periods_json(&rel[i]));
         if (rel[i].current && json_is_object(cert)) {
+            json_object_set_new(cert, "crl", opt_str(rel[i].crl));
             json_object_set_new(cert, "name", json_string(rel[i].name));
             json_object_set_new(cert, "mode", json_string(rel[i].mode));
             json_object_set_new(cert, "validation",
@@ -213,9 +316,10 @@ cd_status_json(struct cd_app *app, const struct cd_request *rq,
         }
         json_array_append_new(hist, h);
     }
-    out = json_pack("{s:b, s:o, s:s, s:o}", "ok", cert != NULL,
+    out = json_pack("{s:b, s:o, s:s, s:o, s:i}", "ok", cert != NULL,
         "certificate", cert != NULL ? cert : json_null(),
-        "hostname", app->settings->hostname, "history", hist);
+        "hostname", app->settings->hostname, "history", hist,
+        "releases_kept", app->settings->releases_kept);
     if (out != NULL && rq != NULL)
         json_object_set_new(out, "access", access_json(rq,
             have ? &sum : NULL));

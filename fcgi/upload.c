@@ -229,6 +229,7 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
             "the Certificate Name is required");
     if (pkey != NULL)
         pending_mismatch(rep);
+    cd_status_name_check(app, rq, rep, install && cv_report_ok(rep));
     log_codes(resp, rep);
     if ((resp->body = cvjson_report(rep)) == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");

@@ -27,7 +27,7 @@
     unreadable_key: 'Upload the private key file (.key): PEM or DER, PKCS#1 or PKCS#8. Check it with: openssl rsa -in privateKey.key -check',
     unreadable_crt: 'Upload the certificate file (.crt or .cer) in PEM or DER, or a .pfx/.p12 with its passphrase. Check it with: openssl x509 -in certificate.crt -text -noout',
     unreadable_chain: 'Upload the chain as a .pem file holding the CA certificates (-----BEGIN CERTIFICATE----- blocks).',
-    passphrase_charset: 'Use only letters, digits and ! # % ( ) + , - . / : = ? @ [ \\ ] ^ _ { } ~ in the passphrase; re-encrypt the key if its passphrase has other characters.',
+    passphrase_charset: 'Use only letters, digits and ! # % ( ) + , - . / : = ? @ [ \\ ] ^ _ { } ~ in the passphrase. If the key\'s passphrase has other characters, re-encrypt the key with a new passphrase: openssl pkey -in old.key -aes256 -out new.key (it asks for the old passphrase, then the new one), and upload new.key.',
     missing_field: {
       name: 'Enter a Certificate Name.',
       key: 'Choose the private key file (.key).',
@@ -43,7 +43,9 @@
     too_large: 'Check that you chose the right files: certificates and keys are a few kilobytes.',
     not_signed_in: 'Reload the page and sign in again.',
     forbidden: 'Sign in as an administrator.',
-    no_previous_release: 'Only certificates installed earlier on this appliance can be restored.'
+    no_previous_release: 'Only certificates installed earlier on this appliance can be restored: use "Make active" in the list of installed certificates.',
+    no_such_release: 'Reload the page: the list of installed certificates has changed.',
+    already_active: 'Reload the page: the list of installed certificates has changed.'
   };
 
   /* The form's labels, the one copy: the page's [data-label] elements get
@@ -122,6 +124,46 @@
 
   function isSelfSigned(c) { return c.self_signed; }
 
+  /* What CRL checking did at install (the release's "crl"), for the
+   * details and the history; older releases have only use_crl. */
+  function crlText(r) {
+    switch (r.crl) {
+      case 'checked': return 'checked: the certificate is not revoked';
+      case 'not_enforced': return 'fetched, but not enforced (validation None)';
+      case 'no_dp': return 'not checked (the certificate names no distribution point)';
+      case 'off': return r.mode === 'self-signed' ? 'not checked (self-signed)' : 'not checked (switched off)';
+      default: return typeof r.use_crl === 'boolean' ? (r.use_crl ? 'checking was on' : 'not checked (switched off)') : '';
+    }
+  }
+
+  /* A date without the time: when a certificate expires. */
+  function fmtDay(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    try {
+      return d.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+    } catch (e) {
+      return iso.slice(0, 10);
+    }
+  }
+
+  /* "2 Dec 2026 03:52": a short UTC time for the history's cells. */
+  function fmtShort(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    return fmtDay(iso) + ' ' + d.toISOString().slice(11, 16);
+  }
+
+  /* A DNS host name a link may be built from: letters, digits and hyphens
+   * in dot-separated labels of 1 to 63, at most 253 in all, no wildcard
+   * (a SAN "evil.example/#" would make the link lead elsewhere). */
+  function isHostName(n) {
+    if (typeof n !== 'string' || !n.length || n.length > 253) return false;
+    return n.split('.').every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && !/^[0-9.]+$/.test(n);
+  }
+
   function details(dl, c) {
     dl.replaceChildren();
     const names = certNames(c);
@@ -140,8 +182,8 @@
       ['SHA-256 fingerprint', c.sha256_fingerprint],
       ['Subject', c.subject],
       ['Serial number', c.serial],
-      ['Validation', c.validation ? (c.validation === 'none' ? 'None' : 'Mandatory') +
-        (typeof c.use_crl === 'boolean' ? (c.use_crl ? ', CRL checked' : ', CRL not checked') : '') : ''],
+      ['Validation', c.validation ? (c.validation === 'none' ? 'None' : 'Mandatory') : ''],
+      ['CRL', c.validation ? crlText(c) : ''],
       ['Installed', fmtDate(c.installed_at)]
     ];
     for (const [k, v] of rows) {
@@ -193,6 +235,8 @@
     /* null when the Host header had no usable host: say what the browser has */
     const address = access.address || location.hostname.replace(/^\[|\]$/g, '');
     const target = names.find((n) => !isIp(n) && !n.startsWith('*'));
+    /* only a plain host name becomes a link; anything else gives none */
+    const linkName = target && isHostName(target) ? target : null;
     $('name-text').replaceChildren(
       el('strong', {}, 'The certificate does not match the address you typed.'), ' ',
       'You opened this page as ', el('strong', { id: 'name-address' }, address),
@@ -204,10 +248,10 @@
     fix.replaceChildren();
     const port = location.port ? ':' + location.port : '';
     const ways = el('ol', { class: 'ways' });
-    if (target) {
+    if (linkName) {
       const line = access.hosts_line;
       const li = el('li', {}, 'Open the dialog by its name: ',
-        el('a', { href: 'https://' + target + port + '/' }, 'https://' + target + port + '/'), '.');
+        el('a', { href: 'https://' + linkName + port + '/', id: 'name-link' }, 'https://' + linkName + port + '/'), '.');
       if (line) {
         const files = access.hosts_files;
         const input = el('input', { type: 'text', id: 'hosts-line', readonly: true, value: line,
@@ -304,30 +348,83 @@
     n.hidden = !parts.length;
   }
 
+  /* "from A to B; from C (active now)": when a release was the active one. */
+  function spansText(h) {
+    const spans = h.active || [];
+    if (!spans.length) return h.current ? 'active now' : 'not recorded';
+    return spans.map((p) => 'from ' + fmtShort(p.from) + (p.to ? ' to ' + fmtShort(p.to) : ' (active now)')).join(';\n');
+  }
+
+  /* 'Name' (CN x, expires d): how the confirmation names a release. */
+  function relText(h) {
+    const bits = [];
+    if (h.subject_cn) bits.push('CN ' + h.subject_cn);
+    if (h.not_after) bits.push('expires ' + fmtDay(h.not_after));
+    return "'" + (h.name || h.release) + "'" + (bits.length ? ' (' + bits.join(', ') + ')' : '');
+  }
+
+  let pending = null;          /* the switch awaiting its confirmation */
+
+  /* Ask before a switch: what is replaced, and by what. */
+  function askSwitch(action, target) {
+    if (busy) return;
+    const hist = (current && current.history) || [];
+    const cur = hist.find((h) => h.current);
+    pending = { action, target };
+    $('activate-text').textContent = 'Replace ' + (cur ? relText(cur) : 'the current certificate') +
+      ' with ' + relText(target) + '? The web server reloads at once; the replaced one stays in this list.';
+    $('activate-yes').textContent = action === 'rollback' ? 'Roll back' : 'Make active';
+    $('activate-confirm').hidden = false;
+    $('activate-no').focus();
+  }
+
+  function closeSwitch() {
+    pending = null;
+    $('activate-confirm').hidden = true;
+  }
+
   function showHistory(hist) {
     const tb = $('history').tBodies[0];
     tb.replaceChildren();
-    let cur = -1;
-    hist.forEach((h, i) => {
-      if (h.current) cur = i;
+    closeSwitch();
+    let prev;
+    hist.forEach((h) => {
+      if (h.previous) prev = h;
+      let state;
+      if (h.current) state = 'Current';
+      else {
+        state = el('button', { type: 'button', class: 'make-active', 'data-release': h.release }, 'Make active');
+        state.addEventListener('click', () => askSwitch('activate', h));
+        if (busy) state.disabled = true;
+      }
       /* data-label: a narrow window shows each row as a card */
-      tb.append(el('tr', { class: h.current ? 'current' : null },
-        el('td', { 'data-label': 'Name' }, h.name),
-        el('td', { 'data-label': 'Type' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed'),
-        el('td', { 'data-label': 'Validation' }, h.validation === 'none' ? 'None' : 'Mandatory'),
-        el('td', { 'data-label': 'Installed' }, fmtDate(h.installed_at)),
-        el('td', { 'data-label': 'State', class: h.current ? null : 'empty' }, h.current ? 'Current' : '')));
+      tb.append(el('tr', { class: h.current ? 'current' : null, 'data-release': h.release },
+        el('td', { 'data-label': 'Name' }, h.name, el('br'),
+          el('span', { class: 'sub' }, h.mode === 'self-signed' ? 'Self-signed' : 'CA-signed')),
+        el('td', { 'data-label': 'Certificate', class: h.subject_cn || h.not_after ? null : 'empty' },
+          h.subject_cn ? 'CN ' + h.subject_cn : '', h.subject_cn && h.not_after ? el('br') : null,
+          h.not_after ? 'expires ' + fmtDay(h.not_after) : ''),
+        el('td', { 'data-label': 'Validation' }, (h.validation === 'none' ? 'None' : 'Mandatory') +
+          (crlText(h) ? '; CRL ' + crlText(h) : '')),
+        el('td', { 'data-label': 'Installed' }, fmtShort(h.installed_at)),
+        el('td', { 'data-label': 'Active', class: 'spans' }, spansText(h)),
+        el('td', { 'data-label': 'State' }, state)));
     });
-    if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '5' }, 'None yet.')));
-    const prev = cur >= 0 ? hist[cur + 1] : undefined;
+    if (!hist.length) tb.append(el('tr', {}, el('td', { colspan: '6' }, 'None yet.')));
     const rb = $('rollback');
     rb.dataset.available = prev ? 'yes' : 'no';
     rb.disabled = !prev || busy;
+    rb.onclick = prev ? () => askSwitch('rollback', prev) : null;
     rb.textContent = prev ? 'Roll back to "' + prev.name + '" (installed ' + fmtDate(prev.installed_at) + ')'
       : 'Roll back to the previous certificate';
     $('rollback-hint').textContent = prev
-      ? 'Roll back makes the previous certificate active again; the web server reloads at once.'
-      : 'There is no earlier certificate to roll back to.';
+      ? 'Roll back undoes the last change: "' + prev.name + '" was active before the current certificate. The web server reloads at once.'
+      : 'There is no earlier active certificate to roll back to; "Make active" restores any certificate in the list.';
+    const kept = current && current.releases_kept;
+    $('history-kept').textContent = kept
+      ? 'The appliance keeps the ' + kept + ' most recently installed certificates (setting releases_kept), and always the active one. ' +
+        'The others are deleted at the next install, roll back or Make active, and can then no longer be made active.'
+      : '';
   }
 
   async function loadCurrent() {
@@ -487,9 +584,22 @@
         box.append(el('p', {}, el('strong', {}, 'Test passed: these files would be accepted.'),
           ' Nothing was installed; press Save to install them.'));
         say = 'Test passed. Nothing was installed.';
+        /* the address in use is not one of its names: said before Save */
+        const nm = warns.map((f) => f.code === 'name_mismatch' && /^after Save, (\S+) will show a name error/.exec(f.detail || ''))
+          .find(Boolean);
+        if (nm) {
+          box.append(el('p', { id: 'name-before-save' }, el('strong', {}, 'After Save, ' + nm[1] + ' will show a name error'),
+            ' (NET::ERR_CERT_COMMON_NAME_INVALID): this certificate does not name the address you are using. See the warning below.'));
+          say += ' After Save, ' + nm[1] + ' will show a name error.';
+        }
       } else if (action === 'rollback') {
         box.append(el('p', {}, el('strong', {}, 'Rolled back: the previous certificate is active again.')));
         say = 'Rolled back.';
+      } else if (action === 'activate') {
+        const c = data.certificate;
+        box.append(el('p', {}, el('strong', {}, 'Made active: ' + (c && c.name ? '"' + c.name + '"' : 'the chosen certificate') +
+          ' is the active certificate now.')));
+        say = 'Made active.';
       } else {
         const ss = sentMode === 'self-signed';
         /* a CA-signed install answers with the report: its certificate is
@@ -521,7 +631,7 @@
       if (warns.length) say += ' ' + plural(warns.length, 'warning', 'warnings') + ': ' + warns[0].message;
       if (data.certificate && action === 'test') {
         certBlock = certDetails(data.certificate, 'The tested certificate');
-      } else if (data.certificate || action === 'rollback') {
+      } else if (data.certificate || action === 'rollback' || action === 'activate') {
         /* it is the current one now: its details are shown once, above */
         const a = el('a', { href: '#current', id: 'to-current' }, 'Current certificate');
         a.addEventListener('click', (e) => {
@@ -533,9 +643,11 @@
       }
     } else {
       const box = el('div', { class: 'banner err', id: 'result-status' });
-      const what = action === 'test' ? 'The test found' : action === 'rollback' ? 'Roll back failed:' : 'Nothing was installed. The upload has';
+      const sw = action === 'rollback' || action === 'activate';
+      const what = action === 'test' ? 'The test found' : action === 'rollback' ? 'Roll back failed:'
+        : action === 'activate' ? 'Make active failed:' : 'Nothing was installed. The upload has';
       if (errs.length) {
-        box.append(el('p', {}, el('strong', {}, action === 'rollback' ? what
+        box.append(el('p', {}, el('strong', {}, sw ? what
           : what + ' ' + plural(errs.length, 'error', 'errors') + '.'),
           placedE.length ? ' Each is also shown next to its field.' : ''));
         box.append(summaryList(errs, 'error', placedE));
@@ -543,7 +655,8 @@
         box.append(el('p', {}, el('strong', {}, 'The appliance refused the request (HTTP ' + status + ').')));
       }
       nodes.push(box);
-      say = (action === 'test' ? 'Test failed: ' : action === 'rollback' ? 'Roll back failed: ' : 'Upload refused: ') +
+      say = (action === 'test' ? 'Test failed: ' : action === 'rollback' ? 'Roll back failed: '
+        : action === 'activate' ? 'Make active failed: ' : 'Upload refused: ') +
         plural(errs.length, 'error', 'errors') + (warns.length ? ', ' + plural(warns.length, 'warning', 'warnings') : '') +
         '. ' + (errs[0] ? errs[0].message : '');
     }
@@ -614,6 +727,7 @@
     $('save').disabled = on;
     $('test').disabled = on;
     $('rollback').disabled = on || $('rollback').dataset.available !== 'yes';
+    for (const b of document.querySelectorAll('#history button.make-active, #activate-yes')) b.disabled = on;
   }
 
   async function run(action, url, fd, label) {
@@ -624,7 +738,7 @@
     resultBody.replaceChildren();
     $('progress').value = 0;
     $('progress-label').textContent = label;
-    $('progress-box').hidden = action === 'rollback';
+    $('progress-box').hidden = action === 'rollback' || action === 'activate';
     announce(label);
     try {
       const { status, data } = await send(url, fd, label);
@@ -634,7 +748,7 @@
         showResult('err', [el('div', { class: 'banner err', id: 'result-status' },
           el('p', {}, el('strong', {}, 'Nothing was done: your session had ended.')),
           el('p', {}, 'You are signed in again; press ' +
-            (action === 'test' ? 'Test' : action === 'rollback' ? 'Roll back' : 'Save') + ' again.'))],
+            (action === 'test' ? 'Test' : action === 'rollback' ? 'Roll back' : action === 'activate' ? 'Make active' : 'Save') + ' again.'))],
           'Your session had ended. Nothing was done.');
         return;
       }
@@ -1421,7 +1535,22 @@
     run('save', API, formData(), mode() === 'self-signed' ? 'Generating and installing…' : 'Uploading…');
   });
   $('test').addEventListener('click', () => run('test', API + '/validate', formData(), 'Testing…'));
-  $('rollback').addEventListener('click', () => run('rollback', API + '/rollback', new FormData(), 'Rolling back…'));
+  $('activate-no').addEventListener('click', () => {
+    const back = pending && pending.action === 'rollback' ? $('rollback')
+      : pending && document.querySelector('#history button[data-release="' + pending.target.release + '"]');
+    closeSwitch();
+    if (back) back.focus();
+  });
+  $('activate-yes').addEventListener('click', () => {
+    const p = pending;
+    if (!p) return;
+    closeSwitch();
+    if (p.action === 'rollback') run('rollback', API + '/rollback', new FormData(), 'Rolling back…');
+    else {
+      run('activate', API + '/history/' + encodeURIComponent(p.target.release) + '/activate', new FormData(),
+        'Making it active…');
+    }
+  });
   syncMode();
   start();
 })();

@@ -414,6 +414,50 @@ req "still serving" GET /api/certificate
 expect_status 200
 
 
+# ---- history: Make active (POST .../history/ID/activate), then rollback
+# undoes it; nginx serves what each answer says ----
+req "before activate" GET /api/certificate
+rel0=$(jget "$body" .certificate.release)
+upload "install good for activate" /api/certificate "${GOOD[@]}"
+expect_status 200
+rel_good=$(jget "$body" .release)
+fp_good=$(fp_file "$F/good.pem")
+check_eq "install good for activate" "nginx serves good.pem" "$fp_good" \
+    "$(wait_served "$fp_good")"
+req "GET activate" GET "/api/certificate/history/$rel0/activate"
+expect_status 405
+expect_header '^allow: POST'
+req "activate the first release" POST "/api/certificate/history/$rel0/activate"
+expect_status 200
+expect_jq '.ok == true and .release == $r and .reload.ok == true' --arg r "$rel0"
+expect_jq '.certificate.sha256_fingerprint == $fp' --arg fp "$fp0"
+check_eq "activate the first release" "nginx serves it again" "$fp0" \
+    "$(wait_served "$fp0")" "openssl s_client -connect 127.0.0.1:$CD_PORT"
+check_eq "activate the first release" "current -> it" "releases/$rel0" \
+    "$(readlink "$CD_STATE/current")"
+expect_jq '[.history[] | select(.release == $r) | .active | length][0] == 2' \
+    --arg r "$rel0"
+expect_jq '[.history[] | select(.release == $r)][0] |
+    .previous == true and .crl == "off" and .subject_cn == "sensor.contoso.com"
+    and (.not_after | type) == "string"' --arg r "$rel_good"
+req "activate the active one" POST "/api/certificate/history/$rel0/activate"
+expect_status 409
+expect_code errors already_active
+req "activate an unknown id" POST \
+    /api/certificate/history/20200101T000000Z-00000000/activate
+expect_status 404
+expect_code errors no_such_release
+req "activate from another site" POST \
+    "/api/certificate/history/$rel_good/activate" \
+    -H 'Origin: https://evil.example' -H 'Sec-Fetch-Site: cross-site'
+expect_status 403
+expect_code errors forbidden
+req "rollback undoes the activation" POST /api/certificate/rollback
+expect_status 200
+expect_jq '.release == $r' --arg r "$rel_good"
+check_eq "rollback undoes the activation" "nginx serves good.pem" \
+    "$fp_good" "$(wait_served "$fp_good")"
+
 # ---- plain HTTP: a redirect to the appliance, never to the Host sent ----
 redirect_of() {   # HOST: where http://127.0.0.1:HTTP_PORT/x?y=1 leads
     curl -s -o /dev/null --max-time 10 -w '%{redirect_url}' -H "Host: $1" \

@@ -583,10 +583,13 @@ test_cd_install_rollback_previous(void **state)
     assert_non_null(strstr(res.err, "no earlier release"));
     assert_current_whole(fx, first);
 
-    /* a new install after a rollback is current; rollback goes to second */
+    /*
+     * a new install after a rollback is current; rollback goes to first,
+     * the one active before it, not to second, the one installed before
+     */
     assert_int_equal(install_leaf(fx, "three", &res), 0);
     assert_int_equal(cd_install_rollback(&fx->s, &res), 0);
-    assert_string_equal(res.release, second);
+    assert_string_equal(res.release, first);
 }
 
 static void
@@ -1078,7 +1081,12 @@ fault_every_step(struct fx *fx, enum fault_fn fn)
         rc = install_leaf(fx, "second", &res);
         fired = faults[fn].fired;
         faults_clear();
-        if (!fired) {
+        /*
+         * Past the end, or into the activation log, written last once the
+         * new release is served: a log that cannot be written does not
+         * undo it (release.c log_activation()).
+         */
+        if (!fired || rc == 0) {
             assert_int_equal(rc, 0);
             break;
         }
@@ -1130,8 +1138,9 @@ test_cd_install_release_fault_restore(void **state)
     fsyncs = faults[F_FSYNC].calls;
     renames = faults[F_RENAME].calls;
     faults_clear();
-    faults[F_FSYNC].fail_at = fsyncs;           /* the sync of STATE */
-    faults[F_RENAME].fail_at = renames + 1;     /* the restore */
+    /* the activation log comes last: its file, its rename, STATE */
+    faults[F_FSYNC].fail_at = fsyncs - 2;       /* the sync of STATE */
+    faults[F_RENAME].fail_at = renames;         /* the restore */
     assert_int_equal(install_leaf(fx, "second", &res), -1);
     assert_int_equal(faults[F_FSYNC].fired, 1);
     assert_int_equal(faults[F_RENAME].fired, 1);
