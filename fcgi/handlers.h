@@ -73,4 +73,15 @@ void cd_csr_delete(struct cd_app *app, const struct cd_request *rq,
 void cd_csr_download(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
+/*
+ * acme.c: GET/PUT /api/acme (automatic renewal's settings and status),
+ * POST /api/acme/renew (starts a run now)
+ */
+void cd_acme_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_acme_put(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_acme_renew(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
 #endif /* CD_HANDLERS_H */
