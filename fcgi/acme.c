@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include "acme.h"
+#include "cv_util.h"
+#include "files.h"
 #include "handlers.h"
 
 static char *self_exe, *self_config;
@@ -87,6 +90,36 @@ cd_acme_start(char *why, size_t wlen)
         return -1;
     }
     return 0;
+}
+
+/*
+ * GET /api/acme/challenge/TOKEN: an http-01 answer the hook wrote into
+ * STATE/acme/challenge/ (0700, the service's alone), for nginx's port-80
+ * location /.well-known/acme-challenge/TOKEN.  Public: the CA asks
+ * without credentials, and the answer is public by design (RFC 8555
+ * 8.3): the token it names and the account key's thumbprint.
+ */
+void
+cd_acme_challenge(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp)
+{
+    char tok[130], p[PATH_MAX], *buf;
+    size_t len = 0;
+
+    if (cd_api_path_param(rq, tok, sizeof(tok)) != 0 || tok[0] == '\0' ||
+        strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        "0123456789-_") != strlen(tok) ||
+        cd_path(p, "%s/acme/challenge/%s", app->settings->state_dir,
+        tok) != 0 ||
+        (buf = cv_read_file(p, 4096, CV_READ_REGULAR, &len)) == NULL) {
+        cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL,
+            "no such challenge is pending");
+        return;
+    }
+    resp->raw = (uint8_t *)buf;
+    resp->raw_len = len;
+    resp->content_type = "text/plain";
+    resp->status = 200;
 }
 
 /* {config, status}: config null when none is stored. */

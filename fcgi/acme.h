@@ -8,7 +8,9 @@
  *	STATE/acme/status.json   the last attempt, its result, the next one
  *	STATE/acme/run.lock      flock'ed by the one run in progress
  *	STATE/acme/uacme/        the ACME client's account (key 0600)
- *	STATE/acme/challenge/    http-01 answers, served by nginx on port 80
+ *	STATE/acme/challenge/    http-01 answers (acme-hook writes them,
+ *	                         GET /api/acme/challenge/TOKEN reads them
+ *	                         for nginx's port-80 server)
  */
 #ifndef CD_ACME_H
 #define CD_ACME_H
@@ -113,7 +115,7 @@ time_t cd_acme_renew_at(time_t nb, time_t na);
 
 /* STATE/acme/NAME into buf (PATH_MAX): 0, or -1. */
 int cd_acme_path(const struct cd_settings *s, const char *name, char *buf);
-/* Makes STATE/acme (0711): 0, or -1 (errno). */
+/* Makes STATE/acme (0700): 0, or -1 (errno). */
 int cd_acme_mkdir(const struct cd_settings *s);
 
 /*

@@ -38,8 +38,7 @@ cd_acme_mkdir(const struct cd_settings *s)
 
     if (cd_acme_path(s, "", p) != 0)
         return -1;
-    /* 0711: nginx's workers pass through to challenge/ (0755) */
-    if (mkdir(p, 0711) != 0 && errno != EEXIST)
+    if (mkdir(p, 0700) != 0 && errno != EEXIST)
         return -1;
     return 0;
 }

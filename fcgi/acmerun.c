@@ -697,11 +697,10 @@ cd_acme_run(const struct cd_settings *s, struct cv_ctx *cv, int force)
         goto done;
     }
     say(5, "renewing: %s", why);
-    /* chmod: the umask above; nginx's workers read the answers */
+    /* the answers: certdialog-fcgi reads them for nginx (acme.c) */
     cd_path(why, "%s/challenge", r.dir);
-    if (mkdir(why, 0755) != 0 && errno != EEXIST)
+    if (mkdir(why, 0700) != 0 && errno != EEXIST)
         say(4, "cannot make %s: %s", why, strerror(errno));
-    chmod(why, 0755);
     r.deadline = now + s->acme_timeout;
     memset(&res, 0, sizeof(res));
     st.last_attempt = now;

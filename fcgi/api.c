@@ -62,6 +62,9 @@ static const struct cd_route routes[] = {
         CD_ACCESS_ADMIN, 1, cd_acme_put },
     { "/api/acme/renew",           CD_M_POST,           CD_BODY_EMPTY,
         CD_ACCESS_ADMIN, 1, cd_acme_renew },
+    /* port 80's /.well-known/acme-challenge/TOKEN (nginx rewrites it) */
+    { "/api/acme/challenge/{id}",  CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_PUBLIC, 0, cd_acme_challenge },
     /* API tokens (tokens.c): never reachable with a token */
     { "/api/tokens",               CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN_SESSION, 0, cd_tokens_get },

@@ -71,11 +71,9 @@ http() {
     curl -s --path-as-is --max-time 5 -o "$work/http.body" -w '%{http_code}' \
         -H "Host: $H" "http://127.0.0.1:$CD_HTTP_PORT$1"
 }
-mkdir -p "$CD_STATE/acme/challenge"
-printf 'tok.thumb' >"$CD_STATE/acme/challenge/Tok_en-1"
-chmod 0711 "$CD_STATE/acme"
-chmod 0755 "$CD_STATE/acme/challenge"
-chmod 0644 "$CD_STATE/acme/challenge/Tok_en-1"
+# (certdialog-fcgi reads STATE/acme/challenge/, 0700, for nginx)
+mkdir -p -m 0700 "$CD_STATE/acme" "$CD_STATE/acme/challenge"
+( umask 077; printf 'tok.thumb' >"$CD_STATE/acme/challenge/Tok_en-1" )
 check_eq "challenge" "a token file is served" "200 tok.thumb" \
     "$(http /.well-known/acme-challenge/Tok_en-1) $(cat "$work/http.body")"
 check_eq "challenge" "no listing" 404 "$(http /.well-known/acme-challenge/)"
@@ -85,7 +83,12 @@ code=$(http /.well-known/acme-challenge/../../auth/users)
 [ "$code" != 200 ] && ! grep -q admin "$work/http.body" &&
     pass "nothing beside it ($code)" ||
     fail "challenge" "no file outside challenge/" "$code"
+check_eq "challenge" "a missing token" 404 \
+    "$(http /.well-known/acme-challenge/nothere)"
 check_eq "challenge" "other paths still redirect" 301 "$(http /index.html)"
+check_eq "challenge" "no method but GET, HEAD" 405 \
+    "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST \
+        "http://127.0.0.1:$CD_HTTP_PORT/.well-known/acme-challenge/Tok_en-1")"
 rm -f "$CD_STATE/acme/challenge/Tok_en-1"
 
 # ---- settings: nothing yet, then each member checked ----
