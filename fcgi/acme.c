@@ -71,6 +71,11 @@ cd_acme_start(char *why, size_t wlen)
         return -1;
     }
     if (pid == 0) {
+        sigset_t none;
+
+        /* the worker blocks SIGTERM while it answers: not the run */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);

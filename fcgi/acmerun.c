@@ -265,8 +265,13 @@ client(struct run *r, char *const argv[], char *last, size_t llen)
         return -1;
     }
     if (pid == 0) {
+        sigset_t none;
+
         /* its own group: a timeout kills it and whatever it started */
         setpgid(0, 0);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
         dup2(p[1], 1);
         dup2(p[1], 2);
         execve(argv[0], argv, envp);
