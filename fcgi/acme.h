@@ -60,7 +60,8 @@ struct cd_acme_status {
  * The configuration from a PUT body over the stored one (old, may be
  * NULL): every member checked.  An absent eab_hmac_key keeps the stored
  * one while eab_key_id stays; null removes both.  Returns 0, or -1 with
- * the member at fault in *fieldp and a one-line reason.
+ * the member at fault in *fieldp (a string of body's, or a constant) and
+ * a one-line reason.
  */
 int cd_acme_config_parse(const struct cd_settings *s, json_t *body,
     const struct cd_acme_config *old, struct cd_acme_config *c,
