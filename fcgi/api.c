@@ -57,6 +57,16 @@ static const struct cd_route routes[] = {
         CD_ACCESS_ADMIN, 1, cd_csr_delete },
     { "/api/csr/download",         CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN, 1, cd_csr_download },
+    /* automatic renewal over ACME (acme.c) */
+    { "/api/acme",                 CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 0, cd_acme_get },
+    { "/api/acme",                 CD_M_PUT,            CD_BODY_JSON,
+        CD_ACCESS_ADMIN, 1, cd_acme_put },
+    { "/api/acme/renew",           CD_M_POST,           CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 1, cd_acme_renew },
+    /* port 80's /.well-known/acme-challenge/TOKEN (nginx rewrites it) */
+    { "/api/acme/challenge/{id}",  CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_PUBLIC, 0, cd_acme_challenge },
     /* API tokens (tokens.c): never reachable with a token */
     { "/api/tokens",               CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN_SESSION, 0, cd_tokens_get },

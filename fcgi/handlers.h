@@ -88,4 +88,18 @@ void cd_csr_delete(struct cd_app *app, const struct cd_request *rq,
 void cd_csr_download(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
+/*
+ * acme.c: GET/PUT /api/acme (automatic renewal's settings and status),
+ * POST /api/acme/renew (starts a run now), the http-01 answers
+ */
+void cd_acme_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_acme_put(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_acme_renew(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+/* GET /api/acme/challenge/TOKEN: an http-01 answer (public) */
+void cd_acme_challenge(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
 #endif /* CD_HANDLERS_H */

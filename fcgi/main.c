@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <grp.h>
 #include <malloc.h>
@@ -28,6 +29,8 @@
 
 #include <fcgiapp.h>
 
+#include "acme.h"
+#include "acmerun.h"
 #include "api.h"
 #include "auth.h"
 #include "cv_util.h"
@@ -56,6 +59,7 @@ usage(FILE *f)
         "       certdialog-fcgi [-c CONFIG] --create-token USER NAME "
         "[--expires-days N]\n"
         "       certdialog-fcgi [-c CONFIG] --end-sessions [USER]\n"
+        "       certdialog-fcgi [-c CONFIG] --acme-renew [--force]\n"
         "  -c, --config FILE   settings (JSON); default: built-in defaults\n"
         "  -s, --socket PATH   unix socket to listen on (else the socket on "
         "fd 0,\n"
@@ -72,7 +76,10 @@ usage(FILE *f)
         "      --create-token USER NAME  print a new API token of USER\n"
         "      --expires-days N  with --create-token: it expires after N "
         "days\n"
-        "      --end-sessions [USER]  sign out USER (default: everyone)\n");
+        "      --end-sessions [USER]  sign out USER (default: everyone)\n"
+        "      --acme-renew    renew the certificate over ACME when due "
+        "(see /api/acme)\n"
+        "      --force         with --acme-renew: renew now, due or not\n");
 }
 
 /*
@@ -187,6 +194,20 @@ cmd_end_sessions(const struct cd_settings *s, const char *user)
     fprintf(stderr, "certdialog-fcgi: %d session%s ended\n", n,
         n == 1 ? "" : "s");
     return 0;
+}
+
+/* What POST /api/acme/renew starts: this program, these settings. */
+static void
+set_self(const char *cfgpath)
+{
+    char exe[PATH_MAX], cfg[PATH_MAX];
+    ssize_t n;
+
+    if (cfgpath == NULL || realpath(cfgpath, cfg) == NULL ||
+        (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+        return;
+    exe[n] = '\0';
+    cd_acme_set_self(exe, cfg);
 }
 
 /* The listening socket: our own unix socket, systemd's, or fd 0. */
@@ -334,6 +355,8 @@ main(int argc, char **argv)
         { "create-token", required_argument, NULL, 'T' },
         { "expires-days", required_argument, NULL, 'E' },
         { "end-sessions", no_argument, NULL, 'X' },
+        { "acme-renew", no_argument, NULL, 'A' },
+        { "force", no_argument, NULL, 'F' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -344,7 +367,7 @@ main(int argc, char **argv)
     struct cd_install_result res;
     const char *cfgpath = NULL, *sock = NULL, *workers = NULL;
     const char *set_pw = NULL, *tok_user = NULL, *days = NULL;
-    int must = 0, end_sessions = 0;
+    int must = 0, end_sessions = 0, acme = 0, force = 0;
     char err[512], *cverr = NULL;
     int c, init_only = 0, check_only = 0, fd, rc = 2, n;
 
@@ -360,12 +383,15 @@ main(int argc, char **argv)
         case 'T': tok_user = optarg; break;
         case 'E': days = optarg; break;
         case 'X': end_sessions = 1; break;
+        case 'A': acme = 1; break;
+        case 'F': force = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     /* --create-token USER NAME and --end-sessions [USER] take one more */
-    if ((set_pw != NULL) + (tok_user != NULL) + end_sessions > 1 ||
+    if ((set_pw != NULL) + (tok_user != NULL) + end_sessions + acme > 1 ||
+        (force && !acme) || (acme && optind < argc) ||
         (must && set_pw == NULL) || (days != NULL && tok_user == NULL) ||
         optind + (tok_user != NULL) < argc - end_sessions ||
         optind + (tok_user != NULL) > argc) {
@@ -418,6 +444,11 @@ main(int argc, char **argv)
         fprintf(stderr, "certdialog-fcgi: %s\n", cverr ? cverr : "no memory");
         goto out;
     }
+    if (acme) {
+        /* the anchors as the service has them, read anew for this run */
+        rc = cd_acme_run(&s, app.cv, force);
+        goto out;
+    }
     if (check_only) {
         printf("certdialog-fcgi: settings ok, %zu trust anchors\n",
             cv_ctx_anchor_count(app.cv));
@@ -440,6 +471,7 @@ main(int argc, char **argv)
             res.reload_detail);
     if ((fd = listen_fd(&s)) < 0)
         goto out;
+    set_self(cfgpath);
     rc = run(&app, fd, s.workers);
     if (s.socket_path != NULL)
         unlink(s.socket_path);

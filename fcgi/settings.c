@@ -57,6 +57,9 @@ static const struct opt opts[] = {
     { "key_policy", T_STR, OFF(key_policy), 0, 0 },
     { "session_idle_timeout", T_INT, OFF(session_idle_timeout), 60, 86400 },
     { "session_lifetime", T_INT, OFF(session_lifetime), 300, 2592000 },
+    { "acme_client", T_STR, OFF(acme_client), 0, 0 },
+    { "acme_hook", T_STR, OFF(acme_hook), 0, 0 },
+    { "acme_timeout", T_INT, OFF(acme_timeout), 30, 3600 },
 };
 
 static const int default_days[] = { 30, 14, 7, 3, 1, 0 };
@@ -96,6 +99,7 @@ defaults(struct cd_settings *c)
     memcpy(c->expiry_thresholds, default_days, sizeof(default_days));
     c->n_expiry_thresholds = sizeof(default_days) / sizeof(default_days[0]);
     c->expiry_webhook_timeout = 60;
+    c->acme_timeout = 600;
     return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
         set_str(&c->hostname, host) |
         set_str(&c->nginx_pid_file, "/run/nginx.pid") |
@@ -304,6 +308,8 @@ cd_settings_free(struct cd_settings *c)
     free(c->extra_ca_dir);
     free(c->crl_proxy);
     free(c->key_policy);
+    free(c->acme_client);
+    free(c->acme_hook);
     free(c->reload_command);
     free(c->nginx_pid_file);
     free(c->check_command);

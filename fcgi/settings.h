@@ -45,6 +45,10 @@ struct cd_settings {
     char *key_policy;           /* "rsa" (NULL) or "rsa+ec" */
     int session_idle_timeout;   /* s without a request: signed out */
     int session_lifetime;       /* s after sign-in: signed out */
+    /* certdialog-fcgi --acme-renew (docs/API.md "Automatic renewal") */
+    char *acme_client;          /* NULL: /usr/bin/uacme */
+    char *acme_hook;            /* NULL: the installed acme-hook */
+    int acme_timeout;           /* s for a whole run's ACME exchange */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cvjson.h"
+#include "gate.h"
 #include "handlers.h"
 #include "install.h"
 #include "multipart.h"
@@ -94,25 +95,15 @@ self_signed(struct cd_app *app, const char *confirm, int install,
     cd_status_add_install(resp->body, &res);
 }
 
-/* The engine's options from the form and the settings. */
+/* The engine's options from the form and the settings (gate.c). */
 static void
 options(const struct cd_app *app, const char *use_crl,
     const char *validation, struct cv_options *opt)
 {
-    memset(opt, 0, sizeof(*opt));
-    opt->use_crl = use_crl == NULL || strcmp(use_crl, "on") == 0;
-    opt->validation = validation != NULL && strcmp(validation, "none") ==
-        0 ? CV_VALIDATION_NONE : CV_VALIDATION_MANDATORY;
-    opt->hostname = app->settings->hostname;
-    opt->allow_ec = cd_settings_allow_ec(app->settings);
-    opt->fetch.timeout = app->settings->crl_timeout;
-    opt->fetch.max_size = app->settings->crl_max_size;
-    opt->fetch.proxy = app->settings->crl_proxy;
-    opt->fetch.allow_loopback = app->settings->crl_allow_loopback;
-    if (app->crl_slots != NULL) {
-        opt->fetch_fn = cd_crl_slots_fetch;
-        opt->fetch_arg = app->crl_slots;
-    }
+    cd_gate_options(app->settings, app->crl_slots,
+        use_crl == NULL || strcmp(use_crl, "on") == 0,
+        validation != NULL && strcmp(validation, "none") == 0 ?
+        CV_VALIDATION_NONE : CV_VALIDATION_MANDATORY, opt);
 }
 
 /* A part's bytes as the engine's input (NULL, 0 when absent). */
@@ -244,22 +235,11 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
         goto out;
     /* accepted, so the name is 1 to 64 plain characters */
     snprintf(name, sizeof(name), "%.*s", (int)in.name_len, in.name);
-    memset(&res, 0, sizeof(res));
-    {
-        struct cd_install_files f = {
-            .name = name, .mode = "ca-signed",
-            .validation = opt.validation == CV_VALIDATION_NONE ?
-                "none" : "mandatory",
-            .use_crl = opt.use_crl, .key = rep->key, .leaf = rep->leaf,
-            .path = rep->path,
-        };
-
-        if (cd_install_release(app->settings, &f, &res) != 0) {
-            /* with what the reload and the handshake saw */
-            cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
-            cd_status_add_install(resp->body, &res);
-            goto out;
-        }
+    if (cd_gate_install(app->settings, name, &opt, rep, &res) != 0) {
+        /* with what the reload and the handshake saw */
+        cd_api_fail(resp, CD_ERR_INSTALL_FAILED, NULL, res.err);
+        cd_status_add_install(resp->body, &res);
+        goto out;
     }
     cd_status_add_install(resp->body, &res);
     /* its certificate is served: the request is no longer pending */

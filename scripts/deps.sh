@@ -2,10 +2,14 @@
 # project needs when any is missing (apt-get update first).
 CD_DEBS="autoconf automake autoconf-archive libtool pkg-config make gcc
  libssl-dev openssl libjansson-dev libcmocka-dev libfcgi-dev libcrypt-dev nginx curl
- valgrind ca-certificates jq"
+ valgrind ca-certificates jq uacme"
 # what only the tests need: the real browser and node for its driver,
 # clang with libFuzzer, wrk for make bench, cgi-fcgi (test_auth.sh)
 CD_TEST_DEBS="chromium nodejs clang libclang-rt-14-dev wrk libfcgi-bin"
+
+# pebble and pebble-challtestsrv: the ACME server of test_acme.sh (uacme,
+# the client, is a runtime dependency above)
+CD_TEST_DEBS="$CD_TEST_DEBS pebble"
 
 # systemd-analyze and systemd-sysusers for the installed units
 # (tests/install/)

@@ -245,5 +245,55 @@ else
     fail "settings path" "the unit reads '$sconf'" "$svc"
 fi
 
+# ---- ACME renewal: its units and the challenge hook ----
+asvc=$(find_one systemd/system/certdialog-acme.service)
+atim=$(find_one systemd/system/certdialog-acme.timer)
+hook=$(find_one certdialog/acme-hook)
+if [ -n "$asvc" ] && [ -n "$atim" ] && [ -n "$hook" ] && [ -x "$hook" ]; then
+    pass "installed: certdialog-acme.service, .timer, an executable acme-hook"
+else
+    fail "ACME units" "service '$asvc' timer '$atim' hook '$hook'"
+fi
+if [ -n "$asvc" ]; then
+    e=$(exposure "$asvc")
+    if [ -n "$e" ] && awk -v e="$e" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }'; then
+        pass "systemd-analyze security: certdialog-acme.service exposure $e (at most $MAX_EXPOSURE)"
+    else
+        fail "systemd-analyze security: certdialog-acme.service" "exposure '$e' above $MAX_EXPOSURE"
+    fi
+    for u in "$asvc" "$atim"; do
+        sed "s#$prefix/#$root$prefix/#g" "$u" >"$tmp/verify/${u##*/}"
+    done
+    (cd "$tmp/verify" && systemd-analyze verify --man=no --no-pager \
+        ./certdialog-acme.service ./certdialog-acme.timer) >"$tmp/averify.log" 2>&1
+    rc=$?
+    if [ $rc = 0 ] && [ ! -s "$tmp/averify.log" ]; then
+        pass "systemd-analyze verify: certdialog-acme.service and .timer"
+    else
+        fail "systemd-analyze verify (ACME)" "status $rc" "$tmp/averify.log"
+    fi
+    if [ "$(key "$asvc" User | tail -1)" = "$user" ] &&
+        [ "$(key "$asvc" StateDirectory | tail -1)" = "$sd" ] &&
+        grep -qx 'ProtectProc=invisible' "$asvc" &&
+        grep -qx 'NoNewPrivileges=yes' "$asvc" &&
+        grep -qx 'CapabilityBoundingSet=' "$asvc" &&
+        [ "$(sed -n 's|^ExecStart=.* -c \([^ ]*\) --acme-renew$|\1|p' "$asvc")" = "$sconf" ]; then
+        pass "certdialog-acme.service: $user, $state, ProtectProc=invisible (uacme's -e), --acme-renew with $sconf"
+    else
+        fail "certdialog-acme.service" "user, state, sandbox or ExecStart" "$asvc"
+    fi
+    if [ "$(key "$atim" OnCalendar | tail -1)" = hourly ]; then
+        pass "certdialog-acme.timer: hourly (the backoff starts at an hour)"
+    else
+        fail "certdialog-acme.timer" "OnCalendar=hourly" "$atim"
+    fi
+fi
+if grep -q "location ^~ /.well-known/acme-challenge/" "$site" &&
+    grep -q "fastcgi_param DOCUMENT_URI /api/acme/challenge/\$1;" "$site"; then
+    pass "site: port 80 answers http-01 through /api/acme/challenge/"
+else
+    fail "site: ACME challenge location" "missing" "$site"
+fi
+
 echo "$npass passed, $nfail failed"
 [ $nfail = 0 ]
