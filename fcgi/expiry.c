@@ -183,7 +183,7 @@ cd_expiry_get(struct cd_app *app, const struct cd_request *rq,
         "state_detail", state_ok ? json_null() : str_or_null(serr),
         "notified", notified,
         "channels", channels_json(s),
-        "checked_at", time_or_null(now));
+        "now", time_or_null(now));
     if (b == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
         return;

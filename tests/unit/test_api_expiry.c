@@ -316,6 +316,7 @@ test_cd_expiry_get_next_threshold(void **state)
     get(t, &resp);
     assert_true(json_is_true(json_object_get(resp.body, "ok")));
     assert_true(json_is_null(json_object_get(resp.body, "detail")));
+    assert_true(json_is_string(json_object_get(resp.body, "now")));
     assert_string_equal(str_at(resp.body, "certificate.subject"),
         "CN = " AT_HOST ", O = certdialog");
     assert_string_equal(str_at(resp.body, "certificate.fingerprint"),
