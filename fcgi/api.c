@@ -67,6 +67,11 @@ static const struct cd_route routes[] = {
     /* port 80's /.well-known/acme-challenge/TOKEN (nginx rewrites it) */
     { "/api/acme/challenge/{id}",  CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_PUBLIC, 0, cd_acme_challenge },
+    /* warnings before expiry (expiry.c, certdialog-expiry(8)) */
+    { "/api/expiry",               CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 0, cd_expiry_get },
+    { "/api/expiry/test",          CD_M_POST,           CD_BODY_EMPTY,
+        CD_ACCESS_ADMIN, 1, cd_expiry_test },
     /* API tokens (tokens.c): never reachable with a token */
     { "/api/tokens",               CD_M_GET | CD_M_HEAD, CD_BODY_EMPTY,
         CD_ACCESS_ADMIN_SESSION, 0, cd_tokens_get },

@@ -102,4 +102,14 @@ void cd_acme_renew(struct cd_app *app, const struct cd_request *rq,
 void cd_acme_challenge(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 
+/*
+ * expiry.c: GET /api/expiry (the warnings before expiry: the chain's end,
+ * thresholds, last check, channels), POST /api/expiry/test (a test
+ * notification through every channel, nothing recorded)
+ */
+void cd_expiry_get(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+void cd_expiry_test(struct cd_app *app, const struct cd_request *rq,
+    struct cd_response *resp);
+
 #endif /* CD_HANDLERS_H */

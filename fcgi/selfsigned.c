@@ -8,22 +8,91 @@
 
 #include "selfsigned.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cv.h"
 #include "cv_util.h"
 #include "install.h"
 #include "keygen.h"
 #include "release.h"
 
 #define CN_MAX          64      /* ub-common-name: longer lives in the SAN */
+/* names in the SAN: what a summary lists (CV_MAX_LIST), so all are shown */
+#define SAN_MAX         CV_MAX_LIST
 
-/* Subject CN=host (when it fits), O=certdialog; the SAN above. */
+/* The SAN's names: the host name, then addresses as text. */
+struct san {
+    const char *v[SAN_MAX];
+    char addr[SAN_MAX][INET6_ADDRSTRLEN];
+    size_t n;
+};
+
+/* Adds the address a (AF_INET or AF_INET6) unless it is there already. */
+static void
+san_add_addr(struct san *sn, int family, const void *a)
+{
+    char txt[INET6_ADDRSTRLEN];
+    size_t i;
+
+    if (sn->n >= SAN_MAX || inet_ntop(family, a, txt, sizeof(txt)) == NULL)
+        return;
+    for (i = 0; i < sn->n; i++)
+        if (cv_is_ip(sn->v[i]) && cv_ip_equal(sn->v[i], txt))
+            return;
+    memcpy(sn->addr[sn->n], txt, sizeof(txt));
+    sn->v[sn->n] = sn->addr[sn->n];
+    sn->n++;
+}
+
+/*
+ * The names of the self-signed certificate, as Proxmox makes its own: the
+ * host name, the loopback addresses (so the first visit, often on the
+ * appliance itself or through a tunnel to 127.0.0.1, matches), then every
+ * address of the interfaces, at most SAN_MAX in all.  IPv6 link-local
+ * addresses (fe80::/10) are left out: they work only with a zone
+ * ("fe80::1%eth0") that no certificate can name, and they change with the
+ * hardware.  Without getifaddrs() the list stops at the loopback.
+ */
+static void
+san_names(const char *host, struct san *sn)
+{
+    static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+    struct in_addr lo4 = { htonl(INADDR_LOOPBACK) };
+    struct ifaddrs *ifs = NULL, *i;
+    const struct sockaddr_in6 *s6;
+
+    memset(sn, 0, sizeof(*sn));
+    sn->v[sn->n++] = host;
+    san_add_addr(sn, AF_INET, &lo4);
+    san_add_addr(sn, AF_INET6, &lo6);
+    if (getifaddrs(&ifs) != 0)
+        return;
+    for (i = ifs; i != NULL; i = i->ifa_next) {
+        if (i->ifa_addr == NULL)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            san_add_addr(sn, AF_INET,
+                &((const struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr);
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            s6 = (const struct sockaddr_in6 *)(void *)i->ifa_addr;
+            if (!IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+                san_add_addr(sn, AF_INET6, &s6->sin6_addr);
+        }
+    }
+    freeifaddrs(ifs);
+}
+
+/* Subject CN=host (when it fits), O=certdialog; the SAN of san_names(). */
 static X509 *
 make_cert(EVP_PKEY *key, const char *host)
 {
@@ -40,6 +109,7 @@ make_cert(EVP_PKEY *key, const char *host)
     X509_EXTENSION *ext;
     X509_NAME *nm = NULL;
     X509V3_CTX v3;
+    struct san sn;
     BIGNUM *bn = NULL;
     X509 *x = NULL;
     size_t i, hl = strlen(host);
@@ -64,7 +134,8 @@ make_cert(EVP_PKEY *key, const char *host)
         X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, NULL) == NULL ||
         X509_set_pubkey(x, key) != 1)
         goto out;
-    if ((gens = cd_names_san(&host, 1, why, sizeof(why))) == NULL ||
+    san_names(host, &sn);
+    if ((gens = cd_names_san(sn.v, sn.n, why, sizeof(why))) == NULL ||
         X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
         X509V3_ADD_DEFAULT) != 1)
         goto out;

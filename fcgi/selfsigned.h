@@ -12,7 +12,9 @@
 /*
  * A new RSA-2048 key and a certificate for host signed with it
  * (SHA-256, a year, serverAuth): subject CN=host when it fits (64
- * characters) and O=certdialog, SAN DNS:host, or IP:host for an address.
+ * characters) and O=certdialog; its subjectAltName holds host (DNS:, or
+ * IP: for an address), 127.0.0.1, ::1 and the addresses of the
+ * interfaces but IPv6 link-local ones, at most CV_MAX_LIST names.
  * Returns 0 with *keyp and *certp set (caller frees both), or -1 with why
  * holding a sentence for the answer (no key material).
  */

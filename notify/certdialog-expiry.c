@@ -27,6 +27,7 @@
 #include "cv_util.h"
 #include "expiry.h"
 #include "metrics.h"
+#include "send.h"
 #include "settings.h"
 #include "state.h"
 #include "webhook.h"
@@ -99,33 +100,14 @@ parse_now(const char *s, time_t *t)
 static void
 journal(const char *line)
 {
-    fputs(line, stderr);
-    fflush(stderr);
+    cd_send_journal(line, NULL, 0);
 }
 
 static int
-send_hook(const struct cd_settings *s, struct run *r, int t, int test)
+send_hook(const struct cd_settings *s, struct run *r, int t)
 {
-    struct cd_webhook w;
-    char *body;
-    char line[600];
-
-    if ((body = cd_expiry_payload(&r->cert, s->hostname, t, test)) == NULL) {
-        snprintf(r->hook_err, sizeof(r->hook_err), "out of memory");
-        return -1;
-    }
-    cd_webhook_defaults(&w, s->expiry_webhook, s->expiry_webhook_ca);
-    w.total_timeout = s->expiry_webhook_timeout;
-    if (cd_webhook_post(&w, body, &r->hook_tries, r->hook_err,
-        sizeof(r->hook_err)) == 0) {
-        r->hook_ok = 1;
-    } else {
-        snprintf(line, sizeof(line), "<3>" ME ": the webhook was not "
-            "delivered (%d attempt%s): %s\n", r->hook_tries,
-            r->hook_tries == 1 ? "" : "s", r->hook_err);
-        journal(line);
-    }
-    free(body);
+    r->hook_ok = cd_send_webhook(s, &r->cert, t, 0, 0, &r->hook_tries,
+        r->hook_err, sizeof(r->hook_err)) == 0;
     return r->hook_ok ? 0 : -1;
 }
 
@@ -133,16 +115,14 @@ send_hook(const struct cd_settings *s, struct run *r, int t, int test)
 static int
 test_notification(const struct cd_settings *s, struct run *r)
 {
-    char line[2048];
+    struct cd_send_result sr;
 
-    cd_expiry_log_line(line, sizeof(line), &r->cert, -1, 1);
-    journal(line);
-    r->logged = LOG_NOTICE;
-    r->success = 1;
-    if (s->expiry_webhook != NULL) {
-        r->hook_due = 1;
-        r->success = send_hook(s, r, -1, 1) == 0;
-    }
+    r->success = cd_send_test(s, &r->cert, 0, &sr) == 0;
+    r->logged = sr.journal_ok ? sr.journal_priority : -1;
+    r->hook_due = sr.webhook_configured;
+    r->hook_ok = sr.webhook_ok;
+    r->hook_tries = sr.webhook_tries;
+    snprintf(r->hook_err, sizeof(r->hook_err), "%s", sr.webhook_err);
     return r->success ? 0 : 1;
 }
 
@@ -175,7 +155,7 @@ check(const struct cd_settings *s, const char *state_path, struct run *r)
         if (t >= 0 && s->expiry_webhook != NULL &&
             !cd_expiry_was_sent(&rec.webhook, t)) {
             r->hook_due = 1;
-            if (!r->dry && send_hook(s, r, t, 0) == 0)
+            if (!r->dry && send_hook(s, r, t) == 0)
                 cd_expiry_mark_sent(&rec.webhook, s->expiry_thresholds,
                     s->n_expiry_thresholds, t);
             else if (!r->dry)
@@ -325,16 +305,11 @@ main(int argc, char **argv)
         fprintf(stderr, ME ": %s\n", err);
         return 2;
     }
-    if (snprintf(state_path, sizeof(state_path), "%s",
-        s.expiry_state != NULL ? s.expiry_state : s.state_dir) >=
-        (int)sizeof(state_path) || (s.expiry_state == NULL &&
-        strlen(state_path) + sizeof("/expiry.json") > sizeof(state_path))) {
+    if (cd_expiry_state_path(&s, state_path, sizeof(state_path)) != 0) {
         fprintf(stderr, ME ": state path too long\n");
         cd_settings_free(&s);
         return 2;
     }
-    if (s.expiry_state == NULL)
-        strcat(state_path, "/expiry.json");
     if (cd_chain_read(s.state_dir, r.now, &r.cert, r.release, r.detail,
         sizeof(r.detail)) == 0) {
         r.have_cert = 1;

@@ -75,6 +75,13 @@ cd_expiry_next(const int *th, size_t n, long days_left)
     return t;
 }
 
+time_t
+cd_expiry_reached(time_t not_after, int t)
+{
+    /* days left = (not_after - now) / 86400, rounded down (libcv) */
+    return not_after - ((time_t)t + 1) * 86400 + 1;
+}
+
 int
 cd_expiry_was_sent(const struct cd_expiry_sent *sent, int t)
 {

@@ -51,6 +51,12 @@ int cd_expiry_crossed(const int *th, size_t n, long days_left);
 /* The next threshold to come (the largest below days_left), or -1. */
 int cd_expiry_next(const int *th, size_t n, long days_left);
 
+/*
+ * When threshold t is reached for a chain ending at not_after: the first
+ * instant whose days left (whole days, rounded down) are t or fewer.
+ */
+time_t cd_expiry_reached(time_t not_after, int t);
+
 /* 1 when sent holds threshold t. */
 int cd_expiry_was_sent(const struct cd_expiry_sent *sent, int t);
 /*

@@ -20,6 +20,18 @@
 #include "cv_util.h"
 #include "files.h"
 
+int
+cd_expiry_state_path(const struct cd_settings *s, char *buf, size_t len)
+{
+    int n;
+
+    if (s->expiry_state != NULL)
+        n = snprintf(buf, len, "%s", s->expiry_state);
+    else
+        n = snprintf(buf, len, "%s/expiry.json", s->state_dir);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 void
 cd_expiry_record_init(struct cd_expiry_record *r)
 {

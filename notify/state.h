@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "expiry.h"
+#include "settings.h"
 
 #define CD_EXPIRY_STATE_MAX     (64u << 10)
 
@@ -26,6 +27,12 @@ struct cd_expiry_record {
     int next_threshold;         /* -1: none left */
     char detail[512];           /* why the last check failed; "" */
 };
+
+/*
+ * The state file's path: "expiry_state", else STATE/expiry.json, into
+ * buf.  Returns 0, or -1 when it does not fit in len bytes.
+ */
+int cd_expiry_state_path(const struct cd_settings *s, char *buf, size_t len);
 
 /* Empties r (no certificate, nothing sent, never checked). */
 void cd_expiry_record_init(struct cd_expiry_record *r);

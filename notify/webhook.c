@@ -248,3 +248,20 @@ out:
     free(target);
     return r == 0 ? 0 : -1;
 }
+
+int
+cd_webhook_host(const char *url, char *host, size_t hlen, int *port)
+{
+    char *h = NULL;
+    int ssl = 0, pn = 0, rc = -1;
+
+    if (url != NULL && OSSL_HTTP_parse_url(url, &ssl, NULL, &h, NULL, &pn,
+        NULL, NULL, NULL) == 1 && ssl && h != NULL &&
+        (size_t)snprintf(host, hlen, "%s", h) < hlen) {
+        *port = pn;
+        rc = 0;
+    }
+    ERR_clear_error();
+    OPENSSL_free(h);
+    return rc;
+}

@@ -31,4 +31,13 @@ void cd_webhook_defaults(struct cd_webhook *w, const char *url,
 int cd_webhook_post(const struct cd_webhook *w, const char *body, int *tries,
     char *err, size_t errlen);
 
+/*
+ * The host of a webhook URL (brackets dropped from an IPv6 address) into
+ * host and its port into *port, for showing where notifications go: the
+ * rest of the URL (user, path, query) may hold the receiver's token and
+ * is never shown.  Returns 0, or -1 when url is not an https:// URL or
+ * the host does not fit in hlen bytes.
+ */
+int cd_webhook_host(const char *url, char *host, size_t hlen, int *port);
+
 #endif

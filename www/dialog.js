@@ -433,6 +433,7 @@
       if (sessionTrouble(status, data)) return;
       if (status !== 200) throw new Error(errText(data, status));
       showCurrent(data);
+      loadExpiry();
     } catch (e) {
       $('current-empty').hidden = false;
       $('current-empty').textContent = 'The current certificate cannot be read: ' + e.message;
@@ -1316,6 +1317,138 @@
     announce(ok ? 'The signing request was discarded.' : 'Not discarded: ' + errText(r.data, r.status));
     if (!ok) { $('csr-pending').hidden = false; $('csr-status').textContent = 'Not discarded: ' + errText(r.data, r.status); }
     $('csr-h').focus();
+  });
+
+  /* ----- Expiry warnings: what certdialog-expiry did and does next
+   * (GET /api/expiry), and a test notification (POST /api/expiry/test). */
+
+  function plainDays(n) { return n + (n === 1 ? ' day' : ' days'); }
+
+  /* "Journal; webhook to hooks.contoso.com:443; metrics file /path" */
+  function ewChannels(ch) {
+    const out = ['Journal'];
+    if (ch.webhook && ch.webhook.configured) {
+      out.push('webhook to ' + ch.webhook.host + (ch.webhook.port && ch.webhook.port !== 443 ? ':' + ch.webhook.port : ''));
+    } else out.push('no webhook');
+    if (ch.metrics && ch.metrics.configured) out.push('metrics file ' + ch.metrics.file);
+    else out.push('no metrics file');
+    return out.join('; ');
+  }
+
+  function ewLastCheck(d) {
+    const c = d.last_check;
+    if (!c) return 'Not run yet: the check runs daily (certdialog-expiry.timer).';
+    const when = fmtDate(c.at);
+    if (c.success) return when + ': done, every warning due was sent.';
+    return when + ': failed' + (c.detail ? ': ' + c.detail : '') + '. The next check tries again.';
+  }
+
+  function ewNext(d) {
+    const n = d.next;
+    if (n) {
+      return 'in ' + plainDays(n.in_days) + ', ' + (n.threshold === 0 ? 'on the day it expires'
+        : plainDays(n.threshold) + ' before expiry') + ' (' + fmtDate(n.date) + ')';
+    }
+    if (d.certificate && d.certificate.days_left < 0) return 'none: the certificate has expired';
+    return 'none left';
+  }
+
+  /* The thresholds told for this certificate: "30 days (journal, webhook)". */
+  function ewSent(d) {
+    const by = new Map();
+    for (const ch of ['journal', 'webhook']) {
+      for (const t of (d.notified && d.notified[ch]) || []) {
+        if (!by.has(t)) by.set(t, []);
+        by.get(t).push(ch);
+      }
+    }
+    if (!by.size) return 'none yet for this certificate';
+    return [...by.keys()].sort((a, b) => b - a)
+      .map((t) => plainDays(t) + ' (' + by.get(t).join(', ') + ')').join('; ');
+  }
+
+  function showExpiry(d) {
+    const dl = $('ew-details');
+    dl.replaceChildren();
+    const rows = [
+      ['Last check', ewLastCheck(d)],
+      ['Next warning', ewNext(d)],
+      ['Warnings sent', ewSent(d)],
+      ['Thresholds', (d.thresholds || []).map((t) => String(t)).join(', ') + ' days before expiry'],
+      ['Channels', ewChannels(d.channels || {})],
+    ];
+    const c = d.certificate;
+    if (c && !c.earliest_is_leaf) {
+      rows.splice(2, 0, ['Chain ends', fmtDate(c.not_after) + ': ' + c.earliest + ' ends before the certificate']);
+    }
+    if (d.state_detail) rows.push(['State file', d.state_detail]);
+    for (const [k, v] of rows) {
+      dl.append(el('dt', { 'data-item': k.toLowerCase().replace(/ /g, '-') }, k),
+        el('dd', { 'data-item': k.toLowerCase().replace(/ /g, '-') }, v));
+    }
+    $('ew').hidden = false;
+  }
+
+  async function loadExpiry() {
+    let r;
+    try {
+      r = await call('GET', '/api/expiry');
+    } catch (e) {
+      return;                  /* the certificate part says it already */
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status !== 200 || !r.data.ok) { $('ew').hidden = true; return; }
+    showExpiry(r.data);
+  }
+
+  /* One line a channel: "Journal: sent", its detail below. */
+  function ewResultRow(name, ch) {
+    let verdict, cls;
+    if (ch.ok === true) { verdict = 'sent'; cls = 'ch-ok'; }
+    else if (ch.ok === false) { verdict = 'not delivered'; cls = 'ch-err'; }
+    else { verdict = ch.configured ? 'not written' : 'not configured'; cls = 'ch-none'; }
+    if (name === 'Webhook' && ch.configured && ch.attempts) {
+      verdict += ' (' + ch.host + ', ' + ch.attempts + (ch.attempts === 1 ? ' attempt)' : ' attempts)');
+    }
+    return el('li', { 'data-channel': name.toLowerCase() }, el('span', { class: 'ch' }, name + ': '),
+      el('span', { class: cls }, verdict), ch.detail ? el('span', { class: 'ch-detail' }, ch.detail) : null);
+  }
+
+  $('ew-test').addEventListener('click', async () => {
+    const b = $('ew-test');
+    const box = $('ew-result');
+    b.disabled = true;
+    b.textContent = 'Sending…';
+    box.hidden = false;
+    box.className = 'banner info';
+    $('ew-summary').textContent = 'Sending a test notification…';
+    $('ew-channels').replaceChildren();
+    let r;
+    try {
+      r = await call('POST', '/api/expiry/test');
+    } catch (e) {
+      r = null;
+      box.className = 'banner err';
+      $('ew-summary').textContent = 'Not sent: ' + e.message + '.';
+    } finally {
+      b.disabled = false;
+      b.textContent = 'Send a test notification';
+    }
+    if (!r) { announce($('ew-summary').textContent); return; }
+    if (sessionTrouble(r.status, r.data)) return;
+    const ch = r.data.channels;
+    if (!ch) {
+      box.className = 'banner err';
+      $('ew-summary').textContent = 'Not sent: ' + errText(r.data, r.status);
+    } else {
+      const ok = r.status === 200 && r.data.ok;
+      box.className = 'banner ' + (ok ? 'ok' : 'err');
+      $('ew-summary').textContent = ok ? 'Test notification sent (' + fmtDate(r.data.sent_at) + ').'
+        : 'The test notification was not delivered everywhere:';
+      $('ew-channels').replaceChildren(ewResultRow('Journal', ch.journal), ewResultRow('Webhook', ch.webhook),
+        ewResultRow('Metrics', ch.metrics));
+    }
+    announce(box.textContent);
   });
 
   /* ----- API tokens */

@@ -134,7 +134,7 @@ if [ "$(key "$svc" CapabilityBoundingSet | tail -1)" = "" ] &&
     grep -qx 'CapabilityBoundingSet=' "$svc" &&
     grep -qx 'NoNewPrivileges=yes' "$svc" &&
     grep -qx 'ProtectSystem=strict' "$svc" &&
-    grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' "$svc" &&
+    grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' "$svc" &&
     grep -qx 'SystemCallFilter=@system-service' "$svc"; then
     pass "no capabilities, NoNewPrivileges, ProtectSystem=strict, address families, system calls"
 else

@@ -160,7 +160,8 @@ else
 fi
 if jq -e --arg fp "$fp" --arg subj "$subject" '
     .appliance == "sensor.test" and .subject == $subj and
-    .names == ["sensor.test"] and .days_left == 30 and .threshold == 30 and
+    .names[0] == "sensor.test" and (.names | index("127.0.0.1")) and
+    .days_left == 30 and .threshold == 30 and
     .fingerprint == $fp and .test == false and
     (.not_after | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' \
     "$tmp/hook/body-2" >/dev/null; then

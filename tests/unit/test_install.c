@@ -10,10 +10,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -948,7 +951,8 @@ test_cd_install_ensure_empty(void **state)
     assert_string_equal(cn, HOST);
     gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     assert_non_null(gens);
-    assert_int_equal(sk_GENERAL_NAME_num(gens), 1);
+    /* the host name first, then addresses (self_signed_addresses) */
+    assert_true(sk_GENERAL_NAME_num(gens) >= 3);
     gn = sk_GENERAL_NAME_value(gens, 0);
     assert_int_equal(gn->type, GEN_DNS);
     assert_string_equal((const char *)ASN1_STRING_get0_data(gn->d.dNSName),
@@ -1002,6 +1006,88 @@ test_cd_install_ensure_ip(void **state)
     assert_int_equal(cd_install_self_signed(&fx->s, &res), 0);
     assert_non_null(x = current_cert(fx));
     assert_int_equal(X509_check_ip_asc(x, "2001:db8::1", 0), 1);
+    X509_free(x);
+}
+
+/*
+ * The self-signed certificate names the host and every address of the
+ * interfaces, loopback included (issue 16, point 6), but no IPv6
+ * link-local one (a zone no certificate can name).  The addresses are
+ * read here with getifaddrs() as well, independently.
+ */
+static void
+test_cd_install_self_signed_addresses(void **state)
+{
+    struct fx *fx = *state;
+    struct cd_install_result res;
+    struct ifaddrs *ifs = NULL, *i;
+    GENERAL_NAMES *gens;
+    const struct sockaddr_in6 *s6;
+    char txt[INET6_ADDRSTRLEN];
+    int n, dns = 0, ip = 0, linklocal = 0, k;
+    X509 *x;
+
+    set(&fx->s.hostname, "sensor.test");
+    assert_int_equal(cd_install_ensure(&fx->s, &res), 0);
+    assert_non_null(x = current_cert(fx));
+    assert_int_equal(X509_check_host(x, "sensor.test", 0, 0, NULL), 1);
+    assert_int_equal(X509_check_ip_asc(x, "127.0.0.1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(x, "::1", 0), 1);
+    /* the host name is the first name, and the only DNS one */
+    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    assert_non_null(gens);
+    n = sk_GENERAL_NAME_num(gens);
+    assert_true(n >= 3 && n <= 16);
+    assert_int_equal(sk_GENERAL_NAME_value(gens, 0)->type, GEN_DNS);
+    for (k = 0; k < n; k++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, k);
+        const ASN1_OCTET_STRING *a;
+
+        if (g->type == GEN_DNS) {
+            dns++;
+            continue;
+        }
+        assert_int_equal(g->type, GEN_IPADD);
+        ip++;
+        a = g->d.iPAddress;
+        if (ASN1_STRING_length(a) == 16 &&
+            IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)(const void *)
+            ASN1_STRING_get0_data(a)))
+            linklocal++;
+    }
+    GENERAL_NAMES_free(gens);
+    assert_int_equal(dns, 1);
+    assert_int_equal(linklocal, 0);
+    /* every address of the interfaces (the list holds up to 16 names) */
+    assert_int_equal(getifaddrs(&ifs), 0);
+    for (i = ifs; i != NULL && n < 16; i = i->ifa_next) {
+        if (i->ifa_addr == NULL)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(void *)
+                i->ifa_addr)->sin_addr, txt, sizeof(txt));
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            s6 = (const struct sockaddr_in6 *)(void *)i->ifa_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+                continue;
+            inet_ntop(AF_INET6, &s6->sin6_addr, txt, sizeof(txt));
+        } else
+            continue;
+        if (X509_check_ip_asc(x, txt, 0) != 1)
+            fail_msg("the self-signed certificate lacks %s (of %s)", txt,
+                i->ifa_name);
+    }
+    freeifaddrs(ifs);
+    X509_free(x);
+
+    /* an address as the host name is named once */
+    set(&fx->s.hostname, "127.0.0.1");
+    assert_int_equal(cd_install_self_signed(&fx->s, &res), 0);
+    assert_non_null(x = current_cert(fx));
+    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    assert_non_null(gens);
+    assert_int_equal(sk_GENERAL_NAME_num(gens), ip);
+    GENERAL_NAMES_free(gens);
     X509_free(x);
 }
 
@@ -1410,6 +1496,7 @@ main(void)
         T(test_cd_install_reload_empty),
         T(test_cd_install_ensure_empty),
         T(test_cd_install_ensure_ip),
+        T(test_cd_install_self_signed_addresses),
         T(test_cd_install_self_signed_long_name),
         T(test_cd_install_ensure_populated),
         T(test_cd_install_ensure_dangling),
