@@ -109,6 +109,8 @@ options(const struct cd_app *app, const char *use_crl,
     opt->fetch.max_size = app->settings->crl_max_size;
     opt->fetch.proxy = app->settings->crl_proxy;
     opt->fetch.allow_loopback = app->settings->crl_allow_loopback;
+    opt->fetch.denied = app->settings->crl_denied;
+    opt->fetch.n_denied = app->settings->n_crl_denied;
     if (app->crl_slots != NULL) {
         opt->fetch_fn = cd_crl_slots_fetch;
         opt->fetch_arg = app->crl_slots;
