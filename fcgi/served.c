@@ -30,7 +30,7 @@
 
 #define CERT_MAX        (64u * 1024)
 #define NAP_MS          200
-#define PEEK_TIMEOUT    2       /* s: one handshake of a GET */
+#define PEEK_TIMEOUT    1       /* s: one handshake of a GET */
 #define PEEK_CACHE      3       /* s a GET's answer is reused */
 
 /* The certificate of the release in dir, or NULL. */
