@@ -21,6 +21,8 @@ cd_gate_options(const struct cd_settings *s, struct cd_crl_slots *slots,
     opt->fetch.max_size = s->crl_max_size;
     opt->fetch.proxy = s->crl_proxy;
     opt->fetch.allow_loopback = s->crl_allow_loopback;
+    opt->fetch.denied = s->crl_denied;
+    opt->fetch.n_denied = s->n_crl_denied;
     if (slots != NULL) {
         opt->fetch_fn = cd_crl_slots_fetch;
         opt->fetch_arg = slots;

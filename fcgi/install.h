@@ -102,8 +102,10 @@ int cd_install_self_signed(const struct cd_settings *s,
 int cd_install_ensure(const struct cd_settings *s,
     struct cd_install_result *res);
 /*
- * Reloads nginx on the current release (the lock held): at start, for an
- * installer that died between its swap and its reload.
+ * Reloads nginx on the current release and, when it reloaded, checks with
+ * a handshake that it serves it (res->served; the lock held): at start,
+ * and when a worker died, for an installer that died between its swap
+ * and its reload.
  */
 int cd_install_reload(const struct cd_settings *s,
     struct cd_install_result *res);

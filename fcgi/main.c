@@ -293,13 +293,49 @@ spawn(struct cd_app *app, int fd)
     return pid;
 }
 
+/*
+ * A worker that died by a signal or with an error may have been an
+ * installer between its swap and its reload: nginx would go on serving
+ * the old files while "current" names the new ones.  A child reloads on
+ * the current release under the install lock and checks with a handshake
+ * that it is served (cd_install_reload), while the master goes on
+ * replacing workers.
+ */
+static pid_t
+spawn_reloader(const struct cd_settings *s)
+{
+    struct cd_install_result res;
+    pid_t pid = fork();
+
+    if (pid != 0)
+        return pid;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    memset(&res, 0, sizeof(res));
+    if (cd_install_reload(s, &res) != 0) {
+        fprintf(stderr, "certdialog-fcgi: after a worker died: %s\n",
+            res.err);
+        _exit(1);
+    }
+    fprintf(stderr, "certdialog-fcgi: after a worker died, release %s: "
+        "%s; %s\n", res.release, res.reload_detail, res.reloaded ?
+        res.served_detail : "what is served was not checked");
+    _exit(res.reloaded && res.served ? 0 : 1);
+}
+
+static int
+died_abnormally(int st)
+{
+    return WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0);
+}
+
 static int
 run(struct cd_app *app, int fd, int n)
 {
-    pid_t pids[MAX_WORKERS], pid;
+    pid_t pids[MAX_WORKERS], pid, reloader = 0;
     time_t born[MAX_WORKERS];
     struct sigaction sa;
-    int i, st;
+    int i, st, again = 0;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;    /* no SA_RESTART: wait() returns EINTR */
@@ -317,6 +353,13 @@ run(struct cd_app *app, int fd, int n)
                 continue;
             break;
         }
+        if (pid == reloader) {
+            /* a death during its reload: it may have read "current" first */
+            reloader = again && !stopping ? spawn_reloader(app->settings) :
+                0;
+            again = 0;
+            continue;
+        }
         for (i = 0; i < n; i++) {
             if (pids[i] != pid)
                 continue;
@@ -324,6 +367,12 @@ run(struct cd_app *app, int fd, int n)
                 "replacing it\n", (long)pid, WIFSIGNALED(st) ?
                 "killed by signal" : "exited with", WIFSIGNALED(st) ?
                 WTERMSIG(st) : WEXITSTATUS(st));
+            if (died_abnormally(st) && !stopping) {
+                if (reloader > 0)
+                    again = 1;
+                else
+                    reloader = spawn_reloader(app->settings);
+            }
             if (time(NULL) - born[i] < 1)
                 sleep(1);       /* a worker that dies at once: no storm */
             if (stopping)
@@ -335,6 +384,8 @@ run(struct cd_app *app, int fd, int n)
     for (i = 0; i < n; i++)
         if (pids[i] > 0)
             kill(pids[i], SIGTERM);
+    if (reloader > 0)
+        kill(reloader, SIGTERM);
     while (wait(&st) > 0 || errno == EINTR)
         ;
     fprintf(stderr, "certdialog-fcgi: stopped\n");

@@ -1037,6 +1037,9 @@ cd_install_reload(const struct cd_settings *s, struct cd_install_result *res)
     }
     snprintf(res->release, sizeof(res->release), "%s", id);
     cd_reload_run(s, dir, res);
+    if (res->reloaded)
+        res->served = cd_served_is(s, dir, res->served_detail,
+            sizeof(res->served_detail));
     drop_lock(lock);
     return 0;
 }

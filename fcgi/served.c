@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -23,11 +24,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cv.h"
 #include "cv_util.h"
 #include "served.h"
 
 #define CERT_MAX        (64u * 1024)
 #define NAP_MS          200
+#define PEEK_TIMEOUT    1       /* s: one handshake of a GET */
+#define PEEK_CACHE      3       /* s a GET's answer is reused */
 
 /* The certificate of the release in dir, or NULL. */
 static X509 *
@@ -138,4 +142,72 @@ cd_served_is(const struct cd_settings *s, const char *dir, char *detail,
         snprintf(detail, dlen, "%s presents the new certificate",
             s->served_address);
     return same;
+}
+
+/* The SHA-256 fingerprint of x as the summaries print it (AA:BB:...). */
+static int
+fingerprint(X509 *x, char *fp, size_t fplen)
+{
+    struct cv_summary sum;
+    unsigned char *der = NULL;
+    int len, rc = -1;
+
+    if ((len = i2d_X509(x, &der)) > 0 &&
+        cv_cert_summary(der, (size_t)len, 0, &sum) == 0 && sum.valid) {
+        snprintf(fp, fplen, "%s", sum.sha256);
+        rc = 0;
+    }
+    OPENSSL_free(der);
+    ERR_clear_error();
+    return rc;
+}
+
+/*
+ * One handshake, the answer kept PEEK_CACHE seconds for the same want: the
+ * dialog asks for the status often, and a handshake costs nginx a
+ * signature.  Keyed by want so that an install in this worker is seen at
+ * once.
+ */
+int
+cd_served_peek(const struct cd_settings *s, const char *want, char *fp,
+    size_t fplen, char *detail, size_t dlen)
+{
+    static struct {
+        time_t at;
+        char want[96], fp[96], detail[256];
+        int rc;
+    } c;
+    time_t now = time(NULL);
+    X509 *got;
+
+    fp[0] = '\0';
+    if (s->served_address == NULL || s->served_address[0] == '\0') {
+        snprintf(detail, dlen, "not checked (no served_address)");
+        return -1;
+    }
+    if (c.at != 0 && now >= c.at && now - c.at < PEEK_CACHE &&
+        strcmp(c.want, want) == 0) {
+        snprintf(fp, fplen, "%s", c.fp);
+        snprintf(detail, dlen, "%s", c.detail);
+        return c.rc;
+    }
+    c.rc = 0;
+    c.fp[0] = '\0';
+    got = handshake(s->served_address, s->hostname, PEEK_TIMEOUT, c.detail,
+        sizeof(c.detail));
+    if (got != NULL && fingerprint(got, c.fp, sizeof(c.fp)) != 0)
+        snprintf(c.detail, sizeof(c.detail), "%s presents a certificate "
+            "that cannot be read", s->served_address);
+    else if (got != NULL) {
+        c.rc = strcasecmp(c.fp, want) == 0 ? 1 : 0;
+        snprintf(c.detail, sizeof(c.detail), "%s presents %s",
+            s->served_address, c.rc ? "the active certificate" :
+            "another certificate than the active one");
+    }
+    X509_free(got);
+    snprintf(c.want, sizeof(c.want), "%s", want);
+    c.at = now;
+    snprintf(fp, fplen, "%s", c.fp);
+    snprintf(detail, dlen, "%s", c.detail);
+    return c.rc;
 }

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 
-enum opt_type { T_STR, T_INT, T_SIZE, T_ADMINS, T_DAYS };
+enum opt_type { T_STR, T_INT, T_SIZE, T_ADMINS, T_DAYS, T_NETS };
 
 struct opt {
     const char *key;
@@ -39,6 +39,7 @@ static const struct opt opts[] = {
     { "crl_proxy", T_STR, OFF(crl_proxy), 0, 0 },
     { "crl_fetch_slots", T_INT, OFF(crl_fetch_slots), 1, 64 },
     { "crl_allow_loopback", T_INT, OFF(crl_allow_loopback), 0, 1 },
+    { "crl_denied_ranges", T_NETS, 0, 0, 0 },
     { "crl_cache_max", T_SIZE, OFF(crl_cache_max), 65536, 1LL << 30 },
     { "max_body", T_SIZE, OFF(max_body), 4096, 64LL << 20 },
     { "max_file", T_SIZE, OFF(max_file), 1024, 16LL << 20 },
@@ -64,6 +65,9 @@ static const struct opt opts[] = {
 
 static const int default_days[] = { 30, 14, 7, 3, 1, 0 };
 
+/* crl_denied_ranges: "defaults" in the list stands for libcv's own. */
+#define NETS_DEFAULTS   "defaults"
+
 static int
 set_str(char **dst, const char *v)
 {
@@ -74,6 +78,16 @@ set_str(char **dst, const char *v)
     free(*dst);
     *dst = n;
     return 0;
+}
+
+static void
+set_default_nets(struct cd_settings *c)
+{
+    const struct cv_net *d;
+    size_t n = cv_net_defaults(&d);
+
+    memcpy(c->crl_denied, d, n * sizeof(*d));
+    c->n_crl_denied = n;
 }
 
 static int
@@ -100,6 +114,7 @@ defaults(struct cd_settings *c)
     c->n_expiry_thresholds = sizeof(default_days) / sizeof(default_days[0]);
     c->expiry_webhook_timeout = 60;
     c->acme_timeout = 600;
+    set_default_nets(c);
     return set_str(&c->state_dir, CD_LOCALSTATEDIR "/lib/certdialog") |
         set_str(&c->hostname, host) |
         set_str(&c->nginx_pid_file, "/run/nginx.pid") |
@@ -179,6 +194,59 @@ set_days(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
     return 0;
 }
 
+/*
+ * crl_denied_ranges: CIDRs, an address alone, or "defaults" (the built-in
+ * list); a list replaces the whole default, [] denies nothing more than
+ * loopback (and that only without crl_allow_loopback).
+ */
+static int
+set_nets(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
+    size_t errlen)
+{
+    const struct cv_net *d;
+    size_t i, k, nd;
+    json_t *a;
+    const char *t;
+
+    if (!json_is_array(v)) {
+        snprintf(err, errlen, "\"%s\" must be a list of address ranges "
+            "such as \"169.254.0.0/16\" (or \"%s\")", o->key,
+            NETS_DEFAULTS);
+        return -1;
+    }
+    c->n_crl_denied = 0;
+    json_array_foreach(v, i, a) {
+        t = json_string_value(a);
+        if (t != NULL && strcmp(t, NETS_DEFAULTS) == 0) {
+            nd = cv_net_defaults(&d);
+            for (k = 0; k < nd && c->n_crl_denied < CD_MAX_DENIED; k++)
+                c->crl_denied[c->n_crl_denied++] = d[k];
+            if (k < nd)
+                goto many;
+            continue;
+        }
+        if (c->n_crl_denied == CD_MAX_DENIED)
+            goto many;
+        if (t == NULL || strlen(t) != json_string_length(a)) {
+            snprintf(err, errlen, "\"%s\" holds a value that is not a "
+                "string", o->key);
+            return -1;
+        }
+        if (cv_net_parse(t, &c->crl_denied[c->n_crl_denied]) != 0) {
+            snprintf(err, errlen, "\"%s\": \"%.60s\" is not an address "
+                "range (\"192.0.2.0/24\", \"fe80::/10\"; no bits set after "
+                "the prefix)", o->key, t);
+            return -1;
+        }
+        c->n_crl_denied++;
+    }
+    return 0;
+many:
+    snprintf(err, errlen, "\"%s\" holds more than %d ranges", o->key,
+        CD_MAX_DENIED);
+    return -1;
+}
+
 static int
 set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
     size_t errlen)
@@ -191,6 +259,8 @@ set_opt(struct cd_settings *c, const struct opt *o, json_t *v, char *err,
         return set_admins(c, v, err, errlen);
     case T_DAYS:
         return set_days(c, o, v, err, errlen);
+    case T_NETS:
+        return set_nets(c, o, v, err, errlen);
     case T_STR:
         if (json_is_null(v))
             return set_str((char **)(base + o->off), NULL);

@@ -6,8 +6,11 @@
 
 #include <stddef.h>
 
+#include "cv.h"
+
 #define CD_MAX_ADMINS 32
 #define CD_MAX_THRESHOLDS 16
+#define CD_MAX_DENIED 64        /* crl_denied_ranges */
 
 struct cd_settings {
     char *state_dir;            /* releases/, current, lock */
@@ -25,6 +28,8 @@ struct cd_settings {
     char *crl_proxy;
     int crl_fetch_slots;        /* CRL downloads at once; 0: workers - 1 */
     int crl_allow_loopback;     /* 1: CRLs from 127/8, ::1 (tests only) */
+    struct cv_net crl_denied[CD_MAX_DENIED]; /* never fetched from */
+    size_t n_crl_denied;
     size_t crl_cache_max;       /* bytes of cached CRLs per worker */
     size_t max_body;
     size_t max_file;

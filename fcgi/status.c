@@ -15,6 +15,7 @@
 #include "cvjson.h"
 #include "handlers.h"
 #include "install.h"
+#include "served.h"
 
 /* Where a hosts-file line goes on the admin's own computer. */
 #define HOSTS_WINDOWS   "C:\\Windows\\System32\\drivers\\etc\\hosts"
@@ -337,11 +338,35 @@ cd_status_add_install(json_t *body, const struct cd_install_result *res)
     json_object_set_new(body, "rolled_back", json_boolean(res->rolled_back));
 }
 
+/*
+ * {"fingerprint", "matches", "detail"}: the certificate nginx presents
+ * now against the active one (want), so that a reload that never happened
+ * shows.  matches is null when there is nothing to compare.
+ */
+static json_t *
+served_json(struct cd_app *app, const char *want)
+{
+    char fp[96], detail[256];
+    int rc;
+
+    rc = cd_served_peek(app->settings, want, fp, sizeof(fp), detail,
+        sizeof(detail));
+    return json_pack("{s:o, s:o, s:s}",
+        "fingerprint", fp[0] != '\0' ? json_string(fp) : json_null(),
+        "matches", rc < 0 || want[0] == '\0' ? json_null() :
+        json_boolean(rc == 1), "detail", detail);
+}
+
 void
 cd_status_get(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp)
 {
     resp->status = 200;
-    if ((resp->body = cd_status_json(app, rq, resp)) == NULL)
+    resp->sha256[0] = '\0';
+    if ((resp->body = cd_status_json(app, rq, resp)) == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
+        return;
+    }
+    json_object_set_new(resp->body, "served",
+        served_json(app, resp->sha256));
 }

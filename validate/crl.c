@@ -29,70 +29,6 @@
 #include "cv.h"
 #include "cv_int.h"
 
-/*
- * Why a CRL is never fetched from an address (docs/DESIGN.md "Trust, CRLs
- * and time"), or NULL when it may be: an upload must not make the
- * appliance probe its own services or a cloud's metadata service.
- * Private ranges (RFC 1918, fc00::/7) stay allowed: CRL servers of an OT
- * network live there.  IPv4 carried in IPv6 (mapped, compatible, NAT64)
- * is judged as IPv4.
- */
-static const char *
-denied_v4(const unsigned char *a, int allow_loopback)
-{
-    if (a[0] == 127)
-        return allow_loopback ? NULL : "a loopback address";
-    if (a[0] == 0)
-        return "an unspecified address";
-    if (a[0] == 169 && a[1] == 254)
-        return "a link-local address (cloud metadata services live there)";
-    if (a[0] >= 224 && a[0] <= 239)
-        return "a multicast address";
-    if (a[0] >= 240)
-        return "a reserved or broadcast address";
-    return NULL;
-}
-
-static const char *
-denied_v6(const unsigned char *a, int allow_loopback)
-{
-    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0xff, 0xff };
-    static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
-    static const unsigned char zero[15];
-    /* fd00:ec2::254, a cloud's IPv6 metadata service (in fc00::/7) */
-    static const unsigned char imds[16] = { 0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0x02, 0x54 };
-
-    if (memcmp(a, zero, 15) == 0 && a[15] <= 1)
-        return a[15] == 0 ? "an unspecified address" :
-            allow_loopback ? NULL : "a loopback address";
-    if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
-        memcmp(a, zero, 12) == 0)
-        return denied_v4(a + 12, allow_loopback);
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-        return "a link-local address";
-    if (a[0] == 0xff)
-        return "a multicast address";
-    if (memcmp(a, imds, 16) == 0)
-        return "a cloud metadata address";
-    return NULL;
-}
-
-static const char *
-denied_addr(const struct sockaddr *sa, int allow_loopback)
-{
-    if (sa->sa_family == AF_INET)
-        return denied_v4((const unsigned char *)
-            &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-            allow_loopback);
-    if (sa->sa_family == AF_INET6)
-        return denied_v6(
-            ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr,
-            allow_loopback);
-    return "not an IP address";
-}
-
 /* The text of an address into buf. */
 static void
 addr_text(const struct sockaddr *sa, char *buf, size_t len)
@@ -152,7 +88,7 @@ fail:
 
 /*
  * Resolves host once and connects to the first of its addresses that a
- * CRL may be fetched from (denied_addr()), without OpenSSL's retry loop,
+ * CRL may be fetched from (cv_net_denied(): fo's ranges and loopback), without OpenSSL's retry loop,
  * which keeps retrying a refused connection until the timeout: a CRL
  * server that is down must be reported at once.  The address checked is
  * the one connected to, so a name that resolves differently the next time
@@ -163,10 +99,11 @@ fail:
  */
 static BIO *
 connect_checked(const char *host, const char *port, time_t max_time,
-    int allow_loopback, int only_check, char *detail, size_t dlen)
+    const struct cv_fetch_opts *fo, int only_check, char *detail,
+    size_t dlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
-    const char *why, *first_why = NULL;
+    char why[96], first_why[sizeof(why)] = "";
     char addr[INET6_ADDRSTRLEN + 8], first_addr[sizeof(addr)];
     char bare[INET6_ADDRSTRLEN + 16];
     const char *name = host;
@@ -190,9 +127,11 @@ connect_checked(const char *host, const char *port, time_t max_time,
         return NULL;
     }
     for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
-        if ((why = denied_addr(ai->ai_addr, allow_loopback)) != NULL) {
-            if (first_why == NULL) {
-                first_why = why;
+        if (cv_net_denied(ai->ai_addr, fo != NULL ? fo->denied : NULL,
+            fo != NULL ? fo->n_denied : 0, fo != NULL && fo->allow_loopback,
+            why, sizeof(why))) {
+            if (first_why[0] == '\0') {
+                snprintf(first_why, sizeof(first_why), "%s", why);
                 addr_text(ai->ai_addr, first_addr, sizeof(first_addr));
             }
             if (only_check)
@@ -207,7 +146,7 @@ connect_checked(const char *host, const char *port, time_t max_time,
         }
     }
     freeaddrinfo(res);
-    if (only_check && first_why == NULL)
+    if (only_check && first_why[0] == '\0')
         return BIO_new(BIO_s_null());
     if (fd != -1) {
         if ((b = BIO_new_socket(fd, BIO_CLOSE)) == NULL)
@@ -217,10 +156,10 @@ connect_checked(const char *host, const char *port, time_t max_time,
     if (err != 0)
         snprintf(detail, dlen, "%s: %s", addr, err == ETIMEDOUT ?
             "connect timeout" : strerror(err));
-    else if (first_why != NULL && strcmp(name, first_addr) == 0)
+    else if (first_why[0] != '\0' && strcmp(name, first_addr) == 0)
         snprintf(detail, dlen, "%.200s is %s: CRLs are not fetched from "
             "there", host, first_why);
-    else if (first_why != NULL)
+    else if (first_why[0] != '\0')
         snprintf(detail, dlen, "%.200s is %s (%s): CRLs are not fetched "
             "from there", host, first_why, first_addr);
     else
@@ -251,8 +190,8 @@ get_once(const char *url, const struct cv_fetch_opts *fo, size_t max,
     }
     proxy = OSSL_HTTP_adapt_proxy(fo != NULL ? fo->proxy : NULL, NULL, host,
         0);
-    if ((cbio = connect_checked(host, port, max_time, fo != NULL &&
-        fo->allow_loopback, proxy != NULL, detail, dlen)) == NULL)
+    if ((cbio = connect_checked(host, port, max_time, fo, proxy != NULL,
+        detail, dlen)) == NULL)
         goto out;
     if (proxy != NULL) {
         BIO_free(cbio);         /* only checked: OpenSSL connects */

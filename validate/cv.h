@@ -118,6 +118,15 @@ enum cv_fetch_result {
     CV_FETCH_NOT_CRL            /* answered, but the body is not a CRL */
 };
 
+/* An address range CRLs are not fetched from (validate/netrange.c). */
+struct cv_net {
+    int family;                 /* AF_INET or AF_INET6 */
+    unsigned char addr[16];     /* the network; 4 bytes for AF_INET */
+    unsigned bits;              /* prefix length */
+    const char *why;            /* "a multicast address"; NULL: "in the
+                                   denied range NET/BITS" */
+};
+
 struct cv_fetch_opts {
     int timeout;                /* seconds, whole transfer */
     size_t max_size;            /* bytes */
@@ -125,7 +134,34 @@ struct cv_fetch_opts {
     int allow_loopback;         /* 1: CRLs may come from 127/8 and ::1
                                    (tests); see docs/DESIGN.md "Trust,
                                    CRLs and time" for what is refused */
+    const struct cv_net *denied; /* ranges never fetched from (even in
+                                   loopback); NULL: cv_net_defaults() */
+    size_t n_denied;
 };
+
+/*
+ * "192.0.2.0/24", "fe80::/10", or an address alone (all its bits) into
+ * out (why NULL).  Returns 0, or -1 when it is not one, or bits are set
+ * after the prefix.
+ */
+int cv_net_parse(const char *text, struct cv_net *out);
+/* "NET/BITS" of net into buf. */
+void cv_net_text(const struct cv_net *net, char *buf, size_t len);
+/*
+ * The default denied ranges: link-local (169.254.0.0/16, fe80::/10),
+ * unspecified, multicast, reserved, fd00:ec2::254.  Returns their number.
+ */
+size_t cv_net_defaults(const struct cv_net **out);
+/*
+ * 1 when no CRL may be fetched from the address sa, with why ("a
+ * loopback address", "in the denied range 10.9.0.0/16") into why: it is
+ * in one of denied[n] (NULL: the defaults), or it is a loopback address
+ * and allow_loopback is 0, or it is not an IP address.  IPv4 carried in
+ * IPv6 (mapped, compatible, NAT64) is judged as IPv4.  Else 0.
+ */
+struct sockaddr;
+int cv_net_denied(const struct sockaddr *sa, const struct cv_net *denied,
+    size_t n, int allow_loopback, char *why, size_t wlen);
 
 /*
  * Fetches the CRL at an http:// URL.  On CV_FETCH_OK, *crlp is set and the

@@ -1,7 +1,7 @@
 /*
  * engine_rate.c - validations per second of the engine alone, in one
- * process on one thread: the denominator of scripts/bench-http's
- * http_efficiency.
+ * process on one thread, and its CPU per validation: what
+ * scripts/bench-http's http_overhead_pct subtracts and divides by.
  *
  * Usage: engine_rate FIXTURE_DIR SECONDS [KEY CRT CHAIN]
  *

@@ -321,5 +321,38 @@ if [ "$c" = 1 ]; then pass "--crl-proxy: proxy asked once"
 else fail "--crl-proxy: proxy asked once" "asked $c times"; fi
 stop_server "${c_pid[$i]}"
 
+# crl_denied_ranges (docs/API.md "Settings"): certdialog-fcgi
+# --check-config refuses a range it cannot read, naming it, and takes
+# good ones ("defaults" included); the fetch itself is in test_crl_fetch
+FCGI=$top/certdialog-fcgi
+ranges_check() {        # NAME WANT_EXIT WANT_TEXT RANGES_JSON
+    local out rc
+    printf '{ "state_dir": "%s/state", "ca_file": "%s",
+  "crl_allow_loopback": 1, "crl_denied_ranges": %s }\n' "$tmp" \
+        "$F/root.pem" "$4" >"$tmp/ranges.json"
+    out=$("$FCGI" -c "$tmp/ranges.json" --check-config 2>&1)
+    rc=$?
+    if [ "$rc" = "$2" ] && grep -qF -- "$3" <<<"$out"; then
+        pass "crl_denied_ranges: $1"
+    else
+        fail "crl_denied_ranges: $1" "exit $2, \"$3\"" "exit $rc: $out"
+    fi
+}
+if [ -x "$FCGI" ]; then
+    mkdir -p "$tmp/state"
+    ranges_check "host bits set" 2 '"10.1.2.3/8" is not an address range' \
+        '["10.1.2.3/8"]'
+    ranges_check "not an address" 2 '"intranet" is not an address range' \
+        '["defaults", "intranet"]'
+    ranges_check "not a string" 2 'holds a value that is not a string' \
+        '[8]'
+    ranges_check "not a list" 2 'must be a list of address ranges' \
+        '"127.0.0.2/32"'
+    ranges_check "good ones" 0 'settings ok' \
+        '["defaults", "127.0.0.2/32", "fd12:3456::/32"]'
+else
+    fail "crl_denied_ranges: --check-config" "$FCGI built" "missing"
+fi
+
 echo "$npass passed, $nfail failed"
 [ $nfail = 0 ]

@@ -17,6 +17,10 @@
 #    keys, one or all of them killed with SIGKILL after 0-CD_KILL_MAX_MS
 #    (default 50) ms, each followed by the checker.  The rounds stop after
 #    CD_CRASH_TIMEOUT seconds (default 600) whatever.
+# 3. A worker of certdialog-fcgi killed between its swap and its reload:
+#    its master reloads nginx, and GET /api/certificate's "served" says
+#    what nginx serves (below).
+# CD_CRASH_PARTS (default "1 2 3") runs only some of them.
 #
 # Prints "crash: steps=K kills=N torn=T ..."; passes when T is 0.
 # shellcheck source=tests/lib/itest.sh
@@ -167,7 +171,9 @@ recover() {
         "$(wait_served "$fp")"
 }
 
-if [ "$hooks" = 1 ]; then
+parts=${CD_CRASH_PARTS:-1 2 3}
+part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ "$hooks" = 1 ] && part 1; then
     for step in $install_steps; do
         n_steps=$((n_steps + 1))
         old=$(cur_fp)
@@ -223,7 +229,7 @@ $([ "$want" = "$new" ] && echo new || echo old) release" "$want" "$(cur_fp)"
         check "first start killed at $step: the next start" "$fresh" "" &&
             no_debris "first start killed at $step: the next start"
     done
-else
+elif part 1; then
     echo "# fault hooks not compiled in (configure --enable-fault-hooks):" \
         "the step-by-step kills are not run"
 fi
@@ -234,6 +240,7 @@ n_landed=0      # installers that died by the kill (not finished first)
 n_done=0        # installers that finished
 stopped=
 t_loop=$SECONDS
+part 2 || kills_want=0
 while [ $n_kills -lt "$kills_want" ]; do
     if [ $((SECONDS - t_start)) -ge "$time_limit" ]; then
         stopped=" (stopped at the ${time_limit}s limit)"
@@ -274,6 +281,77 @@ t_kill=$((SECONDS - t_loop))
 
 # one last normal install: the debris of the kills goes, nginx serves it
 recover "after the kills"
+
+# ---- 3. a worker of the service killed between its swap and its reload ----
+# (issue 12, finding 5) The kills above are of install_driver; here a
+# worker of certdialog-fcgi dies at before_reload of an upload through
+# nginx.  Its master reloads nginx on the current release and checks it
+# is served, so that without any other install nginx serves what
+# GET /api/certificate reports, and the answer's "served" says so.  A
+# second certdialog-fcgi, whose workers carry CERTDIALOG_FAULT_STEP, takes
+# over the socket path nginx connects to (it unlinks and binds it): so
+# this part runs last, the stack's own service no longer reachable.
+fault_master() {
+    local fm=$CD_TOP_BUILDDIR/certdialog-fcgi fsock=$CD_RUN/fcgi.sock
+    local flog=$work/fault-fcgi.log fpid old_fp p p2 new_fp
+    local tn="worker killed at before_reload"
+    t_name=$tn
+    CERTDIALOG_FAULT_STEP=before_reload "$fm" -c "$settings" -s "$fsock" \
+        -w 1 2>"$flog" &
+    fpid=$!
+    for _ in $(seq 1 100); do
+        grep -q 'workers serving' "$flog" && break
+        kill -0 "$fpid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q 'workers serving' "$flog"; then
+        fail "a second certdialog-fcgi starts" "workers serving" \
+            "$(tr '\n' ' ' <"$flog")"
+        kill -TERM "$fpid" 2>/dev/null
+        wait "$fpid" 2>/dev/null
+        return
+    fi
+    old_fp=$(cur_fp)
+    for p in "${pairs[@]}"; do
+        new_fp=$(fp_file "$(pair_crt "$p")")
+        [ "$new_fp" != "$old_fp" ] && break
+    done
+    upload "worker killed at before_reload" /api/certificate \
+        key=@"$(pair_key "$p")" crt=@"$(pair_crt "$p")" \
+        chain=@"$F/chain-int-only.pem" use_crl=off name=fault-master
+    expect_status 502
+    check_eq "$tn" "current is the new release (the swap happened)" \
+        "$new_fp" "$(cur_fp)"
+    check_eq "$tn" "the master reloaded: nginx serves the new release" \
+        "$new_fp" "$(wait_served "$new_fp")" \
+        "openssl s_client -connect 127.0.0.1:$CD_PORT -servername sensor.contoso.com"
+    check_eq "$tn" "the master logged its reload and check" 1 \
+        "$(grep -c 'after a worker died, release .*presents the new' "$flog")" \
+        "grep 'after a worker died' $flog: $(grep 'worker' "$flog" | tr '\n' ' ')"
+    req "$tn: GET" GET /api/certificate
+    expect_status 200
+    expect_jq '.certificate.sha256_fingerprint == $fp' --arg fp "$new_fp"
+    expect_jq '.served.fingerprint == $fp' --arg fp "$new_fp"
+    expect_jq '.served.matches == true'
+    # the field can tell them apart: install_driver (no master of ours to
+    # reload after it) killed between its swap and its reload
+    for p2 in "${pairs[@]}"; do
+        [ "$(fp_file "$(pair_crt "$p2")")" != "$new_fp" ] && break
+    done
+    CERTDIALOG_FAULT_STEP=before_reload install_pair "$p2"
+    died "$tn: install_driver killed at before_reload" "$?"
+    req "$tn: GET after a driver's kill" GET /api/certificate
+    expect_status 200
+    expect_jq '.served.fingerprint == $fp' --arg fp "$new_fp"
+    expect_jq '.served.matches == false'
+    kill -TERM "$fpid" 2>/dev/null
+    wait "$fpid" 2>/dev/null
+}
+if [ "$hooks" = 1 ] && part 3; then
+    fault_master
+elif part 3; then
+    echo "# fault hooks not compiled in: the worker kill is not run"
+fi
 
 if [ -s "$partials" ]; then
     echo "# releases left partial (not current) by a kill:"

@@ -1167,6 +1167,116 @@ test_cv_crl_fetch_http_proxy_denied(void **state)
     assert_int_equal(server_count(), 0);
 }
 
+/*
+ * crl_denied_ranges (issue 12, finding 8): a configured range is refused
+ * at once even inside an allowed loopback, for the URL's own address and
+ * for a redirect; the rest of loopback is still fetched from.
+ */
+static void
+test_cv_crl_fetch_http_configured_range(void **state)
+{
+    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_net net[2];
+    X509_CRL *crl = NULL;
+    char detail[512], url[256], file[512], to[256];
+    double t0;
+
+    (void)state;
+    assert_int_equal(cv_net_parse("127.0.0.2/32", &net[0]), 0);
+    assert_int_equal(cv_net_parse("192.0.2.0/24", &net[1]), 0);
+    fo.denied = net;
+    fo.n_denied = 2;
+    snprintf(file, sizeof(file), "%s/crl-range", st.dir);
+    put_file("int.crl", file);
+    server_start("file", file);
+    snprintf(url, sizeof(url), "http://127.0.0.2:%d/int.crl", srv.port);
+    t0 = now_s();
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_UNREACHABLE);
+    expect_elapsed_max(url, now_s() - t0, FAST);
+    assert_null(crl);
+    if (strstr(detail, "in the denied range 127.0.0.2/32") == NULL ||
+        strstr(detail, "not fetched") == NULL)
+        fail_msg("%s: detail \"%s\"", url, detail);
+    assert_int_equal(server_count(), 0);
+    /* 127.0.0.1 is outside the range: fetched */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/int.crl", srv.port);
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_OK);
+    X509_CRL_free(crl);
+    crl = NULL;
+    assert_int_equal(server_count(), 1);
+    /* a redirect into the range: refused after the one request */
+    snprintf(to, sizeof(to), "http://127.0.0.2:%d/int.crl", srv.port);
+    server_stop_one(&srv);
+    server_start_into(&srv, "redirect", NULL, to);
+    server_url(url, sizeof(url));
+    assert_int_equal(cv_crl_fetch_http(url, &fo, NULL, &crl, detail,
+        sizeof(detail)), CV_FETCH_UNREACHABLE);
+    assert_null(crl);
+    if (strstr(detail, "denied range 127.0.0.2/32") == NULL)
+        fail_msg("redirect to %s: detail \"%s\"", to, detail);
+    assert_int_equal(server_count(), 1);
+}
+
+/* cv_net_parse and cv_net_denied: the setting's text and its judgement. */
+static void
+test_cv_net(void **state)
+{
+    static const char *good[] = { "10.0.0.0/8", "169.254.169.254",
+        "fe80::/10", "::1/128", "0.0.0.0/0", "::/0", "192.0.2.128/25" };
+    static const char *bad[] = { "", "10.1.2.3/8", "1.2.3.4/33", "x",
+        "1.2.3.4/", "1.2.3.4/ 8", "fe80::1/10", "::/129", "1.2.3.4/-1",
+        "10.0.0.0/08x", "999.1.1.1" };
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    struct cv_net n;
+    char why[96], text[64];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (cv_net_parse(good[i], &n) != 0)
+            fail_msg("\"%s\" refused", good[i]);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (cv_net_parse(bad[i], &n) == 0)
+            fail_msg("\"%s\" accepted", bad[i]);
+    assert_int_equal(cv_net_parse("10.9.0.0/16", &n), 0);
+    cv_net_text(&n, text, sizeof(text));
+    assert_string_equal(text, "10.9.0.0/16");
+    memset(&v4, 0, sizeof(v4));
+    v4.sin_family = AF_INET;
+    memset(&v6, 0, sizeof(v6));
+    v6.sin6_family = AF_INET6;
+    /* the configured list replaces the defaults */
+    inet_pton(AF_INET, "10.9.1.1", &v4.sin_addr);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, &n, 1, 0, why,
+        sizeof(why)), 1);
+    assert_string_equal(why, "in the denied range 10.9.0.0/16");
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, NULL, 0, 0, why,
+        sizeof(why)), 0);
+    inet_pton(AF_INET, "169.254.169.254", &v4.sin_addr);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, &n, 1, 0, why,
+        sizeof(why)), 0);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, NULL, 0, 1, why,
+        sizeof(why)), 1);
+    assert_non_null(strstr(why, "link-local"));
+    /* an empty list: loopback still follows allow_loopback */
+    inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, &n, 0, 0, why,
+        sizeof(why)), 1);
+    assert_string_equal(why, "a loopback address");
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v4, &n, 0, 1, why,
+        sizeof(why)), 0);
+    /* IPv4 in IPv6 is judged by the IPv4 ranges */
+    inet_pton(AF_INET6, "::ffff:10.9.3.4", &v6.sin6_addr);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v6, &n, 1, 0, why,
+        sizeof(why)), 1);
+    inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
+    assert_int_equal(cv_net_denied((struct sockaddr *)&v6, &n, 1, 0, why,
+        sizeof(why)), 0);
+}
+
 /* The engine: a leaf whose DP is on the loopback, not allowed. */
 static void
 test_cv_validate_crl_loopback_denied(void **state)
@@ -1674,6 +1784,8 @@ main(void)
         T(test_cv_crl_fetch_http_denied_ranges),
         T(test_cv_crl_fetch_http_redirect_denied),
         T(test_cv_crl_fetch_http_proxy_denied),
+        T(test_cv_crl_fetch_http_configured_range),
+        T(test_cv_net),
         T(test_cv_validate_crl_loopback_denied),
         T(test_cv_validate_crl_good),
         T(test_cv_validate_crl_revoked),
