@@ -14,6 +14,7 @@
 
 #include "chain.h"
 #include "cv_util.h"
+#include "cvjson.h"
 #include "expiry.h"
 #include "handlers.h"
 #include "send.h"
@@ -26,17 +27,6 @@
  * (60 s) ends the request.
  */
 #define TEST_MAX_SECONDS        45
-
-static json_t *
-time_or_null(time_t t)
-{
-    char buf[32];
-
-    if (t == 0)
-        return json_null();
-    cv_time_iso(t, buf, sizeof(buf));
-    return json_string(buf);
-}
 
 static json_t *
 int_or_null(long v)
@@ -131,7 +121,7 @@ last_check_json(const struct cd_expiry_record *rec)
     if (rec->last_check == 0)
         return json_null();
     return json_pack("{s:o, s:b, s:o, s:o}",
-        "at", time_or_null(rec->last_check),
+        "at", cvjson_time(rec->last_check),
         "success", rec->success != 0,
         "days_left", rec->not_after != 0 ? json_integer(rec->days_left) :
             json_null(),
@@ -183,7 +173,7 @@ cd_expiry_get(struct cd_app *app, const struct cd_request *rq,
         "state_detail", state_ok ? json_null() : str_or_null(serr),
         "notified", notified,
         "channels", channels_json(s),
-        "now", time_or_null(now));
+        "now", cvjson_time(now));
     if (b == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
         return;
@@ -269,6 +259,6 @@ cd_expiry_test(struct cd_app *app, const struct cd_request *rq,
         return;
     }
     json_object_set_new(resp->body, "test", json_true());
-    json_object_set_new(resp->body, "sent_at", time_or_null(now));
+    json_object_set_new(resp->body, "sent_at", cvjson_time(now));
     json_object_set_new(resp->body, "channels", ch);
 }

@@ -504,6 +504,27 @@ drop_lock(int fd)
         close(fd);      /* releases the flock */
 }
 
+/*
+ * take_lock(), then the kept releases into *r and *n (the caller frees
+ * *r).  Returns the locked fd, or -1 (res->err says why; nothing held).
+ */
+static int
+lock_and_scan(const struct cd_settings *s, struct rel **r, size_t *n,
+    struct cd_install_result *res)
+{
+    int lock;
+
+    if ((lock = take_lock(s, res)) < 0)
+        return -1;
+    if (scan(s->state_dir, r, n) != 0) {
+        seterr(res, "cannot read the releases in %s: %s", s->state_dir,
+            strerror(errno));
+        drop_lock(lock);
+        return -1;
+    }
+    return lock;
+}
+
 /* A symlink to target at STATE/.current-tmp-<random>; its path in tmp. */
 static int
 link_tmp(const char *state, const char *target, char *tmp)
@@ -951,14 +972,8 @@ cd_install_rollback(const struct cd_settings *s,
     int lock, i;
 
     res = fresh(res, &scratch);
-    if ((lock = take_lock(s, res)) < 0)
+    if ((lock = lock_and_scan(s, &r, &n, res)) < 0)
         return -1;
-    if (scan(s->state_dir, &r, &n) != 0) {
-        seterr(res, "cannot read the releases in %s: %s", s->state_dir,
-            strerror(errno));
-        drop_lock(lock);
-        return -1;
-    }
     if (current_id(s->state_dir, cur) != 0) {
         seterr(res, "no certificate is installed, so there is nothing to "
             "roll back");
@@ -992,14 +1007,8 @@ cd_install_activate(const struct cd_settings *s, const char *id,
         seterr(res, "no kept release has this id");
         return -3;
     }
-    if ((lock = take_lock(s, res)) < 0)
+    if ((lock = lock_and_scan(s, &r, &n, res)) < 0)
         return -1;
-    if (scan(s->state_dir, &r, &n) != 0) {
-        seterr(res, "cannot read the releases in %s: %s", s->state_dir,
-            strerror(errno));
-        drop_lock(lock);
-        return -1;
-    }
     for (i = 0; i < n && strcmp(r[i].id, id) != 0; i++)
         ;
     free(r);

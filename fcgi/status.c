@@ -238,18 +238,6 @@ opt_str(const char *v)
     return v[0] != '\0' ? json_string(v) : json_null();
 }
 
-/* An ISO 8601 time, or null when unknown (0). */
-static json_t *
-opt_time(time_t t)
-{
-    char buf[32];
-
-    if (t == 0)
-        return json_null();
-    cv_time_iso(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 /* [{"from", "to"}] of the spans a release was current, oldest first. */
 static json_t *
 periods_json(const struct cd_release *r)
@@ -259,8 +247,8 @@ periods_json(const struct cd_release *r)
 
     for (i = 0; a != NULL && i < r->n_active; i++)
         json_array_append_new(a, json_pack("{s:o, s:o}",
-            "from", opt_time(r->active[i].from),
-            "to", opt_time(r->active[i].to)));
+            "from", cvjson_time(r->active[i].from),
+            "to", cvjson_time(r->active[i].to)));
     return a;
 }
 
@@ -301,7 +289,7 @@ cd_status_json(struct cd_app *app, const struct cd_request *rq,
             "validation", rel[i].validation, "use_crl", rel[i].use_crl,
             "crl", opt_str(rel[i].crl),
             "subject_cn", opt_str(rel[i].subject_cn),
-            "not_after", opt_time(rel[i].not_after),
+            "not_after", cvjson_time(rel[i].not_after),
             "installed_at", when, "current", rel[i].current,
             "previous", rel[i].previous, "active", periods_json(&rel[i]));
         if (rel[i].current && json_is_object(cert)) {
