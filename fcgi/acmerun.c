@@ -114,7 +114,9 @@ names_equal(const struct cv_summary *sum, const struct cd_acme_config *c)
 
 /*
  * The served certificate as the decision sees it; with no names
- * configured, they become its names (or the host name).
+ * configured, they become its DNS names, else the host name.  Not its IP
+ * addresses: the self-signed certificate names every interface address,
+ * loopback included, which no CA can validate.
  */
 static void
 served(struct run *r, struct cd_acme_served *sv)
@@ -137,9 +139,10 @@ served(struct run *r, struct cd_acme_served *sv)
     if (r->c.n_names == 0) {
         for (i = 0; sv->present && i < sum.n_san && i < CV_MAX_LIST &&
             r->c.n_names < CD_ACME_MAX_NAMES; i++)
-            if (cd_name_ok(strchr(sum.san[i], ':') + 1))
+            if (strncmp(sum.san[i], "DNS:", 4) == 0 &&
+                cd_name_ok(sum.san[i] + 4))
                 snprintf(r->c.names[r->c.n_names++], sizeof(r->c.names[0]),
-                    "%s", strchr(sum.san[i], ':') + 1);
+                    "%s", sum.san[i] + 4);
         if (r->c.n_names == 0)
             snprintf(r->c.names[r->c.n_names++], sizeof(r->c.names[0]),
                 "%s", r->s->hostname);
