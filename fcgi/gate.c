@@ -6,6 +6,7 @@
 
 #include "gate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -44,7 +45,8 @@ cd_gate_install(const struct cd_settings *s, const char *name,
 
     memset(res, 0, sizeof(*res));
     if (rep->key == NULL || rep->leaf == NULL) {
-        strcpy(res->err, "the engine did not accept the certificate");
+        snprintf(res->err, sizeof(res->err), "%s",
+            "the engine did not accept the certificate");
         return -1;
     }
     return cd_install_release(s, &f, res);
