@@ -1714,6 +1714,7 @@
     const before = acmeKey(acme && acme.status);
     const b = $('acme-renew');
     b.disabled = true;
+    acmeSay('info', [el('p', {}, 'Starting a renewal…')]);
     let r;
     try {
       r = await call('POST', '/api/acme/renew');
@@ -1798,6 +1799,7 @@
     }
     if (sessionTrouble(r.status, r.data)) return;
     if (r.status === 200 && r.data.ok) {
+      $('acme-result').hidden = true;     /* what it said was about the settings before */
       showAcme(r.data);
       fillAcmeForm(r.data.config, [...$('acme-key-type').options].map((o) => o.value));
       const d = $('acme-saved');

@@ -1614,8 +1614,9 @@ test('acme-settings', async (ctx, problems) => {
     has(await text(page, '#acme-details dd[data-item=last-attempt]'), 'none yet', 'status: last attempt');
     eq(await text(page, '#acme-summary'), 'Settings', 'the settings\' summary once set up');
 
-    // shown again in a new page: what was saved, the HMAC key not
-    const page2 = await openDialog(ctx, problems);
+    // shown again after a reload: what was saved, the HMAC key not
+    const page2 = page;
+    await page2.reload({ waitUntil: 'load' });
     await page2.waitForSelector('#acme-details:not([hidden])');
     await page2.click('#acme-summary');
     eq(await page2.inputValue('#acme-directory'), 'https://ca.example/acme/directory', 'directory shown again');
@@ -1682,8 +1683,11 @@ test('acme-renew-no-answer', async (ctx, problems) => {
     await page.fill('#acme-directory', `https://127.0.0.1:${port}/directory`);
     await acmeSave(page);
     check(await page.isVisible('#acme-saved'), 'not saved: ' + (await page.locator('#acme-form').innerText()).slice(0, 300));
+    check(await page.isHidden('#acme-result'), 'the 409\'s banner stays after Save');
     await page.click('#acme-renew');
-    await page.waitForSelector('#acme-result.err', { timeout: 60_000 });
+    await page.waitForFunction(() => /renewal failed/.test(document.querySelector('#acme-result').textContent),
+      null, { timeout: 60_000 });
+    eq(await page.getAttribute('#acme-result', 'class'), 'banner err', 'the failure\'s style');
     const res = await text(page, '#acme-result');
     has(res, 'The renewal failed. The served certificate is unchanged.', 'the result');
     has(res, 'the ACME exchange failed', 'the reason');
