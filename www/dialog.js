@@ -434,6 +434,7 @@
       if (status !== 200) throw new Error(errText(data, status));
       showCurrent(data);
       loadExpiry();
+      loadAcme();
     } catch (e) {
       $('current-empty').hidden = false;
       $('current-empty').textContent = 'The current certificate cannot be read: ' + e.message;
@@ -897,6 +898,7 @@
       syncMode();
       resultBox.hidden = true;
       resultBody.replaceChildren();
+      acmeReset();
       resume = null;
     }
     loadCurrent();
@@ -1058,6 +1060,7 @@
     resultBox.hidden = true;
     resultBody.replaceChildren();
     hideNewToken();
+    acmeReset();
     csrFilled = false;
     $('csr-box').open = false;
     $('csr-status').textContent = '';
@@ -1449,6 +1452,397 @@
         ewResultRow('Metrics', ch.metrics));
     }
     announce(box.textContent);
+  });
+
+  /* ----- Automatic renewal (ACME): the status with "Renew now" and the
+   * settings (GET/PUT /api/acme, POST /api/acme/renew; docs/API.md
+   * "Automatic renewal (ACME)").  The HMAC key is never answered: the form
+   * says one is stored, and an empty field keeps it. */
+
+  const ACME_POLL_MS = 3000;
+  const ACME_POLL_MAX = 240;     /* 12 minutes: a run ends within acme_timeout (600 s unless set) */
+  const ACME_START_POLLS = 5;    /* a started run not seen within these polls is not coming */
+  let acme = null;               /* last GET /api/acme answer */
+  let acmeFilled = false;        /* the form holds the stored settings (or the admin's entries) */
+  let acmeNamesDefault = [];     /* the current certificate's names, the form's default */
+  let acmeWatch = null;          /* the polling while a run goes on */
+  let acmeNameSeq = 0;
+
+  /* What a run changes in the status: a finished run differs from before. */
+  function acmeKey(st) {
+    return st ? JSON.stringify([st.last_attempt, st.last_result, st.last_message, st.failures,
+      st.last_success, st.release]) : '';
+  }
+
+  /* The names a renewal uses when none are configured: the served
+   * certificate's subjectAltNames, as the run takes them; without any, the
+   * signing request's defaults (the host name). */
+  function acmeServedNames() {
+    const c = current && current.certificate;
+    const out = [];
+    for (const s of (c && c.san) || []) {
+      const m = /^(?:DNS|IP):(.+)$/.exec(s);
+      if (m && !m[1].startsWith('*')) out.push(m[1]);
+    }
+    if (out.length) return out;
+    return (csr && csr.defaults && csr.defaults.names) || [];
+  }
+
+  function sameNames(a, b) {
+    const norm = (l) => l.map((n) => n.toLowerCase()).sort().join('\n');
+    return norm(a) === norm(b);
+  }
+
+  function acmeAddName(value, focus) {
+    const id = 'acme-name-' + (++acmeNameSeq);
+    const input = el('input', { type: 'text', id, class: 'acme-name', autocomplete: 'off', spellcheck: 'false' });
+    input.value = value || '';
+    const li = el('li', {}, el('label', { for: id, class: 'visually-hidden' }, 'Name'), input);
+    const rm = el('button', { type: 'button', class: 'acme-name-remove' }, 'Remove');
+    rm.addEventListener('click', () => {
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      acmeRenumber();
+      (next ? next.querySelector('input') : $('acme-add-name')).focus();
+    });
+    li.append(rm);
+    $('acme-names').append(li);
+    acmeRenumber();
+    if (focus) input.focus();
+  }
+
+  function acmeRenumber() {
+    $('acme-names').querySelectorAll('li').forEach((li, i) => {
+      const v = li.querySelector('input').value;
+      li.querySelector('label').textContent = 'Name ' + (i + 1);
+      li.querySelector('button').setAttribute('aria-label', 'Remove name ' + (i + 1) + (v ? ' (' + v + ')' : ''));
+    });
+  }
+
+  const acmeFormNames = () => [...$('acme-names').querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
+
+  function acmeClearFindings() {
+    const f = $('acme-form');
+    for (const fb of f.querySelectorAll('.feedback')) fb.replaceChildren();
+    for (const b of f.querySelectorAll('.invalid')) b.classList.remove('invalid');
+    for (const i of f.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+    $('acme-error').hidden = true;
+  }
+
+  /* The form from the stored settings, or the API's defaults without any. */
+  function fillAcmeForm(cfg, keyTypes) {
+    $('acme-enabled').checked = cfg ? cfg.enabled : true;
+    $('acme-directory').value = cfg ? cfg.directory : '';
+    $('acme-email').value = (cfg && cfg.email) || '';
+    $('acme-eab-kid').value = (cfg && cfg.eab_key_id) || '';
+    $('acme-eab-hmac').value = '';
+    $('acme-hmac-stored').hidden = !(cfg && cfg.eab_hmac_set);
+    acmeNamesDefault = acmeServedNames();
+    const names = cfg && cfg.names ? cfg.names : acmeNamesDefault;
+    $('acme-names').replaceChildren();
+    for (const n of names) acmeAddName(n);
+    if (!names.length) acmeAddName('');
+    $('acme-names-follow').hidden = !!(cfg && cfg.names);
+    const sel = $('acme-key-type');
+    const types = [...(keyTypes || ['rsa2048', 'rsa4096'])];
+    const want = cfg ? cfg.key_type : 'rsa2048';
+    if (!types.includes(want)) types.push(want);   /* stored under another policy: shown as it is */
+    sel.replaceChildren(...types.map((k) => el('option', { value: k }, KEY_TYPE_TEXT[k] || k)));
+    sel.value = want;
+    $('acme-summary').textContent = cfg ? 'Settings' : 'Set up automatic renewal';
+    acmeClearFindings();
+    acmeFilled = true;
+  }
+
+  function acmeRows(cfg, st) {
+    const result = st.last_result === 'ok' ? 'succeeded' : st.last_result === 'failed' ? 'failed' : st.last_result;
+    let next;
+    if (cfg && !cfg.enabled) next = 'none: automatic renewal is off';
+    else if (st.next_attempt) next = fmtDate(st.next_attempt);
+    else next = cfg ? 'at the next hourly check' : '';
+    return [
+      ['Renewal', cfg ? (cfg.enabled ? 'on, from ' + cfg.directory : 'off (Renew automatically is cleared)') : ''],
+      ['Last attempt', st.last_attempt ? fmtDate(st.last_attempt) + (result ? ': ' + result : '') : cfg ? 'none yet' : ''],
+      ['Message', st.last_message || ''],
+      ['Last success', st.last_success ? fmtDate(st.last_success) : st.last_attempt ? 'never' : ''],
+      ['Failures in a row', st.last_attempt ? String(st.failures) : ''],
+      ['Next attempt', next],
+      ['Installed release', st.release || '']
+    ];
+  }
+
+  function syncAcmeRenew() {
+    const cfg = acme && acme.config;
+    const st = acme && acme.status;
+    const off = !!(cfg && !cfg.enabled);
+    $('acme-renew').disabled = !acme || off || !!(st && st.running) || !!acmeWatch;
+    $('acme-renew-h').textContent = off ? 'Automatic renewal is off: tick Renew automatically in the settings and Save first.'
+      : 'Orders a new certificate now, due or not. A failed renewal leaves the served certificate alone.';
+  }
+
+  /* The status part: the facts, the running indicator, the button. */
+  function showAcme(data) {
+    acme = data;
+    const cfg = data.config;
+    const st = data.status || {};
+    const dl = $('acme-details');
+    dl.replaceChildren();
+    for (const [k, v] of acmeRows(cfg, st)) {
+      if (!v) continue;
+      const item = k.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+      dl.append(el('dt', { 'data-item': item }, k), el('dd', {
+        'data-item': item,
+        class: k === 'Last attempt' && st.last_result ? 'acme-' + st.last_result : null
+      }, v));
+    }
+    dl.hidden = !dl.children.length;
+    $('acme-empty').hidden = !!cfg;
+    if (!cfg) $('acme-empty').textContent = 'Not set up: fill in the settings below and Save.';
+    $('acme-running').hidden = !st.running;
+    $('acme-state').setAttribute('aria-busy', st.running ? 'true' : 'false');
+    syncAcmeRenew();
+  }
+
+  /* The key types the key policy allows: the signing request's (GET /api/csr). */
+  async function acmeKeyTypes() {
+    if (csr && csr.defaults && csr.defaults.key_types) return csr.defaults.key_types;
+    try {
+      const r = await call('GET', '/api/csr');
+      if (r.status === 200 && r.data.defaults && Array.isArray(r.data.defaults.key_types)) return r.data.defaults.key_types;
+    } catch (e) {
+      /* the API refuses what the policy does not allow: said at the field */
+    }
+    return null;
+  }
+
+  /* GET /api/acme: the answer, or null after saying why in the status. */
+  async function fetchAcme() {
+    let r;
+    try {
+      r = await call('GET', '/api/acme');
+    } catch (e) {
+      $('acme-empty').hidden = false;
+      $('acme-empty').textContent = 'The renewal status cannot be read: ' + e.message + '.';
+      return null;
+    }
+    if (sessionTrouble(r.status, r.data)) { acmeStop(); return null; }
+    if (r.status !== 200 || !r.data.ok) {
+      $('acme-empty').hidden = false;
+      $('acme-empty').textContent = 'The renewal status cannot be read: ' + errText(r.data, r.status);
+      return null;
+    }
+    return r.data;
+  }
+
+  async function loadAcme() {
+    const d = await fetchAcme();
+    if (!d) return;
+    showAcme(d);
+    if (!acmeFilled) fillAcmeForm(d.config, await acmeKeyTypes());
+    else if (!(d.config && d.config.names) && sameNames(acmeFormNames(), acmeNamesDefault)) {
+      /* another certificate is served now: untouched defaults follow it */
+      const now = acmeServedNames();
+      if (!sameNames(now, acmeNamesDefault)) {
+        acmeNamesDefault = now;
+        $('acme-names').replaceChildren();
+        for (const n of now) acmeAddName(n);
+      }
+    }
+    if (d.status.running && !acmeWatch) acmeFollow(acmeKey(d.status), true);
+  }
+
+  function acmeSay(kind, nodes) {
+    const box = $('acme-result');
+    box.className = 'banner ' + kind;
+    box.replaceChildren(...nodes);
+    box.hidden = false;
+    announce(box.textContent);
+  }
+
+  function acmeStop() {
+    if (acmeWatch) clearTimeout(acmeWatch.timer);
+    acmeWatch = null;
+    syncAcmeRenew();
+  }
+
+  /* A run's end, as the status tells it. */
+  function acmeDone(d, changed) {
+    const st = d.status;
+    acmeStop();
+    if (changed && st.last_result === 'ok') {
+      acmeSay('ok', [el('p', {}, el('strong', {}, 'Renewed: the new certificate is installed and served.')),
+        el('p', { class: 'acme-msg' }, st.last_message || '')]);
+      loadCurrent();
+    } else if (changed && st.last_result === 'failed') {
+      acmeSay('err', [el('p', {}, el('strong', {}, 'The renewal failed. The served certificate is unchanged.')),
+        el('p', { class: 'acme-msg' }, st.last_message || ''),
+        el('p', {}, st.next_attempt ? 'The next attempt is after ' + fmtDate(st.next_attempt) + '; Renew now tries at once.' : '')]);
+    } else {
+      acmeSay('info', [el('p', {}, 'The renewal ended without a new result: nothing was changed. The appliance\'s journal ' +
+        '(certdialog-fcgi: acme) says why.')]);
+    }
+  }
+
+  /* Polls GET /api/acme while a run goes on, bounded.  before: the status
+   * the run will change; seen: the run is known to be on (after "Renew
+   * now" it may not hold its lock yet at the first poll). */
+  function acmeFollow(before, seen) {
+    acmeStop();
+    const w = { left: ACME_POLL_MAX, wait: ACME_START_POLLS, seen };
+    acmeWatch = w;
+    syncAcmeRenew();
+    const tick = async () => {
+      if (acmeWatch !== w) return;
+      const d = await fetchAcme();
+      if (acmeWatch !== w) return;
+      if (!d) { acmeStop(); return; }
+      showAcme(d);
+      const changed = acmeKey(d.status) !== before;
+      if (d.status.running) w.seen = true;
+      else if (changed || w.seen || --w.wait <= 0) { acmeDone(d, changed); return; }
+      if (--w.left <= 0) {
+        acmeStop();
+        acmeSay('info', [el('p', {}, 'The renewal is still running. Reload the page later to see its result.')]);
+        return;
+      }
+      w.timer = setTimeout(tick, ACME_POLL_MS);
+    };
+    w.timer = setTimeout(tick, 1000);
+  }
+
+  async function acmeRenewNow() {
+    const before = acmeKey(acme && acme.status);
+    const b = $('acme-renew');
+    b.disabled = true;
+    acmeSay('info', [el('p', {}, 'Starting a renewal…')]);
+    let r;
+    try {
+      r = await call('POST', '/api/acme/renew');
+    } catch (e) {
+      acmeSay('err', [el('p', {}, 'Not started: ' + e.message + '.')]);
+      syncAcmeRenew();
+      return;
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    const code = errCode(r.data);
+    if (r.status === 202 && r.data.started) {
+      if (r.data.status) showAcme({ config: acme && acme.config, status: r.data.status });
+      $('acme-running').hidden = false;
+      acmeSay('info', [el('p', {}, 'Renewal started. The status below follows it.')]);
+      acmeFollow(before, false);
+    } else if (r.status === 409 && code === 'acme_running') {
+      acmeSay('info', [el('p', {}, el('strong', {}, r.data.errors[0].message + '.'))]);
+      $('acme-running').hidden = false;
+      acmeFollow(before, true);
+    } else if (r.status === 409 && code === 'acme_not_configured') {
+      acmeSay('err', [el('p', {}, el('strong', {}, r.data.errors[0].message + '.'),
+        ' Fill in at least the directory URL below, then Save.')]);
+      $('acme-box').open = true;
+      $('acme-directory').focus();
+      syncAcmeRenew();
+    } else {
+      acmeSay('err', [el('p', {}, 'Not started: ' + errText(r.data, r.status))]);
+      syncAcmeRenew();
+    }
+  }
+
+  /* The PUT body: the whole configuration (docs/API.md, PUT /api/acme). */
+  function acmeBody() {
+    const v = (id) => $(id).value.trim();
+    const body = { enabled: $('acme-enabled').checked, directory: v('acme-directory'),
+      email: v('acme-email') || null, key_type: $('acme-key-type').value, challenge: 'http-01' };
+    const kid = v('acme-eab-kid');
+    const hmac = v('acme-eab-hmac');
+    body.eab_key_id = kid || null;
+    /* absent: the stored key is kept while the key id stays; null removes it */
+    if (hmac) body.eab_hmac_key = hmac;
+    else if (!kid) body.eab_hmac_key = null;
+    const names = acmeFormNames();
+    const following = !acme || !acme.config || !acme.config.names;
+    /* untouched defaults keep following the served certificate (null) */
+    body.names = !names.length || (following && sameNames(names, acmeNamesDefault)) ? null : names;
+    return body;
+  }
+
+  /* A refused member next to its field, in the API's words. */
+  function acmeFieldError(f) {
+    const fb = f.field ? $('acme-fb-' + f.field) : null;
+    if (!fb) return false;
+    let text = f.detail || f.message;
+    text = text.charAt(0).toUpperCase() + text.slice(1);
+    fb.replaceChildren(el('ul', { class: 'findings errors' },
+      el('li', { class: 'finding error', 'data-code': f.code, 'data-field': f.field },
+        el('span', { class: 'kind' }, 'Error: '), el('span', { class: 'msg' }, text))));
+    const box = fb.closest('.field');
+    box.classList.add('invalid');
+    const input = box.querySelector('input:not([type=radio]), select') || box.querySelector('input');
+    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+    announce('Not saved: ' + text);
+    return true;
+  }
+
+  async function saveAcme() {
+    acmeClearFindings();
+    $('acme-saved').hidden = true;
+    const btn = $('acme-save');
+    btn.disabled = true;
+    $('acme-form').setAttribute('aria-busy', 'true');
+    let r;
+    try {
+      r = await call('PUT', '/api/acme', acmeBody());
+    } catch (e) {
+      showError($('acme-error'), 'Not saved: ' + e.message + '.');
+      return;
+    } finally {
+      btn.disabled = false;
+      $('acme-form').setAttribute('aria-busy', 'false');
+    }
+    if (sessionTrouble(r.status, r.data)) return;
+    if (r.status === 200 && r.data.ok) {
+      $('acme-result').hidden = true;     /* what it said was about the settings before */
+      showAcme(r.data);
+      fillAcmeForm(r.data.config, [...$('acme-key-type').options].map((o) => o.value));
+      const d = $('acme-saved');
+      d.replaceChildren(el('p', {}, el('strong', {}, 'Saved.'), r.data.config.enabled
+        ? ' The hourly check renews when due; Renew now orders a certificate at once.'
+        : ' Automatic renewal is off.'));
+      d.hidden = false;
+      announce(d.textContent);
+      return;
+    }
+    const f = r.data.errors && r.data.errors[0];
+    if (f && r.status === 400 && acmeFieldError(f)) return;
+    showError($('acme-error'), 'Not saved: ' + errText(r.data, r.status));
+    announce($('acme-error').textContent);
+  }
+
+  /* Signed out or another admin: nothing typed stays, no polling goes on. */
+  function acmeReset() {
+    acmeStop();
+    acme = null;
+    acmeFilled = false;
+    $('acme-eab-hmac').value = '';
+    $('acme-box').open = false;
+    $('acme-result').hidden = true;
+    $('acme-saved').hidden = true;
+    $('acme-details').hidden = true;
+    $('acme-running').hidden = true;
+    $('acme-empty').hidden = false;
+    $('acme-empty').textContent = 'Loading the renewal status…';
+  }
+
+  $('acme-form').addEventListener('submit', (e) => { e.preventDefault(); saveAcme(); });
+  $('acme-renew').addEventListener('click', acmeRenewNow);
+  $('acme-add-name').addEventListener('click', () => acmeAddName('', true));
+  $('acme-names').addEventListener('input', acmeRenumber);
+  $('acme-form').addEventListener('input', (e) => {
+    $('acme-saved').hidden = true;
+    const box = e.target.closest('.field');
+    if (!box) return;
+    box.classList.remove('invalid');
+    e.target.removeAttribute('aria-invalid');
+    const fb = box.querySelector('.feedback');
+    if (fb) fb.replaceChildren();
   });
 
   /* ----- API tokens */

@@ -16,9 +16,10 @@
 // (default /usr/bin/chromium), CD_BROWSER_ONLY (comma-separated test names
 // to run).
 import { createRequire } from 'node:module';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1521,6 +1522,213 @@ test('expiry-test-notification', async (ctx, problems) => {
   await page.locator('#ew').screenshot({ path: path.join(SHOTS, 'expiry-test-notification.png') });
   const after = await api('GET', '/api/expiry');
   eq(JSON.stringify(after.body.notified), JSON.stringify(before.body.notified), 'thresholds told after a test');
+});
+
+// ------------------------------------------ automatic renewal (issue 15)
+// The panel's settings saved and shown again (the HMAC key never shown or
+// answered back, "An HMAC key is stored" instead), a refused member at its
+// field; "Renew now" against a directory nobody answers: the failure in
+// the status, the served certificate unchanged; a run in progress (its
+// lock held here) shown as running, 409 acme_running said, and followed
+// to its end.  No DELETE route: each case removes the stack's ACME files.
+function noAcme() {
+  for (const f of ['config.json', 'status.json']) fs.rmSync(path.join(STATE, 'acme', f), { force: true });
+}
+async function getAcme() {
+  const r = await api('GET', '/api/acme');
+  eq(r.status, 200, 'GET /api/acme');
+  return r.body;
+}
+const acmeNames = (page) => page.$$eval('#acme-names input', (l) => l.map((i) => i.value));
+// A 127.0.0.1 port nothing listens on (just closed).
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+async function acmeSave(page) {
+  await page.click('#acme-save');
+  await page.waitForFunction(() => document.querySelector('#acme-form').getAttribute('aria-busy') === 'false' &&
+    (!document.querySelector('#acme-saved').hidden || document.querySelector('#acme-form .finding.error') ||
+     !document.querySelector('#acme-error').hidden));
+}
+
+test('acme-settings', async (ctx, problems) => {
+  await ensureSelfSigned();
+  noAcme();
+  try {
+    const cur = (await current()).certificate;
+    const served = cur.san.map((s) => s.replace(/^(DNS|IP):/, ''));
+    const page = await openDialog(ctx, problems);
+    await page.waitForFunction(() => document.querySelector('#acme-empty').textContent.includes('Not set up'));
+    check(await page.isHidden('#acme-details'), 'status facts shown before anything was set up');
+    check(await page.isEnabled('#acme-renew'), 'Renew now disabled');
+    eq(await text(page, '#acme-summary'), 'Set up automatic renewal', 'the settings\' summary');
+    await page.click('#acme-summary');
+    eq((await acmeNames(page)).join(','), served.join(','), 'names prefilled from the current certificate');
+    const types = await page.$$eval('#acme-key-type option', (l) => l.map((o) => o.value));
+    eq(types.join(','), (await getCsr()).defaults.key_types.join(','), 'key types: the key policy\'s');
+    eq(await page.inputValue('#acme-key-type'), 'rsa2048', 'key type default');
+    check(await page.isChecked('input[name=acme-challenge][value=http-01]'), 'http-01 not chosen');
+    eq(await page.locator('input[name=acme-challenge]').count(), 1, 'challenges offered');
+    has(await text(page, '#acme-trust'), 'update-ca-certificates', 'the trust help');
+    // every control has its label
+    const unlabelled = await page.$$eval('#acme-form input, #acme-form select',
+      (l) => l.filter((i) => !i.labels.length || !i.labels[0].textContent.trim()).map((i) => i.id || i.name));
+    eq(unlabelled.join(','), '', 'controls without a label');
+
+    // refused at its field, in the API's words; nothing stored
+    await page.fill('#acme-directory', 'http://ca.example/acme/directory');
+    await acmeSave(page);
+    const fb = await text(page, '#acme-fb-directory');
+    has(fb, 'https://', 'the directory\'s field error');
+    eq(await page.getAttribute('#acme-directory', 'aria-invalid'), 'true', 'aria-invalid on the directory');
+    eq(await page.evaluate(() => document.activeElement.id), 'acme-directory', 'focus on the refused field');
+    eq((await getAcme()).config, null, 'config after a refused PUT');
+    await page.locator('#acme-box').screenshot({ path: path.join(SHOTS, 'acme-field-error.png') });
+    // typing clears it
+    await page.fill('#acme-directory', 'https://ca.example/acme/directory');
+    check(await page.isHidden('#acme-fb-directory .finding'), 'the field error stays while typing');
+
+    const hmac = 'H' + createHash('sha256').update(String(Math.random())).digest('hex');
+    await page.fill('#acme-email', 'pki@contoso.com');
+    await page.fill('#acme-eab-kid', 'kid-1');
+    await page.fill('#acme-eab-hmac', hmac);
+    await page.selectOption('#acme-key-type', 'rsa4096');
+    await acmeSave(page);
+    check(await page.isVisible('#acme-saved'), 'no "Saved": ' + (await page.locator('#acme-form').innerText()).slice(0, 300));
+    let a = await getAcme();
+    eq(a.config.directory, 'https://ca.example/acme/directory', 'directory stored');
+    eq(a.config.email, 'pki@contoso.com', 'email stored');
+    eq(a.config.eab_key_id, 'kid-1', 'eab_key_id stored');
+    eq(a.config.eab_hmac_set, true, 'eab_hmac_set');
+    eq(a.config.names, null, 'names left as prefilled: null (the served certificate\'s)');
+    eq(a.config.key_type, 'rsa4096', 'key_type stored');
+    check(!JSON.stringify(a).includes(hmac), 'GET /api/acme answers the HMAC key');
+    eq(await page.inputValue('#acme-eab-hmac'), '', 'the HMAC field after Save');
+    check(await page.isVisible('#acme-hmac-stored'), 'no "An HMAC key is stored"');
+    check(!(await page.content()).includes(hmac), 'the HMAC key is in the page after Save');
+    has(await text(page, '#acme-details dd[data-item=renewal]'), 'on, from https://ca.example/acme/directory', 'status: renewal');
+    has(await text(page, '#acme-details dd[data-item=last-attempt]'), 'none yet', 'status: last attempt');
+    eq(await text(page, '#acme-summary'), 'Settings', 'the settings\' summary once set up');
+
+    // shown again after a reload: what was saved, the HMAC key not
+    const page2 = page;
+    await page2.reload({ waitUntil: 'load' });
+    await page2.waitForSelector('#acme-details:not([hidden])');
+    await page2.click('#acme-summary');
+    eq(await page2.inputValue('#acme-directory'), 'https://ca.example/acme/directory', 'directory shown again');
+    eq(await page2.inputValue('#acme-email'), 'pki@contoso.com', 'email shown again');
+    eq(await page2.inputValue('#acme-eab-kid'), 'kid-1', 'key id shown again');
+    eq(await page2.inputValue('#acme-eab-hmac'), '', 'the HMAC field shown again');
+    check(await page2.isVisible('#acme-hmac-stored'), 'no "An HMAC key is stored" after a reload');
+    eq(await page2.inputValue('#acme-key-type'), 'rsa4096', 'key type shown again');
+    eq((await acmeNames(page2)).join(','), served.join(','), 'names shown again');
+    check(!(await page2.content()).includes(hmac), 'the HMAC key is in the reloaded page');
+    await page2.locator('#acme').screenshot({ path: path.join(SHOTS, 'acme-settings.png') });
+
+    // an empty HMAC field keeps the stored key; a name added is stored as a list
+    await page2.click('#acme-add-name');
+    eq(await page2.evaluate(() => document.activeElement.className), 'acme-name', 'focus on the new name');
+    await page2.keyboard.type('acme-extra.example.com');
+    await acmeSave(page2);
+    check(await page2.isVisible('#acme-saved'), 'no "Saved" after adding a name');
+    a = await getAcme();
+    eq(a.config.eab_hmac_set, true, 'the HMAC key kept by an empty field');
+    eq((a.config.names || []).join(','), [...served, 'acme-extra.example.com'].join(','), 'names stored');
+    check(await page2.isHidden('#acme-names-follow'), 'the "follows the served certificate" hint with names stored');
+
+    // emptied key id and HMAC key: the binding removed
+    await page2.fill('#acme-eab-kid', '');
+    await acmeSave(page2);
+    a = await getAcme();
+    eq(a.config.eab_key_id, null, 'eab_key_id after emptying it');
+    eq(a.config.eab_hmac_set, false, 'eab_hmac_set after emptying the key id');
+    check(await page2.isHidden('#acme-hmac-stored'), '"An HMAC key is stored" after removing it');
+
+    // 390 px: nothing wider than the window
+    await page2.setViewportSize({ width: 390, height: 800 });
+    const over = await page2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(over <= 1, `the page is ${over}px wider than a 390px window`);
+    const past = await page2.$$eval('#acme *', (l) => l.filter((e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.right > window.innerWidth + 1;
+    }).map((e) => e.id || e.tagName));
+    eq(past.join(','), '', 'ACME elements past the window at 390 px');
+    await page2.locator('#acme').screenshot({ path: path.join(SHOTS, 'acme-narrow-390.png') });
+  } finally {
+    noAcme();
+  }
+});
+
+test('acme-renew-no-answer', async (ctx, problems) => {
+  await ensureSelfSigned();
+  noAcme();
+  let holder = null;
+  try {
+    const before = (await current()).certificate.sha256_fingerprint;
+    const page = await openDialog(ctx, problems);
+    await page.waitForSelector('#acme-renew:not([disabled])');
+    // not set up: 409 acme_not_configured, said, and the settings opened
+    await page.click('#acme-renew');
+    await page.waitForSelector('#acme-result:not([hidden])');
+    has(await text(page, '#acme-result'), 'Automatic renewal is not set up', '409 acme_not_configured');
+    eq(await page.getAttribute('#acme-result', 'class'), 'banner err', 'its style');
+    check(await page.evaluate(() => document.querySelector('#acme-box').open), 'the settings not opened');
+    eq(await page.evaluate(() => document.activeElement.id), 'acme-directory', 'focus after acme_not_configured');
+
+    const port = await closedPort();
+    await page.fill('#acme-directory', `https://127.0.0.1:${port}/directory`);
+    await acmeSave(page);
+    check(await page.isVisible('#acme-saved'), 'not saved: ' + (await page.locator('#acme-form').innerText()).slice(0, 300));
+    check(await page.isHidden('#acme-result'), 'the 409\'s banner stays after Save');
+    await page.click('#acme-renew');
+    await page.waitForFunction(() => /renewal failed/.test(document.querySelector('#acme-result').textContent),
+      null, { timeout: 60_000 });
+    eq(await page.getAttribute('#acme-result', 'class'), 'banner err', 'the failure\'s style');
+    const res = await text(page, '#acme-result');
+    has(res, 'The renewal failed. The served certificate is unchanged.', 'the result');
+    has(res, 'the ACME exchange failed', 'the reason');
+    has(await text(page, '#acme-details dd[data-item=last-attempt]'), 'failed', 'status: last attempt');
+    eq(await text(page, '#acme-details dd[data-item=failures-in-a-row]'), '1', 'status: failures in a row');
+    has(await text(page, '#acme-details dd[data-item=last-success]'), 'never', 'status: last success');
+    check(await page.isVisible('#acme-details dd[data-item=next-attempt]'), 'status: no next attempt');
+    check(await page.isHidden('#acme-running'), 'still "running"');
+    check(await page.isEnabled('#acme-renew'), 'Renew now stays disabled');
+    const a = await getAcme();
+    eq(a.status.last_result, 'failed', 'last_result');
+    eq(a.status.failures, 1, 'failures');
+    eq(a.status.running, false, 'running');
+    has(await text(page, '#acme-details dd[data-item=message]'), a.status.last_message, 'status: the message');
+    await page.locator('#acme-state').screenshot({ path: path.join(SHOTS, 'acme-renew-failed.png') });
+    eq((await current()).certificate.sha256_fingerprint, before, 'the active certificate after the failure');
+    eq(await servedFp(ctx, page), before, 'the certificate the browser gets after the failure');
+
+    // a run in progress: its lock held here (flock -o: only flock holds
+    // it; it ends with cat, when its stdin closes)
+    const lock = path.join(STATE, 'acme', 'run.lock');
+    check(fs.existsSync(lock), 'no run.lock after a run');
+    holder = spawn('flock', ['-x', '-o', lock, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    for (let i = 0; i < 40 && !(await getAcme()).status.running; i++) await new Promise((r) => setTimeout(r, 250));
+    eq((await getAcme()).status.running, true, 'running while the lock is held');
+    await page.waitForSelector('#acme-renew:not([disabled])');
+    await page.click('#acme-renew');
+    await page.waitForSelector('#acme-running:not([hidden])');
+    has(await text(page, '#acme-result'), 'A renewal is already running', '409 acme_running');
+    check(await page.isDisabled('#acme-renew'), 'Renew now enabled while a run goes on');
+    await page.locator('#acme-state').screenshot({ path: path.join(SHOTS, 'acme-running.png') });
+    holder.stdin.end();
+    await page.waitForSelector('#acme-running', { state: 'hidden', timeout: 20_000 });
+    // the held lock changed nothing: said as such, not as the last failure again
+    has(await text(page, '#acme-result'), 'ended without a new result', 'the end of a run that changed nothing');
+    check(await page.isEnabled('#acme-renew'), 'Renew now disabled after the run ended');
+    eq((await current()).certificate.sha256_fingerprint, before, 'the active certificate at the end');
+  } finally {
+    if (holder && holder.exitCode === null) holder.kill();
+    noAcme();
+  }
 });
 
 // ------------------------------------------------------------------- main
