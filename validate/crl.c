@@ -394,17 +394,19 @@ cache_find(struct cv_ctx *ctx, const char *url, time_t now)
  * element in it, what OpenSSL allocates for the objects it decodes them
  * into (a revoked entry is three elements, sequence, serial and date, and
  * becomes an X509_REVOKED, its serial's and date's strings and a pointer
- * in the sorted stack; an extension is three too).  Measured with
- * mallinfo2() on OpenSSL 3.0: 171 bytes per revoked entry of 22 bytes
- * (100,000 of them, 2.2 MB of DER, took 19.3 MB), about as much for the
- * smallest entry it accepts (7 bytes: a one-byte serial and an empty
- * date) and per extension of an entry; so 60 per element is an upper
- * bound whatever the shape, where a count per DER byte would have to
- * assume 7-byte entries (25 times the DER) for every CRL.  The elements
- * are counted by their headers without decoding anything; what cannot be
- * walked counts as if it were made of 2-byte elements, the smallest.
+ * in the stack; an extension is three too).  Measured on OpenSSL 3.0
+ * (its allocations tracked, malloc's chunk headers counted), per element
+ * over the DER: 57.3 for 100,000 entries of 22 bytes (2.2 MB of DER took
+ * 19.4 MB), 56.2 for the smallest entry it accepts (7 bytes: a one-byte
+ * serial and an empty date, 25 times the DER), 61.1 for entries with one
+ * extension of an unknown OID, 57.5 for CRL extensions, 33 to 43 for
+ * issuer names of many parts; so 64 is an upper bound whatever the
+ * shape, where a bound per DER byte would have to assume 7-byte entries
+ * for every CRL.  The elements are counted by their headers without
+ * decoding anything; what cannot be walked counts as if it were made of
+ * 2-byte elements, the smallest.
  */
-#define CRL_TLV_COST 60
+#define CRL_TLV_COST 64
 
 static size_t
 crl_cost(const unsigned char *der, size_t len)
