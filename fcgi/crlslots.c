@@ -89,6 +89,7 @@ cd_crl_slots_fetch(const char *url, const struct cv_fetch_opts *fo,
             " is" : "s are", sl->n == 1 ? "it is" : "they are");
         return CV_FETCH_UNREACHABLE;
     }
+    /* fo as it is: its make_room lets the engine's cache make room first */
     rc = cv_crl_fetch_http(url, fo, NULL, crlp, detail, dlen);
     flock(sl->fd[i], LOCK_UN);
     return rc;

@@ -2,7 +2,8 @@
  * crl.c - CRL checks of docs/DESIGN.md "Trust, CRLs and time": for each
  * certificate of the built path, the offline CRLs of its issuer, else the
  * CRL at its http:// distribution point (fetched with OpenSSL's HTTP
- * client, cached per context until its nextUpdate once it passed), all
+ * client, cached per context until its nextUpdate once it passed, within
+ * crl_cache_max bytes made room for before a CRL is parsed), all
  * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL, extended CRL
  * support, deltas); its CRL errors mapped to our codes.
  */
@@ -225,6 +226,9 @@ cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
 {
     BIO *bio = NULL;
     char *cur, *redir = NULL, *host = NULL, *port = NULL;
+    const unsigned char *der;
+    char *body = NULL;
+    long len;
     enum cv_fetch_result rc = CV_FETCH_UNREACHABLE;
     int hops, ssl = 0, timeout = fo != NULL && fo->timeout > 0 ?
         fo->timeout : CV_DEFAULT_CRL_TIMEOUT;
@@ -273,7 +277,22 @@ cv_crl_fetch_http(const char *url, const struct cv_fetch_opts *fo, void *arg,
     }
     if (bio == NULL)
         goto out;
-    if ((*crlp = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
+    /*
+     * The body is parsed where it is (OpenSSL's answer is a memory BIO;
+     * d2i_X509_CRL_bio() would copy it first), and only once the cache
+     * made room for its decoded form: a worker never holds a cache full
+     * of CRLs plus a new one parsed before the old ones went.
+     */
+    if ((len = BIO_get_mem_data(bio, &body)) <= 0 || body == NULL) {
+        rc = CV_FETCH_NOT_CRL;
+        snprintf(detail, dlen, "the answer is not a DER CRL");
+        goto out;
+    }
+    der = (const unsigned char *)body;
+    if (fo != NULL && fo->make_room != NULL && fo->make_room(fo->room_arg,
+        der, (size_t)len, detail, dlen) != 0)
+        goto out;
+    if ((*crlp = d2i_X509_CRL(NULL, &der, len)) == NULL) {
         rc = CV_FETCH_NOT_CRL;
         snprintf(detail, dlen, "the answer is not a DER CRL");
         goto out;
@@ -369,32 +388,74 @@ cache_find(struct cv_ctx *ctx, const char *url, time_t now)
 }
 
 /*
- * What a CRL counts against the cache's cap: its DER size, plus an
- * estimate of what OpenSSL's decoded form adds per revoked entry (its
- * X509_REVOKED, serial and date objects and the sorted index).
+ * What a CRL counts against the cache's cap, from its DER alone, so that
+ * it is known before the CRL is parsed: the DER size (the decoded CRL
+ * keeps a copy of its signed part), plus CRL_TLV_COST for each ASN.1
+ * element in it, what OpenSSL allocates for the objects it decodes them
+ * into (a revoked entry is three elements, sequence, serial and date, and
+ * becomes an X509_REVOKED, its serial's and date's strings and a pointer
+ * in the stack; an extension is three too).  Measured on OpenSSL 3.0
+ * (its allocations tracked, malloc's chunk headers counted), per element
+ * over the DER: 57.3 for 100,000 entries of 22 bytes (2.2 MB of DER took
+ * 19.4 MB), 56.2 for the smallest entry it accepts (7 bytes: a one-byte
+ * serial and an empty date, 25 times the DER), 61.1 for entries with one
+ * extension of an unknown OID, 57.5 for CRL extensions, 33 to 43 for
+ * issuer names of many parts; so 64 is an upper bound whatever the
+ * shape, where a bound per DER byte would have to assume 7-byte entries
+ * for every CRL.  The elements are counted by their headers without
+ * decoding anything; what cannot be walked counts as if it were made of
+ * 2-byte elements, the smallest.
  */
-#define CRL_ENTRY_OVERHEAD 160
+#define CRL_TLV_COST 64
 
+static size_t
+crl_cost(const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der, *end = der + len;
+    size_t n = 0;
+    long l;
+    int tag, cls, r;
+
+    while (p < end) {
+        r = ASN1_get_object(&p, &l, &tag, &cls, (long)(end - p));
+        if (r & 0x80) {
+            n += (size_t)(end - p) / 2 + 1;
+            ERR_clear_error();
+            break;
+        }
+        n++;
+        /* constructed: its elements follow; else skip its content */
+        if (!(r & V_ASN1_CONSTRUCTED))
+            p += l;
+    }
+    return len + CRL_TLV_COST * n;
+}
+
+/* The same for a CRL parsed by someone else (a test's fetcher). */
 static size_t
 crl_bytes(X509_CRL *crl)
 {
-    int der = i2d_X509_CRL(crl, NULL);
+    unsigned char *der = NULL;
+    int len = i2d_X509_CRL(crl, &der);
+    size_t bytes = len > 0 ? crl_cost(der, (size_t)len) : 0;
 
-    return (size_t)(der > 0 ? der : 0) + CRL_ENTRY_OVERHEAD *
-        (size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+    OPENSSL_free(der);
+    ERR_clear_error();
+    return bytes;
 }
 
 /*
- * Keeps a fetched CRL until its nextUpdate.  The least recently used go
- * while the cache is full, in entries or in bytes (ctx->crl_cache_max); a
- * CRL larger than the whole cap is not kept.
+ * Keeps a fetched CRL, counting bytes (crl_cost()), until its nextUpdate.
+ * The least recently used go while the cache is full, in entries or in
+ * bytes (ctx->crl_cache_max); a CRL larger than the whole cap is not kept.
  */
 static struct cv_crl_entry *
-cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, time_t now)
+cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, size_t bytes,
+    time_t now)
 {
     const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
     time_t expires = nu != NULL ? cv_asn1_time(nu) : 0;
-    size_t bytes = crl_bytes(crl), i;
+    size_t i;
     struct cv_crl_entry *e;
 
     if (expires <= now || bytes > ctx->crl_cache_max)
@@ -428,6 +489,7 @@ struct gathered {
     char *src;                  /* the URL; NULL: the CRL file */
     int depth;                  /* the certificate it was fetched for */
     int fetched;                /* downloaded now: cached if it passed */
+    size_t bytes;               /* fetched: what it counts in the cache */
 };
 
 /* What the CRL verify callback needs. */
@@ -451,6 +513,9 @@ struct fetcher {
     int timeout;                /* crl_timeout, seconds */
     time_t now, deadline;
     STACK_OF(X509_CRL) *owned;  /* a reference to every CRL obtained */
+    size_t held;                /* the bytes of those downloaded now */
+    size_t largest;             /* the largest of those */
+    size_t pending;             /* make_room(): the one being parsed */
 };
 
 static const char *
@@ -726,11 +791,11 @@ has_crl_number(X509_CRL *crl)
 /*
  * Adds crl (not owned) to the CRLs OpenSSL is given, unless it names no
  * CRL number: then crl_invalid for the certificate at depth d.  fetched:
- * downloaded now (kept in the cache if it passes).
+ * downloaded now (kept in the cache if it passes, counting bytes).
  */
 static int
 gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
-    const char *url, int d, int fetched, const char *label)
+    const char *url, int d, int fetched, size_t bytes, const char *label)
 {
     struct gathered *g;
     int j;
@@ -758,6 +823,7 @@ gather(struct crlstate *st, STACK_OF(X509_CRL) *sk, X509_CRL *crl,
     g->crl = crl;
     g->depth = d;
     g->fetched = fetched;
+    g->bytes = bytes;
     st->ng++;
     return 0;
 }
@@ -809,23 +875,79 @@ gather_offline(struct crlstate *st, STACK_OF(X509_CRL) *sk,
         if (!crl_may_cover(c, x))
             continue;
         n++;
-        if (st != NULL && gather(st, sk, c, NULL, d, 0, label) != 0)
+        if (st != NULL && gather(st, sk, c, NULL, d, 0, 0, label) != 0)
             return -1;
     }
     return n;
+}
+
+/* 1 when this request holds crl (dropping it from the cache frees nothing). */
+static int
+holds(const struct fetcher *f, const X509_CRL *crl)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_CRL_num(f->owned); i++)
+        if (sk_X509_CRL_value(f->owned, i) == crl)
+            return 1;
+    return 0;
+}
+
+/*
+ * cv_fetch_opts.make_room: called with a downloaded CRL's DER before it
+ * is parsed.  The CRLs this request holds (cached or downloaded), all but
+ * the largest, must fit in the cap with the new one: one CRL may go past
+ * the cap, never a second (a CRL larger than the cap is still used, and
+ * not kept).  Then the least recently used cached CRLs that the request
+ * does not hold go until the cache, the request's downloads and the new
+ * CRL fit in the cap, or none is left to go: memory freed here is what
+ * the parser reuses, so the worker's peak stays near the cap (issue 12).
+ */
+static int
+make_room(void *arg, const unsigned char *der, size_t len, char *detail,
+    size_t dlen)
+{
+    struct fetcher *f = arg;
+    struct cv_ctx *ctx = f->ctx;
+    size_t need = crl_cost(der, len), held = f->held, big, i;
+
+    big = need > f->largest ? need : f->largest;
+    for (i = 0; i < ctx->n_crl; i++)
+        if (holds(f, ctx->crl[i].crl)) {
+            held += ctx->crl[i].bytes;
+            if (ctx->crl[i].bytes > big)
+                big = ctx->crl[i].bytes;
+        }
+    if (held + need - big > ctx->crl_cache_max) {
+        snprintf(detail, dlen, "not read: with the other CRLs of this "
+            "upload it would take about %.1f MiB of memory, more than one "
+            "CRL beyond crl_cache_max (%.1f MiB)",
+            (double)(held + need) / (1 << 20),
+            (double)ctx->crl_cache_max / (1 << 20));
+        return -1;
+    }
+    for (i = 0; i < ctx->n_crl &&
+        ctx->crl_bytes + f->held + need > ctx->crl_cache_max;) {
+        if (holds(f, ctx->crl[i].crl))
+            i++;
+        else
+            cache_drop(ctx, i);
+    }
+    f->pending = need;
+    return 0;
 }
 
 /*
  * The CRL at url for the certificate at depth d: the cached copy, unless
  * fresh, else downloaded within what is left of the request's deadline.
  * Returns it (a reference held in f->owned until the request ends, so the
- * cache may drop it meanwhile) with *fetchedp set when downloaded; NULL
- * when it is not to be had (crl_unreachable said) or out of memory
- * (*oomp).
+ * cache may drop it meanwhile) with *fetchedp set when downloaded, and
+ * *bytesp what it counts in the cache; NULL when it is not to be had
+ * (crl_unreachable said) or out of memory (*oomp).
  */
 static X509_CRL *
 obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
-    int fresh, int *fetchedp, int *oomp)
+    int fresh, int *fetchedp, size_t *bytesp, int *oomp)
 {
     const char *field = d == 0 ? "crt" : "chain";
     char detail[CV_DETAIL_MAX];
@@ -834,12 +956,14 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
     time_t left;
 
     *fetchedp = *oomp = 0;
+    *bytesp = 0;
     if (!fresh && (e = cache_find(f->ctx, url, f->now)) != NULL) {
         if (!X509_CRL_up_ref(e->crl) || !sk_X509_CRL_push(f->owned,
             e->crl)) {
             *oomp = 1;
             return NULL;
         }
+        *bytesp = e->bytes;
         return e->crl;
     }
     if ((left = f->deadline - time(NULL)) <= 0) {
@@ -850,6 +974,7 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
     }
     detail[0] = '\0';
     f->fo.timeout = left < f->timeout ? (int)left : f->timeout;
+    f->pending = 0;
     if (f->fn(url, &f->fo, f->opt->fetch_arg, &crl, detail,
         sizeof(detail)) != CV_FETCH_OK || crl == NULL) {
         cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: %s", url,
@@ -862,6 +987,11 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
         *oomp = 1;
         return NULL;
     }
+    /* a fetcher that parsed without make_room(): counted afterwards */
+    *bytesp = f->pending != 0 ? f->pending : crl_bytes(crl);
+    f->held += *bytesp;
+    if (*bytesp > f->largest)
+        f->largest = *bytesp;
     *fetchedp = 1;
     return crl;
 }
@@ -984,9 +1114,11 @@ gather_fetched(struct fetcher *f, struct crlstate *st,
     const char *field = d == 0 ? "crt" : "chain";
     char durl[1024], why[256];
     X509_CRL *base, *delta = NULL;
+    size_t bbytes, dbytes = 0;
     int bfetched, dfetched = 0, oom, fit = DELTA_FITS;
 
-    if ((base = obtain(f, st->rep, url, d, 0, &bfetched, &oom)) == NULL) {
+    if ((base = obtain(f, st->rep, url, d, 0, &bfetched, &bbytes,
+        &oom)) == NULL) {
         st->skip[d] = !oom;
         return oom ? -1 : 0;
     }
@@ -997,14 +1129,14 @@ gather_fetched(struct fetcher *f, struct crlstate *st,
         return 0;
     }
     if (has_crl_number(base) && delta_url(x, base, durl, sizeof(durl))) {
-        delta = obtain(f, st->rep, durl, d, 0, &dfetched, &oom);
+        delta = obtain(f, st->rep, durl, d, 0, &dfetched, &dbytes, &oom);
         if (delta == NULL && oom)
             return -1;
         if (delta != NULL &&
             (fit = delta_fits(base, delta, why, sizeof(why))) ==
             DELTA_NEWER && !bfetched) {
             /* the cached base is older than the one the delta is for */
-            if ((base = obtain(f, st->rep, url, d, 1, &bfetched,
+            if ((base = obtain(f, st->rep, url, d, 1, &bfetched, &bbytes,
                 &oom)) == NULL) {
                 st->skip[d] = !oom;
                 return oom ? -1 : 0;
@@ -1012,7 +1144,7 @@ gather_fetched(struct fetcher *f, struct crlstate *st,
             fit = delta_fits(base, delta, why, sizeof(why));
         }
     }
-    if (gather(st, sk, base, url, d, bfetched, label) != 0)
+    if (gather(st, sk, base, url, d, bfetched, bbytes, label) != 0)
         return -1;
     if (delta == NULL || st->bad[d])
         return 0;
@@ -1022,7 +1154,7 @@ gather_fetched(struct fetcher *f, struct crlstate *st,
         st->bad[d] = 1;
         return 0;
     }
-    return gather(st, sk, delta, durl, d, dfetched, label);
+    return gather(st, sk, delta, durl, d, dfetched, dbytes, label);
 }
 
 /*
@@ -1077,6 +1209,8 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     f.opt = opt;
     f.fn = opt->fetch_fn ? opt->fetch_fn : cv_crl_fetch_http;
     f.fo = opt->fetch;
+    f.fo.make_room = make_room;
+    f.fo.room_arg = &f;
     f.timeout = f.fo.timeout > 0 ? f.fo.timeout : CV_DEFAULT_CRL_TIMEOUT;
     f.now = time(NULL);
     /*
@@ -1143,7 +1277,8 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     /* only a downloaded CRL that passed is kept */
     for (i = 0; i < st.ng; i++)
         if (st.g[i].fetched && !st.bad[st.g[i].depth])
-            cache_put(ctx, st.g[i].src, st.g[i].crl, f.now);
+            cache_put(ctx, st.g[i].src, st.g[i].crl, st.g[i].bytes,
+                f.now);
     goto out;
 oom:
     cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");

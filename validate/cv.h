@@ -137,6 +137,18 @@ struct cv_fetch_opts {
     const struct cv_net *denied; /* ranges never fetched from (even in
                                    loopback); NULL: cv_net_defaults() */
     size_t n_denied;
+    /*
+     * Set by the engine for its fetches (a fetcher passes fo on as it
+     * is): a fetcher that downloads DER calls it with the body before
+     * parsing it, so that the CRL cache makes room for the decoded form
+     * first (docs/DESIGN.md "Trust, CRLs and time").  Returns 0, or -1
+     * with a reason in detail when the CRL is not to be parsed (the
+     * request holds as much as the cache's cap allows): the fetcher then
+     * returns CV_FETCH_UNREACHABLE.  NULL: nothing to call.
+     */
+    int (*make_room)(void *room_arg, const unsigned char *der, size_t len,
+        char *detail, size_t dlen);
+    void *room_arg;
 };
 
 /*
@@ -166,6 +178,7 @@ int cv_net_denied(const struct sockaddr *sa, const struct cv_net *denied,
 /*
  * Fetches the CRL at an http:// URL.  On CV_FETCH_OK, *crlp is set and the
  * caller frees it.  On failure, may put a reason into detail (size dlen).
+ * A fetcher that parses DER calls fo->make_room (when set) first.
  */
 typedef enum cv_fetch_result (*cv_crl_fetch_fn)(const char *url,
     const struct cv_fetch_opts *fo, void *arg, X509_CRL **crlp,

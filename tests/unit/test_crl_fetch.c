@@ -17,12 +17,16 @@
  * Validation time: cd_fixture_time(), the time the fixture CRLs were made
  * for; the engine checks a CRL's lastUpdate/nextUpdate against that time
  * and expires its cache by the wall clock.
+ *
+ * The cache's peak memory is measured on OpenSSL's own heap, tracked by
+ * allocation functions main() sets first (heap_malloc()).
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +46,7 @@
 #include <cmocka.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -1631,11 +1636,12 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
 /*
  * A CRL of int.pem (its name and key identifier) signed with int.key into
  * path as DER: number, a delta on base (0: a complete CRL), revoking
- * serial (NULL: nothing), valid around the fixture time.
+ * serial (NULL: nothing) and more other serials (none of the fixtures'),
+ * valid around the fixture time.
  */
 static void
 write_int_crl(const char *path, long number, long base,
-    const ASN1_INTEGER *serial)
+    const ASN1_INTEGER *serial, long more)
 {
     X509_CRL *c = X509_CRL_new();
     ASN1_TIME *t = ASN1_TIME_new();
@@ -1661,6 +1667,16 @@ write_int_crl(const char *path, long number, long base,
         assert_int_equal(X509_REVOKED_set_serialNumber(r,
             (ASN1_INTEGER *)serial), 1);
         assert_non_null(X509_time_adj_ex(t, -1, 0, &st.at));
+        assert_int_equal(X509_REVOKED_set_revocationDate(r, t), 1);
+        assert_int_equal(X509_CRL_add0_revoked(c, r), 1);
+    }
+    assert_non_null(X509_time_adj_ex(t, -1, 0, &st.at));
+    for (; more > 0; more--) {
+        X509_REVOKED *r = X509_REVOKED_new();
+
+        assert_non_null(r);
+        assert_int_equal(ASN1_INTEGER_set(num, 0x7e000000L + more), 1);
+        assert_int_equal(X509_REVOKED_set_serialNumber(r, num), 1);
         assert_int_equal(X509_REVOKED_set_revocationDate(r, t), 1);
         assert_int_equal(X509_CRL_add0_revoked(c, r), 1);
     }
@@ -1713,8 +1729,8 @@ test_cv_validate_crl_delta_http(void **state)
     assert_non_null(b);
     snprintf(base_file, sizeof(base_file), "%s/base.crl", st.dir);
     snprintf(delta_file, sizeof(delta_file), "%s/delta.crl", st.dir);
-    write_int_crl(base_file, 1, 0, NULL);
-    write_int_crl(delta_file, 2, 1, X509_get0_serialNumber(st.revoked));
+    write_int_crl(base_file, 1, 0, NULL, 0);
+    write_int_crl(delta_file, 2, 1, X509_get0_serialNumber(st.revoked), 0);
     server_start_into(&srv, "file", base_file, NULL);
     snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/t%d/base.crl",
         srv.port, st.n);
@@ -1768,6 +1784,248 @@ test_cv_validate_crl_delta_http(void **state)
     X509_free(leaf);
 }
 
+/* ---- the peak memory of the CRL cache (issue 12, finding 4) ---- */
+
+/*
+ * OpenSSL's heap, tracked through CRYPTO_set_mem_functions() from the
+ * start of main(): what is allocated now and the most since heap_peak was
+ * last reset.  Sizes are malloc_usable_size()'s, so that memory freed
+ * with the other allocator's free only skews the count (signed).
+ */
+static long long heap_cur, heap_peak;
+static int heap_tracked;
+
+static void
+heap_add(long long n)
+{
+    heap_cur += n;
+    if (heap_cur > heap_peak)
+        heap_peak = heap_cur;
+}
+
+static void *
+heap_malloc(size_t n, const char *file, int line)
+{
+    void *p = malloc(n);
+
+    (void)file;
+    (void)line;
+    if (p != NULL)
+        heap_add((long long)malloc_usable_size(p));
+    return p;
+}
+
+static void
+heap_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    if (p != NULL)
+        heap_add(-(long long)malloc_usable_size(p));
+    free(p);
+}
+
+static void *
+heap_realloc(void *p, size_t n, const char *file, int line)
+{
+    long long old = p != NULL ? (long long)malloc_usable_size(p) : 0;
+    void *q;
+
+    if (n == 0) {
+        heap_free(p, file, line);
+        return NULL;
+    }
+    if ((q = realloc(p, n)) != NULL)
+        heap_add((long long)malloc_usable_size(q) - old);
+    return q;
+}
+
+#define BIG_ENTRIES     10000   /* revoked entries of the big CRL */
+
+/* The big CRL (int.pem's, BIG_ENTRIES entries) served by a new server. */
+static void
+big_server(void)
+{
+    char file[512];
+
+    if (!heap_tracked)
+        fail_msg("OpenSSL's allocations are not tracked: "
+            "CRYPTO_set_mem_functions() came after its first allocation");
+    snprintf(file, sizeof(file), "%s/big%d.crl", st.dir, st.n + 1);
+    write_int_crl(file, 1, 0, NULL, BIG_ENTRIES);
+    server_start("file", file);
+}
+
+/*
+ * What one cached big CRL counts (*unitp) and takes on OpenSSL's heap
+ * (returned), with the group's context; its cache is left empty.
+ */
+static long long
+big_unit(size_t *unitp)
+{
+    long long before = heap_cur, one;
+    size_t n;
+
+    validate_suffix("unit");
+    *unitp = cv_ctx_crl_cache_bytes(st.ctx, &n);
+    assert_int_equal(n, 1);
+    one = heap_cur - before;
+    cv_ctx_crl_cache_clear(st.ctx);
+    print_message("    a cached CRL of %d entries counts %zu bytes, takes "
+        "%lld on the heap\n", BIG_ENTRIES, *unitp, one);
+    assert_true(one > 0);
+    return one;
+}
+
+/* The heap's peak while a good leaf whose DP is URL.suffix validates. */
+static long long
+peak_of(const char *suffix)
+{
+    heap_peak = heap_cur;
+    validate_suffix(suffix);
+    return heap_peak;
+}
+
+/*
+ * A cache capped at one and a half big CRLs, and uploads whose CRLs are
+ * each at another URL: each new CRL is parsed only after the cached one
+ * went, so the heap's peak is that of an upload with an empty cache.
+ * Before, the next CRL was parsed while the cache still held the last
+ * one: a whole CRL more, the 52 MiB of bench: crl_cache_peak_mib.
+ */
+static void
+test_cv_validate_crl_cache_peak(void **state)
+{
+    struct cv_ctx *group_ctx = st.ctx;
+    long long one, empty, peak;
+    const char *next[] = { "b", "c", "d" };
+    size_t unit, n, i;
+
+    (void)state;
+    big_server();
+    one = big_unit(&unit);
+    st.ctx = ctx_capped(unit + unit / 2);
+    empty = peak_of("a");
+    for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+        peak = peak_of(next[i]);
+        assert_true(cv_ctx_crl_cache_bytes(st.ctx, &n) <= unit + unit / 2);
+        assert_int_equal(n, 1);
+        print_message("    %s: heap peak %lld bytes over the empty "
+            "cache's\n", next[i], peak - empty);
+        if (peak - empty > one / 2)
+            fail_msg("uploading %s took %lld bytes more than with an empty "
+                "cache (a cached CRL takes %lld): the new CRL was parsed "
+                "before the cached one made room", next[i], peak - empty,
+                one);
+    }
+    assert_int_equal(server_count(), 5);
+    cv_ctx_free(st.ctx);
+    st.ctx = group_ctx;
+}
+
+/*
+ * One upload whose three fetched CRLs are each a big CRL (a leaf under
+ * CAs 1 and 2 of a chain root > CA 0 > CA 1 > CA 2, every CRL DP on the
+ * server but CA 0's, which the offline root.crl answers), in a cache
+ * capped at one and a half of them: the second may go past the cap, the
+ * third is downloaded but not read (crl_unreachable), so at most two are
+ * parsed at once.  Before, all three were.  (The CRLs are int.pem's, not
+ * the CAs': each is crl_invalid besides.)
+ */
+static void
+test_cv_validate_crl_one_past_cap(void **state)
+{
+    struct cv_ctx *group_ctx = st.ctx;
+    X509 *ca[3], *issuer, *leaf, *root = load_crt("root.pem");
+    EVP_PKEY *ikey, *root_key = NULL;
+    BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
+    BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
+    char base[256], url[300], text[8192], *cp, *lp;
+    long long one, empty, peak;
+    struct cv_input in;
+    struct cv_options opt;
+    struct cv_report *rep;
+    long clen, llen;
+    size_t unit;
+    int k;
+
+    (void)state;
+    if (kb != NULL)
+        root_key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    BIO_free(kb);
+    assert_non_null(root);
+    assert_non_null(root_key);
+    assert_non_null(cb);
+    assert_non_null(lb);
+    big_server();
+    one = big_unit(&unit);
+    server_url(base, sizeof(base));
+    issuer = root;
+    ikey = root_key;
+    for (k = 0; k < 3; k++) {       /* int.key for every CA: no keygen */
+        snprintf(url, sizeof(url), "%s.ca%d", base, k);
+        ca[k] = make_ca(k, issuer, ikey, url, &st.int_key);
+        issuer = ca[k];
+        ikey = st.int_key;
+    }
+    leaf = X509_dup(st.good);
+    assert_non_null(leaf);
+    assert_int_equal(X509_set_issuer_name(leaf,
+        X509_get_subject_name(issuer)), 1);
+    add_ext(leaf, issuer, NID_authority_key_identifier, "keyid:always");
+    snprintf(url, sizeof(url), "URI:%s.leaf", base);
+    add_ext(leaf, issuer, NID_crl_distribution_points, url);
+    assert_true(X509_sign(leaf, ikey, EVP_sha256()) > 0);
+    pem_add(lb, leaf);
+    for (k = 2; k >= 0; k--)
+        pem_add(cb, ca[k]);
+    clen = BIO_get_mem_data(cb, &cp);
+    llen = BIO_get_mem_data(lb, &lp);
+    memset(&in, 0, sizeof(in));
+    in.key = st.key;
+    in.key_len = st.key_len;
+    in.crt = (const uint8_t *)lp;
+    in.crt_len = (size_t)llen;
+    in.chain = (const uint8_t *)cp;
+    in.chain_len = (size_t)clen;
+    memset(&opt, 0, sizeof(opt));
+    opt.at = st.at;
+    opt.use_crl = 1;
+    opt.hostname = "sensor.contoso.com";
+    opt.fetch.timeout = CRL_TIMEOUT;
+    opt.fetch.allow_loopback = 1;
+    opt.offline_crls = st.offline;
+
+    st.ctx = ctx_capped(unit + unit / 2);
+    empty = peak_of("a");           /* one big CRL, parsed alone */
+    cv_ctx_crl_cache_clear(st.ctx);
+    heap_peak = heap_cur;
+    rep = cv_validate(st.ctx, &in, &opt);
+    peak = heap_peak;
+    assert_non_null(rep);
+    codes_text(rep, text, sizeof(text));
+    print_message("    %s\n", text);
+    print_message("    heap peak %lld bytes over one CRL's upload (a CRL "
+        "takes %lld)\n", peak - empty, one);
+    assert_int_equal(server_count(), 5);    /* unit, a, three here */
+    if (count_in(rep, CV_CRL_UNREACHABLE, "not read: ") != 1)
+        fail_msg("wanted one CRL not read, got [%s]", text);
+    if (peak - empty > one + one / 2)
+        fail_msg("the upload took %lld bytes more than one with one CRL: "
+            "more than two CRLs of %lld were parsed at once", peak - empty,
+            one);
+    cv_report_free(rep);
+    cv_ctx_free(st.ctx);
+    st.ctx = group_ctx;
+    for (k = 0; k < 3; k++)
+        X509_free(ca[k]);
+    X509_free(leaf);
+    X509_free(root);
+    EVP_PKEY_free(root_key);
+    BIO_free(cb);
+    BIO_free(lb);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1813,7 +2071,12 @@ main(void)
         T(test_cv_validate_crl_cache_cap),
         T(test_cv_validate_crl_deadline_deep_chain),
         T(test_cv_validate_crl_delta_http),
+        T(test_cv_validate_crl_cache_peak),
+        T(test_cv_validate_crl_one_past_cap),
     };
 
+    /* before OpenSSL's first allocation: see heap_malloc() */
+    heap_tracked = CRYPTO_set_mem_functions(heap_malloc, heap_realloc,
+        heap_free);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
