@@ -514,7 +514,6 @@ struct fetcher {
     time_t now, deadline;
     STACK_OF(X509_CRL) *owned;  /* a reference to every CRL obtained */
     size_t held;                /* the bytes of those downloaded now */
-    size_t largest;             /* the largest of those */
     size_t pending;             /* make_room(): the one being parsed */
 };
 
@@ -895,13 +894,13 @@ holds(const struct fetcher *f, const X509_CRL *crl)
 
 /*
  * cv_fetch_opts.make_room: called with a downloaded CRL's DER before it
- * is parsed.  The CRLs this request holds (cached or downloaded), all but
- * the largest, must fit in the cap with the new one: one CRL may go past
- * the cap, never a second (a CRL larger than the cap is still used, and
- * not kept).  Then the least recently used cached CRLs that the request
- * does not hold go until the cache, the request's downloads and the new
- * CRL fit in the cap, or none is left to go: memory freed here is what
- * the parser reuses, so the worker's peak stays near the cap (issue 12).
+ * is parsed.  The CRLs this request holds (cached or downloaded) must fit
+ * in the cap with the new one, else the new one is not read: the cap
+ * bounds what CRLs take of a worker's memory, a hostile CRL included.
+ * Then the least recently used cached CRLs that the request does not
+ * hold go until the cache, the request's downloads and the new CRL fit
+ * in the cap: memory freed here is what the parser reuses, so the
+ * worker's peak stays near the cap (issue 12).
  */
 static int
 make_room(void *arg, const unsigned char *der, size_t len, char *detail,
@@ -909,21 +908,24 @@ make_room(void *arg, const unsigned char *der, size_t len, char *detail,
 {
     struct fetcher *f = arg;
     struct cv_ctx *ctx = f->ctx;
-    size_t need = crl_cost(der, len), held = f->held, big, i;
+    size_t need = crl_cost(der, len), held = f->held, i;
+    const double mib = 1 << 20;
 
-    big = need > f->largest ? need : f->largest;
     for (i = 0; i < ctx->n_crl; i++)
-        if (holds(f, ctx->crl[i].crl)) {
+        if (holds(f, ctx->crl[i].crl))
             held += ctx->crl[i].bytes;
-            if (ctx->crl[i].bytes > big)
-                big = ctx->crl[i].bytes;
-        }
-    if (held + need - big > ctx->crl_cache_max) {
-        snprintf(detail, dlen, "not read: with the other CRLs of this "
-            "upload it would take about %.1f MiB of memory, more than one "
-            "CRL beyond crl_cache_max (%.1f MiB)",
-            (double)(held + need) / (1 << 20),
-            (double)ctx->crl_cache_max / (1 << 20));
+    if (held + need > ctx->crl_cache_max) {
+        if (held == 0)
+            snprintf(detail, dlen, "not read: it would take about %.1f "
+                "MiB of memory, more than crl_cache_max (%.1f MiB); "
+                "raise crl_cache_max to at least %.0f MiB to check "
+                "against it", need / mib, ctx->crl_cache_max / mib,
+                need / mib + 1);
+        else
+            snprintf(detail, dlen, "not read: with the other CRLs of "
+                "this upload it would take about %.1f MiB of memory, more "
+                "than crl_cache_max (%.1f MiB)", (held + need) / mib,
+                ctx->crl_cache_max / mib);
         return -1;
     }
     for (i = 0; i < ctx->n_crl &&
@@ -990,8 +992,6 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
     /* a fetcher that parsed without make_room(): counted afterwards */
     *bytesp = f->pending != 0 ? f->pending : crl_bytes(crl);
     f->held += *bytesp;
-    if (*bytesp > f->largest)
-        f->largest = *bytesp;
     *fetchedp = 1;
     return crl;
 }
