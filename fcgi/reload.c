@@ -73,7 +73,7 @@ signal_nginx(const struct cd_settings *s, pid_t pid,
     struct cd_install_result *res)
 {
     pid_t before[MAX_CHILDREN], now[MAX_CHILDREN];
-    struct timespec t0, t1, nap = { 0, 20 * 1000 * 1000 };
+    struct timespec t0, nap = { 0, 20 * 1000 * 1000 };
     int nb, nn;
     double waited;
 
@@ -95,8 +95,7 @@ signal_nginx(const struct cd_settings *s, pid_t pid,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         nanosleep(&nap, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        waited = cv_ms_since(CLOCK_MONOTONIC, &t0) / 1e3;
         if (cd_proc_gone(pid)) {
             snprintf(res->reload_detail, sizeof(res->reload_detail),
                 "nginx (pid %d) exited after SIGHUP", (int)pid);

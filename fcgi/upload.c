@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cv_util.h"
 #include "cvjson.h"
 #include "gate.h"
 #include "handlers.h"
@@ -146,6 +148,7 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     const struct cd_part *nm, *pass;
     struct cv_input in;
     struct cv_options opt;
+    struct timespec c0;
     struct cv_report *rep = NULL;
     struct cd_install_result res;
     uint8_t *pkey = NULL;
@@ -211,7 +214,10 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     }
     options(app, uc, va, &opt);
 
-    if ((rep = cv_validate(app->cv, &in, &opt)) == NULL) {
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    rep = cv_validate(app->cv, &in, &opt);
+    resp->engine_ms = cv_ms_since(CLOCK_THREAD_CPUTIME_ID, &c0);
+    if (rep == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, "out of memory");
         goto out;
     }

@@ -47,6 +47,9 @@ char *cv_read_file(const char *path, size_t max, int flags, size_t *lenp);
 /* Wipes len bytes at p (OPENSSL_cleanse), then frees p; p may be NULL. */
 void cv_free_secret(void *p, size_t len);
 
+/* Milliseconds on clock clk (CLOCK_MONOTONIC, a CPU clock) since *t0. */
+double cv_ms_since(clockid_t clk, const struct timespec *t0);
+
 /* Formats a time as "2026-11-22T16:20:00Z" into buf (at least 21 bytes). */
 void cv_time_iso(time_t t, char *buf, size_t len);
 

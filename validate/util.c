@@ -111,6 +111,15 @@ cv_asn1_time(const ASN1_TIME *t)
     return timegm(&tm);
 }
 
+double
+cv_ms_since(clockid_t clk, const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(clk, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 void
 cv_time_iso(time_t t, char *buf, size_t len)
 {
