@@ -143,6 +143,23 @@ answer(struct cd_app *app, const struct cd_acme_config *c, char *why,
         "status", cd_acme_status_json(&st, cd_acme_running(app->settings)));
 }
 
+/*
+ * The stored settings into *c for GET and "renew now": 1, 0 when none,
+ * or -1 with the 503 answer made (a file that cannot be read or no longer
+ * passes).  The caller clears *c (it may hold the EAB HMAC key).
+ */
+static int
+load_config(struct cd_app *app, struct cd_acme_config *c,
+    struct cd_response *resp)
+{
+    char why[256];
+    int r;
+
+    if ((r = cd_acme_config_load(app->settings, c, why, sizeof(why))) < 0)
+        cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, why);
+    return r;
+}
+
 void
 cd_acme_get(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp)
@@ -152,11 +169,12 @@ cd_acme_get(struct cd_app *app, const struct cd_request *rq,
     int r;
 
     (void)rq;
-    r = cd_acme_config_load(app->settings, &c, why, sizeof(why));
-    if (r >= 0)
+    if ((r = load_config(app, &c, resp)) >= 0)
         resp->body = answer(app, r == 1 ? &c : NULL, why, sizeof(why));
     cd_acme_config_clear(&c);
-    if (r < 0 || resp->body == NULL) {
+    if (r < 0)
+        return;
+    if (resp->body == NULL) {
         cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, why);
         return;
     }
@@ -206,12 +224,10 @@ cd_acme_renew(struct cd_app *app, const struct cd_request *rq,
     int r;
 
     (void)rq;
-    r = cd_acme_config_load(app->settings, &c, why, sizeof(why));
+    r = load_config(app, &c, resp);
     cd_acme_config_clear(&c);
-    if (r < 0) {
-        cd_api_fail(resp, CD_ERR_UNAVAILABLE, NULL, why);
+    if (r < 0)
         return;
-    }
     if (r == 0) {
         cd_api_fail(resp, CD_ERR_ACME_NOT_CONFIGURED, NULL,
             "PUT /api/acme first");

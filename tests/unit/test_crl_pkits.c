@@ -360,9 +360,17 @@ struct pki {
     const char *urls[MAXC];
     X509_CRL *served[MAXC];
     int hits[MAXC];             /* downloads of urls[i] */
+    /* what the shapes below make, freed with the rest */
+    EVP_PKEY *ca_key;           /* "PKITS CA"'s: int.key */
+    EVP_PKEY *other_key;        /* a second key: other-int.key */
+    X509 *signer;               /* a CRL signer apart from the CA */
+    struct entry rev[2];        /* the leaf revoked, serial 0 ending */
 };
 
-/* The root of every case (root.key), and its CRL, revoking nothing. */
+/*
+ * The root of every case (root.key), and its CRL, revoking nothing; rev
+ * lists the leaf every case makes (serial 7).
+ */
 static void
 pki_init(struct pki *p)
 {
@@ -371,6 +379,7 @@ pki_init(struct pki *p)
     p->root = ca_cert("PKITS Root", p->root_key, NULL, NULL, 1,
         "keyCertSign, cRLSign");
     p->crls[0] = crl(p->root, p->root_key, 1, NULL, NULL);
+    p->rev[0].serial = 7;
 }
 
 static void
@@ -381,6 +390,9 @@ pki_free(struct pki *p)
     X509_free(p->root);
     EVP_PKEY_free(p->root_key);
     X509_free(p->leaf);
+    EVP_PKEY_free(p->ca_key);
+    EVP_PKEY_free(p->other_key);
+    X509_free(p->signer);
     for (i = 0; i < MAXC; i++) {
         X509_free(p->chain[i]);
         X509_CRL_free(p->crls[i]);
@@ -429,6 +441,14 @@ pki_serve(struct pki *p, const char *url, X509_CRL *crl)
     p->urls[i] = url;
     X509_CRL_free(p->served[i]);
     p->served[i] = crl;
+}
+
+/* Serves crls[i], the one given offline too, at url as well. */
+static void
+pki_serve_offline(struct pki *p, const char *url, size_t i)
+{
+    assert_int_equal(X509_CRL_up_ref(p->crls[i]), 1);
+    pki_serve(p, url, p->crls[i]);
 }
 
 /* How many times url was downloaded. */
@@ -648,17 +668,87 @@ expect_(struct pki *p, int ossl_err, int ossl_depth, enum cv_code want,
 #define EXPECT(p, e, d, want, field) \
     expect_((p), (e), (d), (want), (field), __func__)
 
-#define DP_CA "URI:http://crl.example/ca.crl"
+/* ---- the shapes of the cases: one builder each, on a new pki ---- */
 
-/* root -> "PKITS CA" (int.key, keyCertSign + cRLSign) -> leaf (serial 7) */
-static EVP_PKEY *
+#define URL_CA "http://crl.example/ca.crl"
+#define URL_DELTA "http://crl.example/ca-delta.crl"
+#define DP_CA "URI:" URL_CA
+#define FRESHEST "URI:" URL_DELTA
+#define KU_CA "keyCertSign, cRLSign"
+
+/* Where a shape puts its second CA certificate, p->signer. */
+enum place { IN_UPLOAD, IN_ANCHORS, NOWHERE };
+
+static void
+pki_place_signer(struct pki *p, X509 *signer, enum place where)
+{
+    p->signer = signer;
+    if (where == NOWHERE)
+        return;
+    assert_int_equal(X509_up_ref(signer), 1);
+    if (where == IN_UPLOAD)
+        p->chain[1] = signer;
+    else
+        p->anchors[0] = signer;
+}
+
+/*
+ * root -> "PKITS CA" (ca_key, key usage ku) -> the leaf (serial 7), its
+ * CRL DP dp and its freshestCRL (unless NULL).
+ */
+static void
+pki_ca_dp(struct pki *p, const char *ku, const char *dp,
+    const char *freshest)
+{
+    pki_init(p);
+    p->ca_key = fx_key("int.key");
+    p->chain[0] = ca_cert("PKITS CA", p->ca_key, p->root, p->root_key, 2,
+        ku);
+    p->leaf = leaf_cert_delta(p->chain[0], p->ca_key, 7, dp, freshest);
+}
+
+/* The CA: its key usage as given, the leaf's CRL DP at URL_CA. */
+static void
 pki_ca(struct pki *p, const char *ku)
 {
-    EVP_PKEY *ca_key = fx_key("int.key");
+    pki_ca_dp(p, ku, DP_CA, NULL);
+}
 
-    p->chain[0] = ca_cert("PKITS CA", ca_key, p->root, p->root_key, 2, ku);
-    p->leaf = leaf_cert(p->chain[0], ca_key, 7, DP_CA);
-    return ca_key;
+/* The CA with deltas: the leaf's freshestCRL as given (NULL: none). */
+static void
+pki_ca_delta(struct pki *p, const char *freshest)
+{
+    pki_ca_dp(p, KU_CA, DP_CA, freshest);
+}
+
+/*
+ * A separate CRL key: the CA signs certificates (keyCertSign only) with
+ * ca_key and CRLs with other_key, whose certificate, signer (same name,
+ * key usage ku), the root issues; it is put where given.
+ */
+static void
+pki_crl_signer(struct pki *p, const char *ku, enum place where)
+{
+    pki_ca(p, "keyCertSign");
+    p->other_key = fx_key("other-int.key");
+    pki_place_signer(p, ca_cert("PKITS CA", p->other_key, p->root,
+        p->root_key, 4, ku), where);
+}
+
+/*
+ * An indirect CRL: the leaf's distribution point names a cRLIssuer, a
+ * separate "PKITS Indirect CRL Issuer" (other_key, a CA with cRLSign,
+ * certified by the root), signer, put where given; rev names the CA as
+ * the leaf's certificateIssuer.
+ */
+static void
+pki_indirect(struct pki *p, enum place where)
+{
+    pki_ca_dp(p, KU_CA, "dp_indirect", NULL);
+    p->other_key = fx_key("other-int.key");
+    pki_place_signer(p, ca_cert("PKITS Indirect CRL Issuer", p->other_key,
+        p->root, p->root_key, 3, "cRLSign"), where);
+    p->rev[0].issuer = p->chain[0];
 }
 
 /* ---- the cases ---- */
@@ -667,19 +757,15 @@ pki_ca(struct pki *p, const char *ku)
 static void
 test_crl_pkits_direct(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign, cRLSign");
-    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    pki_ca(&p, KU_CA);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
     EXPECT(&p, X509_V_OK, 0, CV_OK, NULL);
     X509_CRL_free(p.crls[1]);
-    p.crls[1] = crl(p.chain[0], k, 2, rev, NULL);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 2, p.rev, NULL);
     EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -694,22 +780,12 @@ static void
 test_crl_pkits_indirect(void **state)
 {
     struct pki p;
-    EVP_PKEY *ca_key = fx_key("int.key"), *ci_key = fx_key("other-int.key");
-    struct entry rev[] = { { 7, NULL }, { 0, NULL } };
 
     (void)state;
-    pki_init(&p);
-    p.chain[0] = ca_cert("PKITS CA", ca_key, p.root, p.root_key, 2,
-        "keyCertSign, cRLSign");
-    p.chain[1] = ca_cert("PKITS Indirect CRL Issuer", ci_key, p.root,
-        p.root_key, 3, "cRLSign");
-    p.leaf = leaf_cert(p.chain[0], ca_key, 7, "dp_indirect");
-    rev[0].issuer = p.chain[0];
-    p.crls[1] = crl(p.chain[1], ci_key, 1, rev,
+    pki_indirect(&p, IN_UPLOAD);
+    p.crls[1] = crl(p.signer, p.other_key, 1, p.rev,
         "issuingDistributionPoint", "critical, @idp_indirect", NULL);
     EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-    EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(ci_key);
     pki_free(&p);
 }
 
@@ -721,20 +797,13 @@ test_crl_pkits_indirect(void **state)
 static void
 test_crl_pkits_delta(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign, cRLSign");
-    X509_free(p.leaf);
-    p.leaf = leaf_cert_delta(p.chain[0], k, 7, DP_CA,
-        "URI:http://crl.example/ca-delta.crl");
-    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
-    p.crls[2] = crl(p.chain[0], k, 2, rev, "deltaCRL", "1", NULL);
+    pki_ca_delta(&p, FRESHEST);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
+    p.crls[2] = crl(p.chain[0], p.ca_key, 2, p.rev, "deltaCRL", "1", NULL);
     EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -748,22 +817,15 @@ test_crl_pkits_delta(void **state)
 static void
 test_crl_pkits_separate_crl_key(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign");
-    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
-        "cRLSign");
-    p.crls[1] = crl(p.chain[1], crl_key, 1, NULL, NULL);
+    pki_crl_signer(&p, "cRLSign", IN_UPLOAD);
+    p.crls[1] = crl(p.signer, p.other_key, 1, NULL, NULL);
     EXPECT(&p, X509_V_OK, 0, CV_OK, NULL);
     X509_CRL_free(p.crls[1]);
-    p.crls[1] = crl(p.chain[1], crl_key, 2, rev, NULL);
+    p.crls[1] = crl(p.signer, p.other_key, 2, p.rev, NULL);
     EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(crl_key);
     pki_free(&p);
 }
 
@@ -776,16 +838,13 @@ static void
 test_crl_pkits_critical_crl_extension(void **state)
 {
     struct pki p;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign, cRLSign");
-    p.crls[1] = crl(p.chain[0], k, 1, NULL, "1.3.6.1.4.1.55555.1",
+    pki_ca(&p, KU_CA);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, "1.3.6.1.4.1.55555.1",
         "critical, ASN1:NULL", NULL);
     EXPECT(&p, X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION, 0,
         CV_CRL_INVALID, "crt");
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -798,14 +857,11 @@ static void
 test_crl_pkits_no_crl_sign(void **state)
 {
     struct pki p;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign, digitalSignature");
-    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
+    pki_ca(&p, "keyCertSign, digitalSignature");
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
     EXPECT(&p, X509_V_ERR_KEYUSAGE_NO_CRL_SIGN, 0, CV_CRL_INVALID, "crt");
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -820,22 +876,19 @@ test_crl_pkits_no_crl_sign(void **state)
 static void
 test_crl_pkits_self_issued_revoked(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *old_key = fx_key("int.key"), *new_key = fx_key("other-int.key");
+    EVP_PKEY *old_key, *new_key;
 
     (void)state;
     pki_init(&p);
-    p.chain[0] = ca_cert("PKITS CA", old_key, p.root, p.root_key, 2,
-        "keyCertSign, cRLSign");
-    p.chain[1] = ca_cert("PKITS CA", new_key, p.chain[0], old_key, 3,
-        "keyCertSign, cRLSign");
+    old_key = p.ca_key = fx_key("int.key");
+    new_key = p.other_key = fx_key("other-int.key");
+    p.chain[0] = ca_cert("PKITS CA", old_key, p.root, p.root_key, 2, KU_CA);
+    p.chain[1] = ca_cert("PKITS CA", new_key, p.chain[0], old_key, 3, KU_CA);
     p.leaf = leaf_cert(p.chain[1], new_key, 7, DP_CA);
     p.crls[1] = crl(p.chain[0], old_key, 1, NULL, NULL);
-    p.crls[2] = crl(p.chain[1], new_key, 1, rev, NULL);
+    p.crls[2] = crl(p.chain[1], new_key, 1, p.rev, NULL);
     EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-    EVP_PKEY_free(old_key);
-    EVP_PKEY_free(new_key);
     pki_free(&p);
 }
 
@@ -849,31 +902,23 @@ test_crl_pkits_self_issued_revoked(void **state)
 static void
 test_crl_pkits_idp_excludes(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     static const char *const idps[] = { "critical, @idp_only_ca",
         "critical, @idp_other" };
     struct pki p;
-    EVP_PKEY *k;
     size_t i;
 
     (void)state;
     for (i = 0; i < 2; i++) {
-        pki_init(&p);
-        k = pki_ca(&p, "keyCertSign, cRLSign");
-        p.crls[1] = crl(p.chain[0], k, 1, rev, "issuingDistributionPoint",
-            idps[i], NULL);
+        pki_ca(&p, KU_CA);
+        p.crls[1] = crl(p.chain[0], p.ca_key, 1, p.rev,
+            "issuingDistributionPoint", idps[i], NULL);
         EXPECT(&p, X509_V_ERR_DIFFERENT_CRL_SCOPE, 0, CV_CRL_INVALID,
             "crt");
-        EVP_PKEY_free(k);
         pki_free(&p);
     }
 }
 
 /* ---- downloaded CRLs: delta CRLs and separate CRL signers ---- */
-
-#define URL_CA "http://crl.example/ca.crl"
-#define URL_DELTA "http://crl.example/ca-delta.crl"
-#define FRESHEST "URI:" URL_DELTA
 
 /* The engine on a case with downloaded CRLs: want on field, with needle. */
 static void
@@ -891,17 +936,6 @@ fetched_(struct pki *p, enum cv_code want, const char *field,
 #define FETCHED(p, want, field, needle) \
     fetched_((p), (want), (field), (needle), __func__)
 
-/* root -> "PKITS CA" -> leaf (serial 7), its freshestCRL as given. */
-static EVP_PKEY *
-pki_ca_delta(struct pki *p, const char *freshest)
-{
-    EVP_PKEY *k = pki_ca(p, "keyCertSign, cRLSign");
-
-    X509_free(p->leaf);
-    p->leaf = leaf_cert_delta(p->chain[0], k, 7, DP_CA, freshest);
-    return k;
-}
-
 /*
  * The delta CRL named by the leaf's freshestCRL is downloaded with its
  * base and given to the verifier: the base lists nothing, the delta lists
@@ -912,30 +946,26 @@ pki_ca_delta(struct pki *p, const char *freshest)
 static void
 test_crl_fetched_delta(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k;
     int by_crl;
 
     (void)state;
     for (by_crl = 0; by_crl < 2; by_crl++) {
-        pki_init(&p);
-        k = pki_ca_delta(&p, by_crl ? NULL : FRESHEST);
-        p.crls[1] = by_crl ? crl(p.chain[0], k, 1, NULL, "freshestCRL",
-            FRESHEST, NULL) : crl(p.chain[0], k, 1, NULL, NULL);
-        p.crls[2] = crl(p.chain[0], k, 2, rev, "deltaCRL", "1", NULL);
+        pki_ca_delta(&p, by_crl ? NULL : FRESHEST);
+        p.crls[1] = by_crl ? crl(p.chain[0], p.ca_key, 1, NULL,
+            "freshestCRL", FRESHEST, NULL) : crl(p.chain[0], p.ca_key, 1,
+            NULL, NULL);
+        p.crls[2] = crl(p.chain[0], p.ca_key, 2, p.rev, "deltaCRL", "1",
+            NULL);
         EXPECT(&p, X509_V_ERR_CERT_REVOKED, 0, CV_REVOKED, "crt");
-        assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
-        assert_int_equal(X509_CRL_up_ref(p.crls[2]), 1);
-        pki_serve(&p, URL_CA, p.crls[1]);
-        pki_serve(&p, URL_DELTA, p.crls[2]);
+        pki_serve_offline(&p, URL_CA, 1);
+        pki_serve_offline(&p, URL_DELTA, 2);
         FETCHED(&p, CV_REVOKED, "crt", URL_DELTA);
         assert_int_equal(pki_hits(&p, URL_DELTA), 1);
         /* without the leaf in the delta: nothing to say */
-        pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 2, NULL, "deltaCRL",
-            "1", NULL));
+        pki_serve(&p, URL_DELTA, crl(p.chain[0], p.ca_key, 2, NULL,
+            "deltaCRL", "1", NULL));
         FETCHED(&p, CV_OK, NULL, NULL);
-        EVP_PKEY_free(k);
         pki_free(&p);
     }
 }
@@ -949,16 +979,13 @@ static void
 test_crl_fetched_delta_unreachable(void **state)
 {
     struct pki p;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca_delta(&p, FRESHEST);
-    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
+    pki_ca_delta(&p, FRESHEST);
+    pki_serve(&p, URL_CA, crl(p.chain[0], p.ca_key, 1, NULL, NULL));
     pki_serve(&p, URL_DELTA, NULL);
     FETCHED(&p, CV_CRL_UNREACHABLE, "crt", URL_DELTA);
     assert_int_equal(pki_hits(&p, URL_DELTA), 1);
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -971,23 +998,18 @@ test_crl_fetched_delta_unreachable(void **state)
 static void
 test_crl_fetched_delta_bad_signature(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *other = fx_key("other-int.key");
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca_delta(&p, FRESHEST);
-    p.crls[1] = crl(p.chain[0], k, 1, NULL, NULL);
-    p.crls[2] = crl(p.chain[0], other, 2, rev, "deltaCRL", "1", NULL);
+    pki_ca_delta(&p, FRESHEST);
+    p.other_key = fx_key("other-int.key");
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
+    p.crls[2] = crl(p.chain[0], p.other_key, 2, p.rev, "deltaCRL", "1",
+        NULL);
     EXPECT(&p, X509_V_ERR_CRL_SIGNATURE_FAILURE, 0, CV_CRL_INVALID, "crt");
-    assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
-    assert_int_equal(X509_CRL_up_ref(p.crls[2]), 1);
-    pki_serve(&p, URL_CA, p.crls[1]);
-    pki_serve(&p, URL_DELTA, p.crls[2]);
+    pki_serve_offline(&p, URL_CA, 1);
+    pki_serve_offline(&p, URL_DELTA, 2);
     FETCHED(&p, CV_CRL_INVALID, "crt", URL_DELTA);
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(other);
     pki_free(&p);
 }
 
@@ -999,25 +1021,19 @@ test_crl_fetched_delta_bad_signature(void **state)
 static void
 test_crl_fetched_delta_does_not_fit(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *other = fx_key("other-int.key");
-    X509 *other_ca;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca_delta(&p, FRESHEST);
-    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
-    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 2, rev, NULL));
+    pki_ca_delta(&p, FRESHEST);
+    pki_serve(&p, URL_CA, crl(p.chain[0], p.ca_key, 1, NULL, NULL));
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], p.ca_key, 2, p.rev, NULL));
     FETCHED(&p, CV_CRL_INVALID, "crt", "is not a delta CRL");
-    other_ca = ca_cert("PKITS CA", other, p.root, p.root_key, 9,
-        "keyCertSign, cRLSign");
-    pki_serve(&p, URL_DELTA, crl(other_ca, other, 2, rev, "deltaCRL", "1",
-        NULL));
+    p.other_key = fx_key("other-int.key");
+    p.signer = ca_cert("PKITS CA", p.other_key, p.root, p.root_key, 9,
+        KU_CA);
+    pki_serve(&p, URL_DELTA, crl(p.signer, p.other_key, 2, p.rev,
+        "deltaCRL", "1", NULL));
     FETCHED(&p, CV_CRL_INVALID, "crt", "another signing key");
-    X509_free(other_ca);
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(other);
     pki_free(&p);
 }
 
@@ -1030,39 +1046,35 @@ test_crl_fetched_delta_does_not_fit(void **state)
 static void
 test_crl_fetched_delta_newer_base(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
     struct cv_ctx *ctx;
     struct cv_report *rep;
-    EVP_PKEY *k;
 
     (void)state;
-    pki_init(&p);
+    pki_ca_delta(&p, FRESHEST);
     p.fetch = 1;
-    k = pki_ca_delta(&p, FRESHEST);
     ctx = engine_ctx(&p);
-    pki_serve(&p, URL_CA, crl(p.chain[0], k, 1, NULL, NULL));
+    pki_serve(&p, URL_CA, crl(p.chain[0], p.ca_key, 1, NULL, NULL));
     pki_serve(&p, URL_DELTA, NULL);
     rep = engine_with(&p, ctx);         /* the base is cached */
     engine_says_(rep, CV_CRL_UNREACHABLE, "crt", URL_DELTA, __func__);
     cv_report_free(rep);
     assert_int_equal(pki_hits(&p, URL_CA), 1);
-    pki_serve(&p, URL_CA, crl(p.chain[0], k, 3, NULL, NULL));
-    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 4, rev, "deltaCRL", "3",
-        NULL));
+    pki_serve(&p, URL_CA, crl(p.chain[0], p.ca_key, 3, NULL, NULL));
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], p.ca_key, 4, p.rev,
+        "deltaCRL", "3", NULL));
     rep = engine_with(&p, ctx);
     engine_says_(rep, CV_REVOKED, "crt", URL_DELTA, __func__);
     cv_report_free(rep);
     assert_int_equal(pki_hits(&p, URL_CA), 2);
     cv_ctx_crl_cache_clear(ctx);
-    pki_serve(&p, URL_DELTA, crl(p.chain[0], k, 6, rev, "deltaCRL", "5",
-        NULL));
+    pki_serve(&p, URL_DELTA, crl(p.chain[0], p.ca_key, 6, p.rev,
+        "deltaCRL", "5", NULL));
     rep = engine_with(&p, ctx);
     engine_says_(rep, CV_CRL_INVALID, "crt", "applies to CRL number 5 or "
         "later; the base CRL is number 3", __func__);
     cv_report_free(rep);
     cv_ctx_free(ctx);
-    EVP_PKEY_free(k);
     pki_free(&p);
 }
 
@@ -1076,21 +1088,14 @@ test_crl_fetched_delta_newer_base(void **state)
 static void
 test_crl_fetched_signer_in_anchors(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign");
-    p.anchors[0] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
-        "cRLSign");
-    pki_serve(&p, URL_CA, crl(p.anchors[0], crl_key, 1, NULL, NULL));
+    pki_crl_signer(&p, "cRLSign", IN_ANCHORS);
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 1, NULL, NULL));
     FETCHED(&p, CV_OK, NULL, NULL);
-    pki_serve(&p, URL_CA, crl(p.anchors[0], crl_key, 2, rev, NULL));
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 2, p.rev, NULL));
     FETCHED(&p, CV_REVOKED, "crt", URL_CA);
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(crl_key);
     pki_free(&p);
 }
 
@@ -1102,23 +1107,13 @@ static void
 test_crl_fetched_indirect_signer_in_anchors(void **state)
 {
     struct pki p;
-    EVP_PKEY *ca_key = fx_key("int.key"), *ci_key = fx_key("other-int.key");
-    struct entry rev[] = { { 7, NULL }, { 0, NULL } };
 
     (void)state;
-    pki_init(&p);
-    p.chain[0] = ca_cert("PKITS CA", ca_key, p.root, p.root_key, 2,
-        "keyCertSign, cRLSign");
-    p.anchors[0] = ca_cert("PKITS Indirect CRL Issuer", ci_key, p.root,
-        p.root_key, 3, "cRLSign");
-    p.leaf = leaf_cert(p.chain[0], ca_key, 7, "dp_indirect");
-    rev[0].issuer = p.chain[0];
-    pki_serve(&p, "http://crl.example/indirect.crl", crl(p.anchors[0],
-        ci_key, 1, rev, "issuingDistributionPoint", "critical, @idp_indirect",
-        NULL));
+    pki_indirect(&p, IN_ANCHORS);
+    pki_serve(&p, "http://crl.example/indirect.crl", crl(p.signer,
+        p.other_key, 1, p.rev, "issuingDistributionPoint",
+        "critical, @idp_indirect", NULL));
     FETCHED(&p, CV_REVOKED, "crt", "indirect.crl");
-    EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(ci_key);
     pki_free(&p);
 }
 
@@ -1131,24 +1126,16 @@ test_crl_fetched_indirect_signer_in_anchors(void **state)
 static void
 test_crl_fetched_signer_no_crl_sign(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign");
-    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
-        "digitalSignature");
-    p.crls[1] = crl(p.chain[1], crl_key, 1, rev, NULL);
+    pki_crl_signer(&p, "digitalSignature", IN_UPLOAD);
+    p.crls[1] = crl(p.signer, p.other_key, 1, p.rev, NULL);
     EXPECT(&p, X509_V_ERR_CRL_PATH_VALIDATION_ERROR, 0, CV_CRL_INVALID,
         "crt");
-    assert_int_equal(X509_CRL_up_ref(p.crls[1]), 1);
-    pki_serve(&p, URL_CA, p.crls[1]);
+    pki_serve_offline(&p, URL_CA, 1);
     FETCHED(&p, CV_CRL_INVALID, "crt", "key usage does not include CRL "
         "signing");
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(crl_key);
     pki_free(&p);
 }
 
@@ -1161,25 +1148,17 @@ test_crl_fetched_signer_no_crl_sign(void **state)
 static void
 test_crl_fetched_signer_missing_or_forged(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
-    X509 *signer;
 
     (void)state;
-    pki_init(&p);
-    k = pki_ca(&p, "keyCertSign");
-    signer = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
-        "cRLSign");
-    pki_serve(&p, URL_CA, crl(signer, crl_key, 1, rev, NULL));
+    pki_crl_signer(&p, "cRLSign", NOWHERE);
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 1, p.rev, NULL));
     FETCHED(&p, CV_CRL_INVALID, "crt", "add the CRL signer's certificate");
-    X509_free(signer);
-    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, k, 4, "cRLSign");
-    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 2, rev, NULL));
+    p.chain[1] = ca_cert("PKITS CA", p.other_key, p.root, p.ca_key, 4,
+        "cRLSign");
+    pki_serve(&p, URL_CA, crl(p.chain[1], p.other_key, 2, p.rev, NULL));
     FETCHED(&p, CV_CRL_INVALID, "crt", "signer's certificate does not "
         "verify");
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(crl_key);
     pki_free(&p);
 }
 
@@ -1193,22 +1172,15 @@ test_crl_fetched_signer_missing_or_forged(void **state)
 static void
 test_crl_fetched_signer_root_uploaded(void **state)
 {
-    static const struct entry rev[] = { { 7, NULL }, { 0, NULL } };
     struct pki p;
-    EVP_PKEY *k, *crl_key = fx_key("other-int.key");
 
     (void)state;
-    pki_init(&p);
+    pki_crl_signer(&p, "cRLSign", IN_UPLOAD);
     p.root_uploaded = 1;
-    k = pki_ca(&p, "keyCertSign");
-    p.chain[1] = ca_cert("PKITS CA", crl_key, p.root, p.root_key, 4,
-        "cRLSign");
-    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 1, NULL, NULL));
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 1, NULL, NULL));
     FETCHED(&p, CV_OK, NULL, NULL);
-    pki_serve(&p, URL_CA, crl(p.chain[1], crl_key, 2, rev, NULL));
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 2, p.rev, NULL));
     FETCHED(&p, CV_REVOKED, "crt", URL_CA);
-    EVP_PKEY_free(k);
-    EVP_PKEY_free(crl_key);
     pki_free(&p);
 }
 
