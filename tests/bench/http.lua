@@ -9,6 +9,8 @@
 --   BENCH_AUTH      an API token (Authorization: Bearer)
 --   BENCH_LIMIT     stop each thread after this many answers (0: run for
 --                   wrk's -d); the run is bounded by -d either way
+--   BENCH_DELAY_MS  each connection waits this long before its next
+--                   request (0, the default: at once): paces a run
 --
 -- done() prints one line:
 --   wrk: requests=N seconds=S rps=R mean_us=M p50_us=A p90_us=B p99_us=C
@@ -17,6 +19,7 @@
 local bodies = {}
 local idx = 0
 local limit = 0
+local delay_ms = 0
 n = 0
 s2xx = 0
 s4xx = 0
@@ -44,6 +47,11 @@ function init(args)
             headers, b)
     end
     limit = tonumber(os.getenv("BENCH_LIMIT") or "0") or 0
+    delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
+end
+
+function delay()
+    return delay_ms
 end
 
 function request()

@@ -1512,6 +1512,50 @@ pem_add(BIO *b, X509 *x)
     assert_int_equal(PEM_write_bio_X509(b, x), 1);
 }
 
+/*
+ * The upload of a chain: good.pem re-issued by issuer (ikey) with its CRL
+ * DP at base + ".leaf" into *leafp and lb, the CAs ca[n - 1] .. ca[0] into
+ * cb, and in / opt for a validation with CRLs over the loopback.
+ */
+static void
+chain_upload(X509 *issuer, EVP_PKEY *ikey, X509 **ca, int n,
+    const char *base, X509 **leafp, BIO *lb, BIO *cb, struct cv_input *in,
+    struct cv_options *opt)
+{
+    X509 *leaf = X509_dup(st.good);
+    char url[300], *cp, *lp;
+    long clen, llen;
+    int k;
+
+    assert_non_null(leaf);
+    assert_int_equal(X509_set_issuer_name(leaf,
+        X509_get_subject_name(issuer)), 1);
+    add_ext(leaf, issuer, NID_authority_key_identifier, "keyid:always");
+    snprintf(url, sizeof(url), "URI:%s.leaf", base);
+    add_ext(leaf, issuer, NID_crl_distribution_points, url);
+    assert_true(X509_sign(leaf, ikey, EVP_sha256()) > 0);
+    pem_add(lb, leaf);
+    for (k = n - 1; k >= 0; k--)
+        pem_add(cb, ca[k]);
+    clen = BIO_get_mem_data(cb, &cp);
+    llen = BIO_get_mem_data(lb, &lp);
+    memset(in, 0, sizeof(*in));
+    in->key = st.key;
+    in->key_len = st.key_len;
+    in->crt = (const uint8_t *)lp;
+    in->crt_len = (size_t)llen;
+    in->chain = (const uint8_t *)cp;
+    in->chain_len = (size_t)clen;
+    memset(opt, 0, sizeof(*opt));
+    opt->at = st.at;
+    opt->use_crl = 1;
+    opt->hostname = "sensor.contoso.com";
+    opt->fetch.timeout = CRL_TIMEOUT;
+    opt->fetch.allow_loopback = 1;
+    opt->offline_crls = st.offline;
+    *leafp = leaf;
+}
+
 #define DEEP_CAS        5       /* CAs between the root and the leaf */
 
 /* How many times needle occurs in the details of code's findings. */
@@ -1549,8 +1593,6 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
     struct cv_report *rep;
     BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
     char url[256], base[256], text[8192];
-    char *cp, *lp;
-    long clen, llen;
     size_t unreachable, not_fetched;
     long started;
     double t0, el;
@@ -1582,34 +1624,8 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
         ikey = key[k];
     }
     /* the leaf: good.pem re-issued by the last CA, its DP hangs too */
-    leaf = X509_dup(st.good);
-    assert_non_null(leaf);
-    assert_int_equal(X509_set_issuer_name(leaf,
-        X509_get_subject_name(issuer)), 1);
-    add_ext(leaf, issuer, NID_authority_key_identifier, "keyid:always");
-    snprintf(url, sizeof(url), "URI:%s.leaf", base);
-    add_ext(leaf, issuer, NID_crl_distribution_points, url);
-    assert_true(X509_sign(leaf, ikey, EVP_sha256()) > 0);
-    pem_add(lb, leaf);
-    for (k = DEEP_CAS - 1; k >= 0; k--)
-        pem_add(cb, ca[k]);
-    clen = BIO_get_mem_data(cb, &cp);
-    llen = BIO_get_mem_data(lb, &lp);
-
-    memset(&in, 0, sizeof(in));
-    in.key = st.key;
-    in.key_len = st.key_len;
-    in.crt = (const uint8_t *)lp;
-    in.crt_len = (size_t)llen;
-    in.chain = (const uint8_t *)cp;
-    in.chain_len = (size_t)clen;
-    memset(&opt, 0, sizeof(opt));
-    opt.at = st.at;
-    opt.use_crl = 1;
-    opt.hostname = "sensor.contoso.com";
-    opt.fetch.timeout = CRL_TIMEOUT;
-    opt.fetch.allow_loopback = 1;
-    opt.offline_crls = st.offline;
+    chain_upload(issuer, ikey, ca, DEEP_CAS, base, &leaf, lb, cb, &in,
+        &opt);
     t0 = now_s();
     rep = cv_validate(st.ctx, &in, &opt);
     el = now_s() - t0;
@@ -1957,12 +1973,11 @@ test_cv_validate_crl_upload_within_cap(void **state)
     EVP_PKEY *ikey, *root_key = NULL;
     BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
     BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
-    char base[256], url[300], text[8192], *cp, *lp;
+    char base[256], url[300], text[8192];
     long long one, empty, peak;
     struct cv_input in;
     struct cv_options opt;
     struct cv_report *rep;
-    long clen, llen;
     size_t unit;
     int k;
 
@@ -1985,33 +2000,7 @@ test_cv_validate_crl_upload_within_cap(void **state)
         issuer = ca[k];
         ikey = st.int_key;
     }
-    leaf = X509_dup(st.good);
-    assert_non_null(leaf);
-    assert_int_equal(X509_set_issuer_name(leaf,
-        X509_get_subject_name(issuer)), 1);
-    add_ext(leaf, issuer, NID_authority_key_identifier, "keyid:always");
-    snprintf(url, sizeof(url), "URI:%s.leaf", base);
-    add_ext(leaf, issuer, NID_crl_distribution_points, url);
-    assert_true(X509_sign(leaf, ikey, EVP_sha256()) > 0);
-    pem_add(lb, leaf);
-    for (k = 2; k >= 0; k--)
-        pem_add(cb, ca[k]);
-    clen = BIO_get_mem_data(cb, &cp);
-    llen = BIO_get_mem_data(lb, &lp);
-    memset(&in, 0, sizeof(in));
-    in.key = st.key;
-    in.key_len = st.key_len;
-    in.crt = (const uint8_t *)lp;
-    in.crt_len = (size_t)llen;
-    in.chain = (const uint8_t *)cp;
-    in.chain_len = (size_t)clen;
-    memset(&opt, 0, sizeof(opt));
-    opt.at = st.at;
-    opt.use_crl = 1;
-    opt.hostname = "sensor.contoso.com";
-    opt.fetch.timeout = CRL_TIMEOUT;
-    opt.fetch.allow_loopback = 1;
-    opt.offline_crls = st.offline;
+    chain_upload(issuer, ikey, ca, 3, base, &leaf, lb, cb, &in, &opt);
 
     st.ctx = ctx_capped(unit + unit / 2);
     empty = peak_of("a");           /* one big CRL, parsed alone */
