@@ -1512,6 +1512,20 @@ pem_add(BIO *b, X509 *x)
     assert_int_equal(PEM_write_bio_X509(b, x), 1);
 }
 
+/* The fixtures' root key. */
+static EVP_PKEY *
+root_key_load(void)
+{
+    BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
+    EVP_PKEY *k = NULL;
+
+    if (kb != NULL)
+        k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    BIO_free(kb);
+    assert_non_null(k);
+    return k;
+}
+
 /*
  * The upload of a chain: good.pem re-issued by issuer (ikey) with its CRL
  * DP at base + ".leaf" into *leafp and lb, the CAs ca[n - 1] .. ca[0] into
@@ -1587,7 +1601,7 @@ static void
 test_cv_validate_crl_deadline_deep_chain(void **state)
 {
     X509 *ca[DEEP_CAS], *issuer, *leaf, *root = load_crt("root.pem");
-    EVP_PKEY *key[DEEP_CAS], *ikey, *root_key = NULL;
+    EVP_PKEY *key[DEEP_CAS], *ikey, *root_key = root_key_load();
     struct cv_input in;
     struct cv_options opt;
     struct cv_report *rep;
@@ -1597,14 +1611,9 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
     long started;
     double t0, el;
     int k;
-    BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
 
     (void)state;
-    if (kb != NULL)
-        root_key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    BIO_free(kb);
     assert_non_null(root);
-    assert_non_null(root_key);
     assert_non_null(cb);
     assert_non_null(lb);
     issuer = root;
@@ -1970,8 +1979,7 @@ test_cv_validate_crl_upload_within_cap(void **state)
 {
     struct cv_ctx *group_ctx = st.ctx;
     X509 *ca[3], *issuer, *leaf, *root = load_crt("root.pem");
-    EVP_PKEY *ikey, *root_key = NULL;
-    BIO *kb = BIO_new_file(cd_fixture_path("root.key"), "r");
+    EVP_PKEY *ikey, *root_key = root_key_load();
     BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
     char base[256], url[300], text[8192];
     long long one, empty, peak;
@@ -1982,11 +1990,7 @@ test_cv_validate_crl_upload_within_cap(void **state)
     int k;
 
     (void)state;
-    if (kb != NULL)
-        root_key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    BIO_free(kb);
     assert_non_null(root);
-    assert_non_null(root_key);
     assert_non_null(cb);
     assert_non_null(lb);
     big_server();
