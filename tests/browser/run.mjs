@@ -135,6 +135,16 @@ async function newContext(opts = {}) {
   return ctx;
 }
 
+// A case's first page: the blank one the runner opened with its context
+// ahead of time (a renderer takes a second or more to start on a busy
+// machine), else a new one.
+async function firstPage(ctx) {
+  const spare = ctx.pages().find((p) => !p.cdUsed && p.url() === 'about:blank');
+  const page = spare || await ctx.newPage();
+  page.cdUsed = true;
+  return page;
+}
+
 // The API as the admin, outside the page (state set-up and checks), with
 // the stack's token.
 let apiCtx;
@@ -227,12 +237,10 @@ function watchRequests(page) {
 }
 
 async function openDialog(ctx, problems, { ui = false } = {}) {
-  if (!ui) {
-    const r = await ctx.request.post(URL0 + '/api/session', { data: { user: USER, password: PASS },
-      timeout: STEP_TIMEOUT, failOnStatusCode: false, headers: { Connection: 'close' } });
-    eq(r.status(), 200, 'POST /api/session (signing the browser in)');
-  }
-  const page = await ctx.newPage();
+  const [page, r] = await Promise.all([firstPage(ctx), ui ? null
+    : ctx.request.post(URL0 + '/api/session', { data: { user: USER, password: PASS },
+      timeout: STEP_TIMEOUT, failOnStatusCode: false, headers: { Connection: 'close' } })]);
+  if (r) eq(r.status(), 200, 'POST /api/session (signing the browser in)');
   page.on('console', (m) => {
     const t = m.text();
     if (/Content Security Policy|Refused to/i.test(t)) problems.push('CSP: ' + t);
@@ -326,7 +334,7 @@ const test = (name, fn) => tests.push({ name, fn });
 // left with its body unread), nothing is refused (no 404 for a favicon).
 test('page-load', async (ctx, problems) => {
   await ensureSelfSigned();
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   const pending = new Map();
   const refused = [];
   const seen = [];
@@ -411,7 +419,7 @@ test('api-headers-once', async () => {
 
 // The page a new admin meets: a sign-in form, nothing of the dialog.
 test('sign-in-page', async (ctx, problems) => {
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => {
     const t = m.text();
@@ -453,7 +461,7 @@ test('sign-in-page', async (ctx, problems) => {
 
 // 401 sign_in_failed: the message; from the 6th failure 429 with the wait.
 test('wrong-password', async (ctx, problems) => {
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   await page.goto(URL0 + '/', { waitUntil: 'load' });
   await page.waitForSelector('#signin-view:not([hidden])');
@@ -573,7 +581,7 @@ test('session-expired', async (ctx, problems) => {
 // A user who is not in "admins" signs in and is told why nothing shows.
 test('not-an-admin', async (ctx, problems) => {
   check(env.CD_USER2 && env.CD_PASS2, 'CD_USER2/CD_PASS2 unset (with-stack.sh sets them)');
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   await page.goto(URL0 + '/', { waitUntil: 'load' });
   await signIn(page, env.CD_USER2, env.CD_PASS2);
@@ -595,7 +603,7 @@ test('first-password-change', async (ctx, problems) => {
   fcgiCli(['--set-password', USER, '--must-change'], first + '\n');
   let restored = false;
   try {
-    const page = await ctx.newPage();
+    const page = await firstPage(ctx);
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
     await page.goto(URL0 + '/', { waitUntil: 'load' });
     await signIn(page, USER, first, { expect: 'choose' });
@@ -1827,9 +1835,15 @@ if (!TOKEN) {
 }
 apiCtx = (await browser.newContext({ ignoreHTTPSErrors: true,
   extraHTTPHeaders: { Authorization: 'Bearer ' + TOKEN } })).request;
-for (const t of tests) {
-  if (only.length && !only.includes(t.name)) continue;
-  const ctx = await newContext();
+// each case's context, with its first page, is made while the case
+// before runs
+const prepare = () => newContext().then(async (c) => { await c.newPage(); return c; });
+const run = tests.filter((t) => !only.length || only.includes(t.name));
+const ahead = () => { const c = prepare(); c.catch(() => {}); return c; };   // awaited later
+let nextCtx = run.length ? ahead() : null;
+for (const t of run) {
+  const ctx = await nextCtx.catch(() => newContext());
+  nextCtx = t === run[run.length - 1] ? null : ahead();
   const problems = [];
   let timer;
   const t0 = Date.now();
@@ -1845,7 +1859,7 @@ for (const t of tests) {
     const why = e instanceof Failure ? e.message : (e.stack || String(e)).split('\n').slice(0, 3).join(' / ');
     console.log(`FAIL ${t.name}: ${why}`);
     failed++;
-    for (const p of ctx.pages()) {
+    for (const p of ctx.pages().filter((q) => q.cdUsed || q.url() !== 'about:blank')) {
       await p.screenshot({ path: path.join(SHOTS, t.name + '-FAILED.png'), fullPage: true, timeout: STEP_TIMEOUT }).catch(() => {});
     }
   } finally {
