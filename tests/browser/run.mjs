@@ -5,16 +5,28 @@
 // Exit: 0 all passed, 1 a test failed, 99 set-up missing (never a skip,
 // unless CERTDIALOG_ALLOW_SKIP=1, then 77).
 //
-// The page is signed in through its own sign-in page (the user types
-// CD_USER/CD_PASS); the suite's own API calls (set-up and checks) carry
-// CD_TOKEN as "Authorization: Bearer", so that signing out or expiring the
-// page's sessions never cuts them off.
+// The cases about signing in (sign-in-page, wrong-password,
+// first-sign-in, first-password-change, not-an-admin, ...) type
+// CD_USER/CD_PASS into the page's own sign-in page; the others start
+// signed in through POST /api/session from the browser context (the
+// cookie lands in the context, the page opens on the dialog).  The
+// suite's own API calls (set-up and checks) carry CD_TOKEN as
+// "Authorization: Bearer", so that signing out or expiring the page's
+// sessions never cuts them off.
+//
+// Screenshots are for a person looking at the dialog, not assertions:
+// with CD_BROWSER_SHOTS=1 every case leaves its named screenshots in
+// SHOTS (the page's ones full-page); without, only a failed case leaves
+// one per open page (NAME-FAILED.png), and an element's screenshot
+// becomes a wait for that element to be visible.  Waits are for the
+// element, state or answer a step needs, never a fixed time or network
+// idle.
 //
 // Environment: CD_URL CD_USER CD_PASS CD_TOKEN CD_STATE CD_RUN CD_FIXTURES
 // CD_TOP_BUILDDIR (from with-stack.sh), CD_NODE_MODULES (where
 // playwright-core is; default $CD_TOP_SRCDIR/node_modules), CD_CHROMIUM
 // (default /usr/bin/chromium), CD_BROWSER_ONLY (comma-separated test names
-// to run).
+// to run), CD_BROWSER_SHOTS=1 (all screenshots).
 import { createRequire } from 'node:module';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
@@ -123,6 +135,16 @@ async function newContext(opts = {}) {
   return ctx;
 }
 
+// A case's first page: the blank one the runner opened with its context
+// ahead of time (a renderer takes a second or more to start on a busy
+// machine), else a new one.
+async function firstPage(ctx) {
+  const spare = ctx.pages().find((p) => !p.cdUsed && p.url() === 'about:blank');
+  const page = spare || await ctx.newPage();
+  page.cdUsed = true;
+  return page;
+}
+
 // The API as the admin, outside the page (state set-up and checks), with
 // the stack's token.
 let apiCtx;
@@ -173,9 +195,52 @@ async function installOtherName(name = 'api-other-name') {
 // The page, with a watch on CSP reports and script errors, and on any
 // answer >= 400 while it loads (the dialog's own 422s come later, from
 // the tests' clicks: the console's "status of 4xx" lines are theirs).
+// Signed in through the API (ui: through the sign-in page); returned once
+// the dialog has loaded (settled(), LOAD_GETS).
 const IDLE_TIMEOUT = 15_000;   // a hang, not a slow machine
-async function openDialog(ctx, problems) {
-  const page = await ctx.newPage();
+const LOAD_GETS = ['/api/certificate', '/api/csr', '/api/tokens', '/api/expiry', '/api/acme'];
+
+// The requests of a page from now on: settled(gets) waits until each GET
+// path of gets has been answered and read and no request is still open
+// (what network idle means, without its 500 ms of quiet each time).
+function watchRequests(page) {
+  const open = new Map();
+  const done = new Set();
+  const started = (r) => open.set(r, r.method() + ' ' + r.url());
+  const ended = (r) => {
+    open.delete(r);
+    if (r.method() === 'GET') done.add(new URL(r.url()).pathname);
+  };
+  page.on('request', started);
+  page.on('requestfinished', ended);
+  page.on('requestfailed', ended);
+  return {
+    open,
+    async settled(gets, what = 'the page') {
+      const t0 = Date.now();
+      while (gets.some((p) => !done.has(p)) || open.size) {
+        if (Date.now() - t0 > IDLE_TIMEOUT) {
+          throw new Failure(`${what} did not settle within ${IDLE_TIMEOUT / 1000}s: ` +
+            `not answered: ${gets.filter((p) => !done.has(p)).join(' ') || '-'}; ` +
+            `still open: ${[...open.values()].join(', ') || '-'}`);
+        }
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      return Date.now() - t0;
+    },
+    stop() {
+      page.off('request', started);
+      page.off('requestfinished', ended);
+      page.off('requestfailed', ended);
+    },
+  };
+}
+
+async function openDialog(ctx, problems, { ui = false } = {}) {
+  const [page, r] = await Promise.all([firstPage(ctx), ui ? null
+    : ctx.request.post(URL0 + '/api/session', { data: { user: USER, password: PASS },
+      timeout: STEP_TIMEOUT, failOnStatusCode: false, headers: { Connection: 'close' } })]);
+  if (r) eq(r.status(), 200, 'POST /api/session (signing the browser in)');
   page.on('console', (m) => {
     const t = m.text();
     if (/Content Security Policy|Refused to/i.test(t)) problems.push('CSP: ' + t);
@@ -189,12 +254,14 @@ async function openDialog(ctx, problems) {
     }
   };
   page.on('response', refused);
+  const reqs = watchRequests(page);
   await page.goto(URL0 + '/', { waitUntil: 'load' });
-  await signIn(page);
+  if (ui) await signIn(page);
+  else await page.waitForSelector('#app:not([hidden])');
+  eq(await text(page, '#who'), USER, 'Signed in as');
   await page.waitForSelector('#current-details:not([hidden])');
-  await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT }).catch(() => {
-    throw new Failure(`the page did not reach network idle within ${IDLE_TIMEOUT / 1000}s`);
-  });
+  await reqs.settled(LOAD_GETS, 'the dialog');
+  reqs.stop();
   page.off('response', refused);
   return page;
 }
@@ -214,8 +281,16 @@ async function signIn(page, user = USER, pass = PASS, { expect = 'app' } = {}) {
 }
 const visible = (page, sel) => page.isVisible(sel);
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true, timeout: STEP_TIMEOUT });
+// A named screenshot (CD_BROWSER_SHOTS=1): shot() the whole page,
+// shotOf() what the window shows (a page) or one element (a locator).
+// Without, an element's one still waits for the element to be visible.
+const SHOOT = env.CD_BROWSER_SHOTS === '1';
+async function shot(page, name, fullPage = true) {
+  if (SHOOT) await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage, timeout: STEP_TIMEOUT });
+}
+async function shotOf(target, name) {
+  if (SHOOT) await target.screenshot({ path: path.join(SHOTS, name + '.png'), timeout: STEP_TIMEOUT });
+  else if (typeof target.waitFor === 'function') await target.waitFor({ state: 'visible' });
 }
 
 async function fillUpload(page, { name = 'sensor-ca', pass, key, crt, chain, crl = false, validation = 'mandatory' }) {
@@ -259,7 +334,7 @@ const test = (name, fn) => tests.push({ name, fn });
 // left with its body unread), nothing is refused (no 404 for a favicon).
 test('page-load', async (ctx, problems) => {
   await ensureSelfSigned();
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   const pending = new Map();
   const refused = [];
   const seen = [];
@@ -283,16 +358,16 @@ test('page-load', async (ctx, problems) => {
   eq(answered.filter((a) => a.includes('/api/')).join(', '), 'GET /api/session 401', 'API calls before signing in');
   refused.length = 0;
   // the clock starts with the dialog: the sign-in's slow hash is not the page's
+  // (network idle fired once already: from here each GET of the dialog is
+  // waited for, then no request may stay open)
+  const reqs = watchRequests(page);
   await signIn(page);
   const t0 = Date.now();
   await page.waitForSelector('#current-details:not([hidden])');
-  try {
-    await page.waitForLoadState('networkidle', { timeout: IDLE_TIMEOUT });
-  } catch (e) {
-    throw new Failure(`no network idle within ${IDLE_TIMEOUT / 1000}s; still open: ${[...pending.values()].join(', ')}`);
-  }
+  await reqs.settled(LOAD_GETS, 'the dialog after signing in');
+  reqs.stop();
   const ms = Date.now() - t0;
-  eq([...pending.values()].join(', '), '', 'requests left pending at network idle');
+  eq([...pending.values()].join(', '), '', 'requests left pending once the dialog has loaded');
   eq(refused.join(', '), '', 'answers >= 400 while the page loads');
   check(ms < IDLE_TIMEOUT, `network idle after ${ms} ms`);
   eq(seen.filter((u) => u.includes('/api/certificate/download')).join(', '), '', 'downloads fetched at load');
@@ -344,7 +419,7 @@ test('api-headers-once', async () => {
 
 // The page a new admin meets: a sign-in form, nothing of the dialog.
 test('sign-in-page', async (ctx, problems) => {
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => {
     const t = m.text();
@@ -381,12 +456,12 @@ test('sign-in-page', async (ctx, problems) => {
   await page.waitForSelector('#current-details:not([hidden])');
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(over <= 1, `the signed-in page is ${over}px wider than a 390px window`);
-  await page.screenshot({ path: path.join(SHOTS, 'sign-in-signed-in-narrow.png') });
+  await shotOf(page, 'sign-in-signed-in-narrow');
 });
 
 // 401 sign_in_failed: the message; from the 6th failure 429 with the wait.
 test('wrong-password', async (ctx, problems) => {
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   await page.goto(URL0 + '/', { waitUntil: 'load' });
   await page.waitForSelector('#signin-view:not([hidden])');
@@ -427,8 +502,10 @@ test('wrong-password', async (ctx, problems) => {
   await page.waitForSelector('#current-details:not([hidden])');
 });
 
+// Signed in on the sign-in page (the user name typed in), so that the
+// form is seen to forget it on signing out.
 test('sign-out', async (ctx, problems) => {
-  const page = await openDialog(ctx, problems);
+  const page = await openDialog(ctx, problems, { ui: true });
   await page.click('#signout');
   await page.waitForSelector('#signin-view:not([hidden])');
   has(await text(page, '#signin-note'), 'You are signed out.', 'note');
@@ -504,7 +581,7 @@ test('session-expired', async (ctx, problems) => {
 // A user who is not in "admins" signs in and is told why nothing shows.
 test('not-an-admin', async (ctx, problems) => {
   check(env.CD_USER2 && env.CD_PASS2, 'CD_USER2/CD_PASS2 unset (with-stack.sh sets them)');
-  const page = await ctx.newPage();
+  const page = await firstPage(ctx);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   await page.goto(URL0 + '/', { waitUntil: 'load' });
   await signIn(page, env.CD_USER2, env.CD_PASS2);
@@ -512,7 +589,7 @@ test('not-an-admin', async (ctx, problems) => {
   has(await text(page, '#current-empty'), 'not an administrator', 'what the page says');
   check(await page.isHidden('#current-details'), 'certificate details for a non-admin');
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SHOTS, 'not-an-admin.png') });
+  await shotOf(page, 'not-an-admin');
   await page.click('#signout');
   await page.waitForSelector('#signin-view:not([hidden])');
 });
@@ -526,7 +603,7 @@ test('first-password-change', async (ctx, problems) => {
   fcgiCli(['--set-password', USER, '--must-change'], first + '\n');
   let restored = false;
   try {
-    const page = await ctx.newPage();
+    const page = await firstPage(ctx);
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
     await page.goto(URL0 + '/', { waitUntil: 'load' });
     await signIn(page, USER, first, { expect: 'choose' });
@@ -580,7 +657,7 @@ test('first-password-change', async (ctx, problems) => {
     await page.waitForSelector('#pw-done:not([hidden])');
     has(await text(page, '#pw-done'), 'Your password was changed.', 'change in the dialog');
     restored = true;
-    await page.locator('#account').screenshot({ path: path.join(SHOTS, 'change-password.png') });
+    await shotOf(page.locator('#account'), 'change-password');
     // this browser goes on; the password works for a new sign-in
     eq(await page.evaluate(() => fetch('/api/certificate').then((r) => r.status)), 200, 'the session after the change');
     const p2 = await (await newContext()).newPage();
@@ -664,14 +741,14 @@ test('api-tokens', async (ctx, problems) => {
   has(await text(page, '#tk-status'), 'The token "browser script" was revoked.', 'status');
   const r4 = await apiCtx.fetch(URL0 + '/api/certificate', { headers: { Authorization: 'Bearer ' + secret }, failOnStatusCode: false });
   eq(r4.status(), 401, 'the revoked token');
-  await page.locator('#tokens').screenshot({ path: path.join(SHOTS, 'tokens-revoked.png') });
+  await shotOf(page.locator('#tokens'), 'tokens-revoked');
   // tidy: the expired one goes too (through the API of this page's session)
   eq(await page.evaluate((i) => fetch('/api/tokens/' + i, { method: 'DELETE' }).then((r) => r.status), id2), 200, 'revoking the expired token');
 });
 
 test('first-sign-in', async (ctx, problems) => {
   const before = await ensureSelfSigned();
-  const page = await openDialog(ctx, problems);
+  const page = await openDialog(ctx, problems, { ui: true });
   has(await text(page, '#current-details'), 'Self-signed', 'current certificate type');
   check(await page.isVisible('#selfsigned-note'), 'no note that the current certificate is self-signed');
   eq(await currentFp(page), before.certificate.sha256_fingerprint, 'fingerprint shown');
@@ -785,7 +862,7 @@ test('several-findings', async (ctx, problems) => {
   has(await text(page, '#result-status li[data-code=subject_incomplete]'), 'missing: OU', 'subject detail in the summary');
   has(await text(page, '#result-warnings li[data-code=chain_extra]'), 'What to do:', 'what to do in the warnings');
   await shot(page, 'several-findings');
-  await page.locator('#result').screenshot({ path: path.join(SHOTS, 'several-findings-summary.png') });
+  await shotOf(page.locator('#result'), 'several-findings-summary');
   // the links of the summary take the focus to the field
   eq(await text(page, '#result-status li[data-code=missing_field] a'), await text(page, 'label[for=f-name]'),
     'summary link names the field as the form does');
@@ -955,7 +1032,7 @@ test('history-make-active', async (ctx, problems) => {
   await page.waitForSelector('#activate-confirm:not([hidden])');
   const ask2 = await text(page, '#activate-text');
   has(ask2, "with 'hist-b' (CN sensor.contoso.com, expires ", 'confirmation names B');
-  await page.locator('#history-section').screenshot({ path: path.join(SHOTS, 'history-make-active-confirm.png') });
+  await shotOf(page.locator('#history-section'), 'history-make-active-confirm');
   await page.click('#activate-yes');
   await waitResult(page);
   has(await text(page, '#result-status'), 'Made active: "hist-b"', 'activate result');
@@ -992,7 +1069,7 @@ test('name-check-address', async (ctx, problems) => {
   eq(await w.count(), 1, 'name warnings in the summary');
   has(await w.innerText(), `after Save, https://${host}/ will show a name error`, 'what the address will show');
   has(await text(page, '#name-before-save'), `After Save, https://${host}/ will show a name error`, 'said in the result\'s headline');
-  await page.locator('#result').screenshot({ path: path.join(SHOTS, 'name-check-address.png') });
+  await shotOf(page.locator('#result'), 'name-check-address');
 });
 
 // Issue 16 point 8: a certificate that names no CRL, installed with "Use
@@ -1009,7 +1086,7 @@ test('crl-not-checked', async (ctx, problems) => {
   has(await text(page, '#current-details [data-item=crl]'), want, 'details');
   check(!(await text(page, '#current-details')).includes('CRL checked'), 'details still say "CRL checked"');
   has(await text(page, '#history tbody tr.current td[data-label=Validation]'), want, 'history');
-  await page.locator('#current').screenshot({ path: path.join(SHOTS, 'crl-not-checked.png') });
+  await shotOf(page.locator('#current'), 'crl-not-checked');
 });
 
 // Issue 16 point 9: the advice for a passphrase outside the character set
@@ -1030,35 +1107,37 @@ test('passphrase-charset-advice', async (ctx, problems) => {
 test('name-link-hostile', async (ctx, problems) => {
   await ensureSelfSigned();
   const port = new URL(URL0).port;
-  for (const [name, link] of [['evil.example/#', null], ['a..b', null], ['x'.repeat(64) + '.example', null],
-    ['sensor.contoso.com', `https://sensor.contoso.com:${port}/`]]) {
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-    await page.route(/\/api\/certificate$/, async (route) => {
-      const resp = await route.fetch();
-      const body = await resp.json();
-      if (body.certificate) {
-        body.certificate.names = [name, '127.0.0.2'];
-        body.certificate.san = ['DNS:' + name];
-        body.access.matches = false;
-        body.access.hosts_line = null;
-      }
-      await route.fulfill({ response: resp, json: body });
-    });
-    await page.goto(URL0 + '/', { waitUntil: 'load' });
-    await page.waitForSelector('#signin-view:not([hidden]), #app:not([hidden])');
-    if (await page.isVisible('#signin-view')) await signIn(page);
+  // one page, opened afresh for each name (a new document each time)
+  const cases = [['evil.example/#', null], ['a..b', null], ['x'.repeat(64) + '.example', null],
+    ['sensor.contoso.com', `https://sensor.contoso.com:${port}/`]];
+  let name = cases[0][0];
+  await ctx.route(/\/api\/certificate$/, async (route) => {
+    const resp = await route.fetch();
+    const body = await resp.json();
+    if (body.certificate) {
+      body.certificate.names = [name, '127.0.0.2'];
+      body.certificate.san = ['DNS:' + name];
+      body.access.matches = false;
+      body.access.hosts_line = null;
+    }
+    await route.fulfill({ response: resp, json: body });
+  });
+  const page = await openDialog(ctx, problems);
+  for (const [n, link] of cases) {
+    if (n !== name) {
+      name = n;
+      await page.goto(URL0 + '/', { waitUntil: 'load' });
+    }
     await page.waitForSelector('#name-warning:not([hidden])');
     has(await text(page, '#name-cert'), name, 'the names shown as text');
     const hrefs = await page.$$eval('#name-fix a', (as) => as.map((a) => a.getAttribute('href')));
     if (link === null) {
       eq(await page.locator('#name-link').count(), 0, `a link for the name ${JSON.stringify(name)}`);
       check(!hrefs.some((h) => h.includes('evil') || h.includes('..')), `links in the fix: ${hrefs.join(', ')}`);
-      if (name.startsWith('evil')) await page.locator('#notice').screenshot({ path: path.join(SHOTS, 'name-link-hostile.png') });
+      if (name.startsWith('evil')) await shotOf(page.locator('#notice'), 'name-link-hostile');
     } else {
       eq(await page.getAttribute('#name-link', 'href'), link, 'the link for a host name');
     }
-    await page.close();
   }
 });
 
@@ -1145,10 +1224,10 @@ test('narrow-window', async (ctx, problems) => {
   await waitResult(page);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(over <= 1, `the page is ${over}px wider than a 360px window`);
-  await page.locator('#result').screenshot({ path: path.join(SHOTS, 'narrow-window-result.png') });
-  await page.locator('div.field[data-field=passphrase]').screenshot({ path: path.join(SHOTS, 'narrow-window-passphrase.png') });
+  await shotOf(page.locator('#result'), 'narrow-window-result');
+  await shotOf(page.locator('div.field[data-field=passphrase]'), 'narrow-window-passphrase');
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SHOTS, 'narrow-window-top.png') });
+  await shotOf(page, 'narrow-window-top');
 });
 
 // ------------------------------------------------ the review (issue 16)
@@ -1164,7 +1243,7 @@ test('root-ca-download', async (ctx, problems) => {
   eq(await text(page, '#win-button'), 'Root CA (.cer)', 'the Windows steps name');
   eq(await text(page, '#lin-button'), 'Root CA (.pem)', 'the Linux steps name');
   has(await text(page, '#trust-what'), 'Root CA', 'what to trust');
-  await page.locator('#trust').screenshot({ path: path.join(SHOTS, 'trust-ca-signed.png') });
+  await shotOf(page.locator('#trust'), 'trust-ca-signed');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-root')]);
   const saved = path.join(scratch, 'root.cer');
   await dl.saveAs(saved);
@@ -1187,7 +1266,7 @@ test('root-ca-download', async (ctx, problems) => {
   await page.click('#trust > summary');
   check(await page.isHidden('#dl-root'), 'Root CA button for a self-signed certificate');
   eq(await text(page, '#win-button'), await text(page, '#dl-der'), 'the Windows steps name (self-signed)');
-  await page.locator('#trust').screenshot({ path: path.join(SHOTS, 'trust-self-signed.png') });
+  await shotOf(page.locator('#trust'), 'trust-self-signed');
 });
 
 // 3: Enter in any text field of the upload form runs Test, never Save.
@@ -1229,7 +1308,7 @@ test('first-view', async (ctx, problems) => {
   check(await top('#current-details') < await top('#notice'), 'the banner comes before the facts');
   eq(await page.getAttribute('#notice', 'class'), 'banner info', 'banner style');
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SHOTS, 'first-view.png') });
+  await shotOf(page, 'first-view');
 });
 
 // Smaller: 390 px: the history reflows into cards (nothing cut off);
@@ -1250,7 +1329,7 @@ test('narrow-history-and-name', async (ctx, problems) => {
   eq(cut, 0, 'history cells past the window at 390 px');
   // every column's word is there, with its label
   has(await text(page, '#history tbody tr.current'), 'Current', 'state of the current row');
-  await page.locator('#history-section').screenshot({ path: path.join(SHOTS, 'narrow-history-390.png') });
+  await shotOf(page.locator('#history-section'), 'narrow-history-390');
   await page.setViewportSize({ width: 320, height: 800 });
   await page.waitForSelector('#name-error-code');
   const box = await page.locator('#notice').evaluate((e) => e.getBoundingClientRect().right);
@@ -1262,7 +1341,7 @@ test('narrow-history-and-name', async (ctx, problems) => {
   check(code <= box, `NET::ERR_CERT_COMMON_NAME_INVALID ends ${Math.round(code - box)}px past its banner at 320 px`);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(over <= 1, `the page is ${over}px wider than a 320px window`);
-  await page.locator('#notice').screenshot({ path: path.join(SHOTS, 'narrow-name-error-320.png') });
+  await shotOf(page.locator('#notice'), 'narrow-name-error-320');
 });
 
 test('download-der', async (ctx, problems) => {
@@ -1524,7 +1603,7 @@ test('expiry-test-notification', async (ctx, problems) => {
   has(j, 'test notification', 'the journal line marked as a test');
   has(await text(page, '#ew-channels li[data-channel=webhook]'), 'not configured', 'webhook channel');
   check(await page.isEnabled('#ew-test'), 'the button stays disabled');
-  await page.locator('#ew').screenshot({ path: path.join(SHOTS, 'expiry-test-notification.png') });
+  await shotOf(page.locator('#ew'), 'expiry-test-notification');
   const after = await api('GET', '/api/expiry');
   eq(JSON.stringify(after.body.notified), JSON.stringify(before.body.notified), 'thresholds told after a test');
 });
@@ -1592,7 +1671,7 @@ test('acme-settings', async (ctx, problems) => {
     eq(await page.getAttribute('#acme-directory', 'aria-invalid'), 'true', 'aria-invalid on the directory');
     eq(await page.evaluate(() => document.activeElement.id), 'acme-directory', 'focus on the refused field');
     eq((await getAcme()).config, null, 'config after a refused PUT');
-    await page.locator('#acme-box').screenshot({ path: path.join(SHOTS, 'acme-field-error.png') });
+    await shotOf(page.locator('#acme-box'), 'acme-field-error');
     // typing clears it
     await page.fill('#acme-directory', 'https://ca.example/acme/directory');
     check(await page.isHidden('#acme-fb-directory .finding'), 'the field error stays while typing');
@@ -1632,7 +1711,7 @@ test('acme-settings', async (ctx, problems) => {
     eq(await page2.inputValue('#acme-key-type'), 'rsa4096', 'key type shown again');
     eq((await acmeNames(page2)).join(','), served.join(','), 'names shown again');
     check(!(await page2.content()).includes(hmac), 'the HMAC key is in the reloaded page');
-    await page2.locator('#acme').screenshot({ path: path.join(SHOTS, 'acme-settings.png') });
+    await shotOf(page2.locator('#acme'), 'acme-settings');
 
     // an empty HMAC field keeps the stored key; a name added is stored as a list
     await page2.click('#acme-add-name');
@@ -1662,7 +1741,7 @@ test('acme-settings', async (ctx, problems) => {
       return r.width > 0 && r.right > window.innerWidth + 1;
     }).map((e) => e.id || e.tagName));
     eq(past.join(','), '', 'ACME elements past the window at 390 px');
-    await page2.locator('#acme').screenshot({ path: path.join(SHOTS, 'acme-narrow-390.png') });
+    await shotOf(page2.locator('#acme'), 'acme-narrow-390');
   } finally {
     noAcme();
   }
@@ -1707,7 +1786,7 @@ test('acme-renew-no-answer', async (ctx, problems) => {
     eq(a.status.failures, 1, 'failures');
     eq(a.status.running, false, 'running');
     has(await text(page, '#acme-details dd[data-item=message]'), a.status.last_message, 'status: the message');
-    await page.locator('#acme-state').screenshot({ path: path.join(SHOTS, 'acme-renew-failed.png') });
+    await shotOf(page.locator('#acme-state'), 'acme-renew-failed');
     eq((await current()).certificate.sha256_fingerprint, before, 'the active certificate after the failure');
     eq(await servedFp(ctx, page), before, 'the certificate the browser gets after the failure');
 
@@ -1723,7 +1802,7 @@ test('acme-renew-no-answer', async (ctx, problems) => {
     await page.waitForSelector('#acme-running:not([hidden])');
     has(await text(page, '#acme-result'), 'A renewal is already running', '409 acme_running');
     check(await page.isDisabled('#acme-renew'), 'Renew now enabled while a run goes on');
-    await page.locator('#acme-state').screenshot({ path: path.join(SHOTS, 'acme-running.png') });
+    await shotOf(page.locator('#acme-state'), 'acme-running');
     holder.stdin.end();
     await page.waitForSelector('#acme-running', { state: 'hidden', timeout: 20_000 });
     // the held lock changed nothing: said as such, not as the last failure again
@@ -1756,9 +1835,15 @@ if (!TOKEN) {
 }
 apiCtx = (await browser.newContext({ ignoreHTTPSErrors: true,
   extraHTTPHeaders: { Authorization: 'Bearer ' + TOKEN } })).request;
-for (const t of tests) {
-  if (only.length && !only.includes(t.name)) continue;
-  const ctx = await newContext();
+// each case's context, with its first page, is made while the case
+// before runs
+const prepare = () => newContext().then(async (c) => { await c.newPage(); return c; });
+const run = tests.filter((t) => !only.length || only.includes(t.name));
+const ahead = () => { const c = prepare(); c.catch(() => {}); return c; };   // awaited later
+let nextCtx = run.length ? ahead() : null;
+for (const t of run) {
+  const ctx = await nextCtx.catch(() => newContext());
+  nextCtx = t === run[run.length - 1] ? null : ahead();
   const problems = [];
   let timer;
   const t0 = Date.now();
@@ -1774,7 +1859,9 @@ for (const t of tests) {
     const why = e instanceof Failure ? e.message : (e.stack || String(e)).split('\n').slice(0, 3).join(' / ');
     console.log(`FAIL ${t.name}: ${why}`);
     failed++;
-    for (const p of ctx.pages()) await shot(p, t.name + '-FAILED').catch(() => {});
+    for (const p of ctx.pages().filter((q) => q.cdUsed || q.url() !== 'about:blank')) {
+      await p.screenshot({ path: path.join(SHOTS, t.name + '-FAILED.png'), fullPage: true, timeout: STEP_TIMEOUT }).catch(() => {});
+    }
   } finally {
     clearTimeout(timer);
     await ctx.close().catch(() => {});

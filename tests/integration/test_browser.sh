@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The dialog (www/) in headless Chromium: tests/browser/run.mjs with
 # playwright-core against the stack tests/lib/with-stack.sh started.  The
-# browser signs in on the dialog's sign-in page with CD_USER/CD_PASS; the
+# browser signs in with CD_USER/CD_PASS: on the dialog's sign-in page in
+# the cases about signing in, through POST /api/session in the others; the
 # runner's own API calls carry CD_TOKEN; some cases run certdialog-fcgi's
 # local commands (--set-password, --end-sessions) on $CD_RUN/settings.json
 # and age the session files under $CD_STATE/auth/sessions/.
 # Fails (99) when node, chromium or playwright-core is missing: scripts/check
 # installs them (apt chromium nodejs npm; npm ci), so a skip would hide a
 # broken set-up.  CERTDIALOG_ALLOW_SKIP=1 turns that into a skip (77).
+# CD_BROWSER_SHOTS=1 keeps every case's screenshots (otherwise only a
+# failed case's), CD_BROWSER_ONLY=a,b runs only those cases.
 set -u
 : "${CD_URL:?run me through tests/lib/with-stack.sh}"
 : "${CD_PASS:?with-stack.sh sets the admin password}"
