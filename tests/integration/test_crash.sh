@@ -23,11 +23,21 @@
 # CD_CRASH_PARTS (default "1 2 3") runs only some of them.
 #
 # Prints "crash: steps=K kills=N torn=T ..."; passes when T is 0.
+#
+# Run time: most of a step's cost is starting processes (openssl and jq
+# take about 0.1 s each to start).  So the checker is sourced, not run
+# (check_state, with its in-memory cache of what openssl and jq found by
+# file digest: see tests/lib/check_state.sh), fingerprints are kept by the
+# certificate's digest, and what nginx serves is compared with the
+# expected certificate's PEM without another openssl.  Every check is
+# still made on every state.
 # shellcheck source=tests/lib/itest.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/itest.sh"
 
 driver=$CD_TOP_BUILDDIR/tests/lib/install_driver
 checker=$CD_TOP_SRCDIR/tests/lib/check_state.sh
+# shellcheck source=tests/lib/check_state.sh
+. "$checker"
 settings=$CD_RUN/settings.json
 conf=$CD_RUN/nginx.conf
 kills_want=${CD_KILLS:-200}
@@ -43,6 +53,61 @@ pairs=(good good4096 ec rsa3072)
 pair_key() { echo "$F/$1.key"; }
 pair_crt() { echo "$F/$1.pem"; }
 
+# fp_cache: SHA-256 of a certificate file -> its fingerprint (fp_file)
+declare -A fp_cache=()
+# fp_of FILE: sets fp to FILE's certificate's fingerprint ("": none)
+fp_of() {
+    local h
+    fp=
+    h=$(sha256sum <"$1" 2>/dev/null) || return 0
+    h=${h%% *}
+    if [ -z "${fp_cache[$h]+y}" ]; then
+        fp=$(fp_file "$1")
+        [ -z "$fp" ] || fp_cache[$h]=$fp
+    else
+        fp=${fp_cache[$h]}
+    fi
+}
+# pem_b64 TEXT: sets b64 to the base64 of TEXT's first certificate without
+# line breaks ("": none); equal strings are equal DER
+pem_b64() {
+    b64=
+    case $1 in
+    *"-----BEGIN CERTIFICATE-----"*"-----END CERTIFICATE-----"*) ;;
+    *) return 0 ;;
+    esac
+    b64=${1#*-----BEGIN CERTIFICATE-----}
+    b64=${b64%%-----END CERTIFICATE-----*}
+    b64=${b64//[$' \t\r\n']/}
+}
+declare -A pair_fp=() pair_b64=()
+for p in "${pairs[@]}"; do
+    fp_of "$(pair_crt "$p")"
+    pair_fp[$p]=$fp
+    pem_b64 "$(<"$(pair_crt "$p")")"
+    pair_b64[$p]=$b64
+    [ -n "$fp" ] && [ -n "$b64" ] ||
+        { echo "FAIL: no certificate in $(pair_crt "$p")"; exit 99; }
+done
+
+# wait_served_pair P: polls (about 5 s) until nginx serves pair P's
+# certificate (one openssl s_client a try); prints its fingerprint, or
+# that of what nginx served last
+wait_served_pair() {
+    local out
+    for _ in $(seq 1 25); do
+        out=$(timeout 10 openssl s_client -connect "127.0.0.1:$CD_PORT" \
+            -servername sensor.contoso.com </dev/null 2>/dev/null)
+        pem_b64 "$out"
+        if [ "$b64" = "${pair_b64[$1]}" ]; then
+            printf '%s\n' "${pair_fp[$1]}"
+            return
+        fi
+        sleep 0.2
+    done
+    fp_served
+}
+
 n_torn=0
 n_debris=0      # .tmp-* / .current-tmp-* left after a kill (expected)
 n_partial=0     # non-current releases that are not whole
@@ -52,16 +117,21 @@ partials=$work/partials
 
 # check NAME [STATE [CONF]]: runs the checker; a failure is a torn state
 check() {
-    local name=$1 st=${2:-$CD_STATE} cf=${3-$conf} rc
+    local name=$1 st=${2:-$CD_STATE} cf=${3-$conf} rc out l
     t_name=$name
     last="check_state.sh $st $cf"
-    bash "$checker" "$st" ${cf:+"$cf"} >"$check_out" 2>&1
+    check_state "$st" ${cf:+"$cf"} >"$check_out" 2>&1
     rc=$?
-    grep -q ': note: leftover' "$check_out" && n_debris=$((n_debris + 1))
-    if grep -q ': note: partial' "$check_out"; then
+    read -r -d '' out <"$check_out"
+    case $out in *": note: leftover"*) n_debris=$((n_debris + 1)) ;; esac
+    case $out in
+    *": note: partial"*)
         n_partial=$((n_partial + 1))
-        grep ': note: partial' "$check_out" | sed "s/^/$name: /" >>"$partials"
-    fi
+        while IFS= read -r l; do
+            case $l in *": note: partial"*) echo "$name: $l" ;; esac
+        done <<<"$out" >>"$partials"
+        ;;
+    esac
     if [ $rc = 0 ]; then
         pass "invariant holds"
         return 0
@@ -78,8 +148,10 @@ check() {
 
 # no_debris NAME: the last check noted no leftovers or partial releases
 no_debris() {
+    local out
     t_name=$1
-    if grep -q ': note:' "$check_out"; then
+    read -r -d '' out <"$check_out"
+    if [[ $out == *": note:"* ]]; then
         fail "no crash debris after a normal install" "no notes" \
             "$(grep ': note:' "$check_out" | tr '\n' ' ')"
     else
@@ -87,9 +159,9 @@ no_debris() {
     fi
 }
 
+# cur_fp: sets fp to the fingerprint of current's certificate
 cur_fp() {
-    openssl x509 -in "$CD_STATE/current/cert.pem" -noout \
-        -fingerprint -sha256 2>/dev/null | sed 's/^.*=//'
+    fp_of "$CD_STATE/current/cert.pem"
 }
 
 # drive CMD ARGS...: the driver on the stack, its output in $work/drv
@@ -124,9 +196,16 @@ selftest() {
     esac
     t_name="check_state.sh self-test: $what"
     last="check_state.sh on a copy of the state with $what broken"
-    bash "$checker" "$st" >"$check_out" 2>&1
+    check_state "$st" >"$check_out" 2>&1
     check_eq "$t_name" "exit $want" "$want" "$?" "$last"
+    # and as a script (its cache starts empty)
+    if [ "$what" = ok ] || [ "$what" = key ]; then
+        bash "$checker" "$st" >"$check_out" 2>&1
+        check_eq "$t_name (run as a script)" "exit $want" "$want" "$?" \
+            "bash $last"
+    fi
 }
+selftest 0 ok    # first: the cache holds the whole release's answers
 for w in key mode missing meta metaid full dangling none; do
     selftest 1 "$w"
 done
@@ -150,7 +229,10 @@ is_after_swap() {
 }
 n_steps=0
 pi=0
-next_pair() { pi=$(((pi + 1) % ${#pairs[@]})); echo "${pairs[$pi]}"; }
+# next_pair: sets p to the next of pairs, so that each install's key and
+# certificate differ from the previous one's ("current is the old/new
+# release" can tell them apart)
+next_pair() { pi=$(((pi + 1) % ${#pairs[@]})); p=${pairs[$pi]}; }
 
 # died NAME: the driver was killed at its step (status 137)
 died() {
@@ -160,15 +242,14 @@ died() {
 
 # recover NAME: a normal install works, leaves no debris, nginx serves it
 recover() {
-    local p fp
-    p=$(next_pair)
+    local p
+    next_pair
     install_pair "$p"
     check_eq "$1" "a normal install afterwards succeeds" 0 "$?" \
-        "install_driver install $p: $(cat "$work/drv")"
+        "install_driver install $p: $(<"$work/drv")"
     check "$1: after a normal install" && no_debris "$1"
-    fp=$(fp_file "$(pair_crt "$p")")
-    check_eq "$1" "nginx serves the new certificate" "$fp" \
-        "$(wait_served "$fp")"
+    check_eq "$1" "nginx serves the new certificate" "${pair_fp[$p]}" \
+        "$(wait_served_pair "$p")"
 }
 
 parts=${CD_CRASH_PARTS:-1 2 3}
@@ -176,21 +257,24 @@ part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 if [ "$hooks" = 1 ] && part 1; then
     for step in $install_steps; do
         n_steps=$((n_steps + 1))
-        old=$(cur_fp)
-        p=$(next_pair)
-        new=$(fp_file "$(pair_crt "$p")")
+        cur_fp
+        old=$fp
+        next_pair
+        new=${pair_fp[$p]}
         CERTDIALOG_FAULT_STEP=$step install_pair "$p"
         died "install killed at $step" "$?"
         check "install killed at $step"
-        if is_after_swap "$step"; then want=$new; else want=$old; fi
-        check_eq "install killed at $step" "current is the \
-$([ "$want" = "$new" ] && echo new || echo old) release" "$want" "$(cur_fp)"
+        if is_after_swap "$step"; then want=$new w=new; else want=$old w=old; fi
+        cur_fp
+        check_eq "install killed at $step" "current is the $w release" \
+            "$want" "$fp"
         recover "install killed at $step"
     done
 
     for step in $rollback_steps; do
         n_steps=$((n_steps + 1))
-        old=$(cur_fp)
+        cur_fp
+        old=$fp
         prev=$(readlink "$CD_STATE/current")
         CERTDIALOG_FAULT_STEP=$step drive rollback
         died "rollback killed at $step" "$?"
@@ -200,8 +284,9 @@ $([ "$want" = "$new" ] && echo new || echo old) release" "$want" "$(cur_fp)"
                 "$([ "$(readlink "$CD_STATE/current")" != "$prev" ] &&
                     echo 1 || echo 0)"
         else
+            cur_fp
             check_eq "rollback killed at $step" "current unchanged" "$old" \
-                "$(cur_fp)"
+                "$fp"
         fi
         recover "rollback killed at $step"
     done
@@ -311,7 +396,8 @@ fault_master() {
         wait "$fpid" 2>/dev/null
         return
     fi
-    old_fp=$(cur_fp)
+    cur_fp
+    old_fp=$fp
     for p in "${pairs[@]}"; do
         new_fp=$(fp_file "$(pair_crt "$p")")
         [ "$new_fp" != "$old_fp" ] && break
@@ -320,8 +406,9 @@ fault_master() {
         key=@"$(pair_key "$p")" crt=@"$(pair_crt "$p")" \
         chain=@"$F/chain-int-only.pem" use_crl=off name=fault-master
     expect_status 502
+    cur_fp
     check_eq "$tn" "current is the new release (the swap happened)" \
-        "$new_fp" "$(cur_fp)"
+        "$new_fp" "$fp"
     check_eq "$tn" "the master reloaded: nginx serves the new release" \
         "$new_fp" "$(wait_served "$new_fp")" \
         "openssl s_client -connect 127.0.0.1:$CD_PORT -servername sensor.contoso.com"
