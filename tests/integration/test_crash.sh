@@ -117,12 +117,19 @@ partials=$work/partials
 
 # check NAME [STATE [CONF]]: runs the checker; a failure is a torn state
 check() {
-    local name=$1 st=${2:-$CD_STATE} cf=${3-$conf} rc out l
-    t_name=$name
-    last="check_state.sh $st $cf"
+    local name=$1 st=${2:-$CD_STATE} cf=${3-$conf}
     check_state "$st" ${cf:+"$cf"} >"$check_out" 2>&1
-    rc=$?
-    read -r -d '' out <"$check_out"
+    judge "$name" "$?" "$check_out" "$st" "check_state.sh $st $cf"
+}
+
+# judge NAME RC OUT STATE WHAT: tallies a run of the checker (WHAT) that
+# exited RC and printed the file OUT; a failure is a torn state, and STATE
+# (the state checked, or a copy of it) is kept with the others
+judge() {
+    local name=$1 rc=$2 o=$3 st=$4 out= l
+    t_name=$name
+    last=$5
+    read -r -d '' out <"$o"
     case $out in *": note: leftover"*) n_debris=$((n_debris + 1)) ;; esac
     case $out in
     *": note: partial"*)
@@ -139,21 +146,21 @@ check() {
     n_torn=$((n_torn + 1))
     : >"$work/body"
     : >"$work/hdrs"
-    fail "invariant" "check_state.sh exit 0" \
-        "exit $rc: $(tr '\n' ' ' <"$check_out")"
+    fail "invariant" "check_state.sh exit 0" "exit $rc: $(tr '\n' ' ' <"$o")"
     cp -a "$st" "$CD_TMP/torn-$n_torn" 2>/dev/null &&
         echo "     (state copied to $CD_TMP/torn-$n_torn; CD_KEEP_TMP=1 keeps it)"
     return 1
 }
 
-# no_debris NAME: the last check noted no leftovers or partial releases
+# no_debris NAME [OUT]: the last check (its output OUT) noted no
+# leftovers or partial releases
 no_debris() {
-    local out
+    local o=${2:-$check_out} out=
     t_name=$1
-    read -r -d '' out <"$check_out"
+    read -r -d '' out <"$o"
     if [[ $out == *": note:"* ]]; then
         fail "no crash debris after a normal install" "no notes" \
-            "$(grep ': note:' "$check_out" | tr '\n' ' ')"
+            "$(grep ': note:' "$o" | tr '\n' ' ')"
     else
         pass "no crash debris after a normal install"
     fi
@@ -252,9 +259,82 @@ recover() {
         "$(wait_served_pair "$p")"
 }
 
+# First start (cd_install_ensure on an empty state, which makes a key
+# first): nothing installed yet, no nginx to reload.  Each step has its own
+# state directory, so the steps run in the background (CD_CRASH_JOBS
+# lanes, default 2) while the installs and rollbacks wait for nginx; each
+# result is kept in DIR (first_start) and told afterwards, in order
+# (first_tell).
+first_start() {
+    local step=$1 r=$2 fresh=$2/state
+    mkdir -p "$r"
+    printf '{ "state_dir": "%s", "hostname": "sensor.contoso.com",
+  "reload_command": "true" }\n' "$fresh" >"$r/settings.json"
+    { CERTDIALOG_FAULT_STEP=$step "$driver" -c "$r/settings.json" \
+        ensure >"$r/drv1" 2>&1; } 2>/dev/null
+    echo $? >"$r/rc1"
+    if is_after_swap "$step"; then
+        check_state "$fresh" >"$r/check1" 2>&1
+        echo $? >"$r/crc1"
+        [ "$(<"$r/crc1")" = 0 ] || cp -a "$fresh" "$r/torn1"
+    elif [ -e "$fresh/current" ] || [ -L "$fresh/current" ]; then
+        echo yes >"$r/current"
+    else
+        echo no >"$r/current"
+    fi
+    "$driver" -c "$r/settings.json" ensure >"$r/drv2" 2>&1
+    echo $? >"$r/rc2"
+    check_state "$fresh" >"$r/check2" 2>&1
+    echo $? >"$r/crc2"
+    [ "$(<"$r/crc2")" = 0 ] || cp -a "$fresh" "$r/torn2"
+    echo done >"$r/done"
+}
+# got FILE: what a first_start wrote there ("(none)": nothing)
+got() {
+    if [ -s "$1" ]; then echo "$(<"$1")"; else echo "(none)"; fi
+}
+first_tell() {
+    local step=$1 r=$2 what="check_state.sh $2/state"
+    n_steps=$((n_steps + 1))
+    check_eq "first start killed at $step" "its steps ran" done \
+        "$(got "$r/done")"
+    died "first start killed at $step" "$(got "$r/rc1")"
+    if is_after_swap "$step"; then
+        judge "first start killed at $step" "$(got "$r/crc1")" \
+            "$r/check1" "$r/torn1" "$what"
+    else
+        check_eq "first start killed at $step" "nothing is current" no \
+            "$(got "$r/current")"
+    fi
+    check_eq "first start killed at $step" "the next start installs" 0 \
+        "$(got "$r/rc2")" "install_driver ensure: $(got "$r/drv2")"
+    judge "first start killed at $step: the next start" \
+        "$(got "$r/crc2")" "$r/check2" "$r/torn2" "$what" &&
+        no_debris "first start killed at $step: the next start" \
+            "$r/check2"
+}
+lanes=${CD_CRASH_JOBS:-2}
+[[ $lanes =~ ^[1-9][0-9]?$ ]] || lanes=2
+lane_pids=()
+# first_lane K: the steps K, K + lanes, ... one after the other
+first_lane() {
+    local i=0 step
+    for step in $install_steps; do
+        [ $((i % lanes)) = "$1" ] && first_start "$step" "$work/first-$i"
+        i=$((i + 1))
+    done
+}
+# the lanes are ours to stop if the test ends early
+trap 'for lp in "${lane_pids[@]}"; do kill "$lp" 2>/dev/null; done
+    rm -rf "$work"' EXIT
+
 parts=${CD_CRASH_PARTS:-1 2 3}
 part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 if [ "$hooks" = 1 ] && part 1; then
+    for ((k = 0; k < lanes; k++)); do
+        first_lane "$k" >/dev/null 2>&1 &
+        lane_pids+=($!)
+    done
     for step in $install_steps; do
         n_steps=$((n_steps + 1))
         cur_fp
@@ -291,28 +371,15 @@ if [ "$hooks" = 1 ] && part 1; then
         recover "rollback killed at $step"
     done
 
-    # first start: nothing installed yet, no nginx to reload
-    fresh=$work/fresh
-    printf '{ "state_dir": "%s", "hostname": "sensor.contoso.com",
-  "reload_command": "true" }\n' "$fresh" >"$work/fresh.json"
+    # first start: the lanes' results, in order
+    for lp in "${lane_pids[@]}"; do
+        wait "$lp"
+    done
+    lane_pids=()
+    i=0
     for step in $install_steps; do
-        n_steps=$((n_steps + 1))
-        rm -rf "$fresh"
-        { CERTDIALOG_FAULT_STEP=$step "$driver" -c "$work/fresh.json" \
-            ensure >"$work/drv" 2>&1; } 2>/dev/null
-        died "first start killed at $step" "$?"
-        if is_after_swap "$step"; then
-            check "first start killed at $step" "$fresh" ""
-        else
-            check_eq "first start killed at $step" "nothing is current" no \
-                "$([ -e "$fresh/current" ] || [ -L "$fresh/current" ] &&
-                    echo yes || echo no)"
-        fi
-        "$driver" -c "$work/fresh.json" ensure >"$work/drv" 2>&1
-        check_eq "first start killed at $step" "the next start installs" 0 \
-            "$?" "install_driver ensure: $(cat "$work/drv")"
-        check "first start killed at $step: the next start" "$fresh" "" &&
-            no_debris "first start killed at $step: the next start"
+        first_tell "$step" "$work/first-$i"
+        i=$((i + 1))
     done
 elif part 1; then
     echo "# fault hooks not compiled in (configure --enable-fault-hooks):" \
