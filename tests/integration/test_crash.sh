@@ -20,7 +20,9 @@
 # 3. A worker of certdialog-fcgi killed between its swap and its reload:
 #    its master reloads nginx, and GET /api/certificate's "served" says
 #    what nginx serves (below).
-# CD_CRASH_PARTS (default "1 2 3") runs only some of them.
+# CD_CRASH_PARTS (default "1 2 3") runs only some of them; CD_CRASH_JOBS
+# (default 2) is how many first starts of part 1 run at a time, each on its
+# own state, next to its installs and rollbacks.
 #
 # Prints "crash: steps=K kills=N torn=T ..."; passes when T is 0.
 #
@@ -86,8 +88,10 @@ for p in "${pairs[@]}"; do
     pair_fp[$p]=$fp
     pem_b64 "$(<"$(pair_crt "$p")")"
     pair_b64[$p]=$b64
-    [ -n "$fp" ] && [ -n "$b64" ] ||
-        { echo "FAIL: no certificate in $(pair_crt "$p")"; exit 99; }
+    if [ -z "$fp" ] || [ -z "$b64" ]; then
+        echo "FAIL: no certificate in $(pair_crt "$p")"
+        exit 99
+    fi
 done
 
 # wait_served_pair P: polls (about 5 s) until nginx serves pair P's
@@ -126,7 +130,7 @@ check() {
 # exited RC and printed the file OUT; a failure is a torn state, and STATE
 # (the state checked, or a copy of it) is kept with the others
 judge() {
-    local name=$1 rc=$2 o=$3 st=$4 out= l
+    local name=$1 rc=$2 o=$3 st=$4 out='' l
     t_name=$name
     last=$5
     read -r -d '' out <"$o"
@@ -139,7 +143,7 @@ judge() {
         done <<<"$out" >>"$partials"
         ;;
     esac
-    if [ $rc = 0 ]; then
+    if [ "$rc" = 0 ]; then
         pass "invariant holds"
         return 0
     fi
@@ -155,7 +159,7 @@ judge() {
 # no_debris NAME [OUT]: the last check (its output OUT) noted no
 # leftovers or partial releases
 no_debris() {
-    local o=${2:-$check_out} out=
+    local o=${2:-$check_out} out=''
     t_name=$1
     read -r -d '' out <"$o"
     if [[ $out == *": note:"* ]]; then
@@ -287,7 +291,7 @@ first_start() {
     check_state "$fresh" >"$r/check2" 2>&1
     echo $? >"$r/crc2"
     [ "$(<"$r/crc2")" = 0 ] || cp -a "$fresh" "$r/torn2"
-    echo done >"$r/done"
+    echo all >"$r/done"
 }
 # got FILE: what a first_start wrote there ("(none)": nothing)
 got() {
@@ -296,7 +300,7 @@ got() {
 first_tell() {
     local step=$1 r=$2 what="check_state.sh $2/state"
     n_steps=$((n_steps + 1))
-    check_eq "first start killed at $step" "its steps ran" done \
+    check_eq "first start killed at $step" "its steps ran" all \
         "$(got "$r/done")"
     died "first start killed at $step" "$(got "$r/rc1")"
     if is_after_swap "$step"; then
@@ -330,6 +334,7 @@ trap 'for lp in "${lane_pids[@]}"; do kill "$lp" 2>/dev/null; done
 
 parts=${CD_CRASH_PARTS:-1 2 3}
 part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
+t_part1=$SECONDS
 if [ "$hooks" = 1 ] && part 1; then
     for ((k = 0; k < lanes; k++)); do
         first_lane "$k" >/dev/null 2>&1 &
@@ -344,7 +349,11 @@ if [ "$hooks" = 1 ] && part 1; then
         CERTDIALOG_FAULT_STEP=$step install_pair "$p"
         died "install killed at $step" "$?"
         check "install killed at $step"
-        if is_after_swap "$step"; then want=$new w=new; else want=$old w=old; fi
+        if is_after_swap "$step"; then
+            want=$new w=new
+        else
+            want=$old w=old
+        fi
         cur_fp
         check_eq "install killed at $step" "current is the $w release" \
             "$want" "$fp"
@@ -385,6 +394,7 @@ elif part 1; then
     echo "# fault hooks not compiled in (configure --enable-fault-hooks):" \
         "the step-by-step kills are not run"
 fi
+t_part1=$((SECONDS - t_part1))
 
 # ---- 2. random kills during concurrent installs ----
 n_kills=0       # rounds
@@ -513,7 +523,8 @@ if [ -s "$partials" ]; then
 fi
 echo "crash: steps=$n_steps kills=$n_kills torn=$n_torn" \
     "(installers killed $n_landed, finished $n_done; states with debris" \
-    "$n_debris, with partial releases $n_partial; kills took ${t_kill}s)$stopped"
+    "$n_debris, with partial releases $n_partial; steps took ${t_part1}s," \
+    "kills ${t_kill}s)$stopped"
 t_name="crash"
 check_eq crash "no torn state" 0 "$n_torn"
 finish

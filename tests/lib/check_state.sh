@@ -98,7 +98,7 @@ cs_whole() {
 # then nothing is cached or looked up)
 cs_digests() {
     local sums l i=0 h=()
-    cs_kh= cs_ch= cs_mh=
+    cs_kh='' cs_ch='' cs_mh=''
     sums=$(sha256sum -- "$1/privkey.pem" "$1/cert.pem" "$1/meta.json" \
         2>/dev/null) || return 0
     while IFS= read -r l; do
@@ -121,7 +121,7 @@ check_state() {
     local me=check_state state=${1:-} conf=${2:-}
     local cs_openssl=${OPENSSL:-openssl} cs_nginx=${NGINX:-nginx}
     local id_re='^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$'
-    local bad=0 cur target= id d cs_lacks cs_out cs_kh cs_ch cs_mh
+    local bad=0 cur target='' id d cs_lacks cs_out cs_kh cs_ch cs_mh
     local kpub cpub st mode n out prefix t r rid
 
     if [ -z "$state" ] || [ $# -gt 2 ]; then
@@ -173,14 +173,18 @@ check_state() {
         kpub=$cs_out
         cs_pubkey cert "$d/cert.pem" "$cs_ch"
         cpub=$cs_out
-        if [ -z "$kpub" ]; then cs_torn "release $id: privkey.pem does not load"
-        elif [ -z "$cpub" ]; then cs_torn "release $id: cert.pem does not load"
+        if [ -z "$kpub" ]; then
+            cs_torn "release $id: privkey.pem does not load"
+        elif [ -z "$cpub" ]; then
+            cs_torn "release $id: cert.pem does not load"
         elif [ "$kpub" != "$cpub" ]; then
             cs_torn "release $id: the key does not match the certificate"
         fi
         # its first n bytes are cert.pem's (cmp: a shorter file differs)
-        [ -n "$n" ] && cmp -s -n "$n" -- "$d/cert.pem" "$d/fullchain.pem" ||
+        if [ -z "$n" ] ||
+            ! cmp -s -n "$n" -- "$d/cert.pem" "$d/fullchain.pem"; then
             cs_torn "release $id: fullchain.pem does not start with cert.pem"
+        fi
     fi
 
     # ---- nginx loads it ----
@@ -190,14 +194,15 @@ check_state() {
         *)   prefix=. ;;
         esac
         if ! out=$("$cs_nginx" -t -q -p "${prefix:-/}" -c "$conf" 2>&1); then
-            cs_torn "nginx -t refuses $conf: $(printf '%s' "$out" | tr '\n' ' ')"
+            cs_torn "nginx -t refuses $conf: ${out//$'\n'/ }"
         fi
     fi
 
     # ---- what a crash may leave (not fatal) ----
     for t in "$state"/.current-tmp-*; do
         [ -L "$t" ] || [ -e "$t" ] || continue
-        cs_note "leftover ${t#"$state"/} -> $(readlink "$t" 2>/dev/null || echo '?')"
+        cs_note "leftover ${t#"$state"/} ->" \
+            "$(readlink "$t" 2>/dev/null || echo '?')"
     done
     for t in "$state"/releases/.tmp-*; do
         [ -e "$t" ] || continue
