@@ -1072,37 +1072,43 @@
 
   const KEY_TYPE_TEXT = { rsa2048: 'RSA 2048 bits', rsa4096: 'RSA 4096 bits',
     'ec-p256': 'EC P-256', 'ec-p384': 'EC P-384' };
+  /* An editable list of names (the signing request's, ACME's): the list
+   * PREFIX-names, its rows PREFIX-name inputs with a Remove button each,
+   * labelled LABEL 1, 2, ... for screen readers. */
+  function nameList(prefix, label) {
+    let seq = 0;
+    function renumber() {
+      $(prefix + '-names').querySelectorAll('li').forEach((li, i) => {
+        const v = li.querySelector('input').value;
+        li.querySelector('label').textContent = label + ' ' + (i + 1);
+        li.querySelector('button').setAttribute('aria-label', 'Remove name ' + (i + 1) + (v ? ' (' + v + ')' : ''));
+      });
+    }
+    function add(value, focus) {
+      const id = prefix + '-name-' + (++seq);
+      const input = el('input', { type: 'text', id, class: prefix + '-name', autocomplete: 'off', spellcheck: 'false' });
+      input.value = value || '';
+      const li = el('li', {}, el('label', { for: id, class: 'visually-hidden' }, label), input);
+      const rm = el('button', { type: 'button', class: prefix + '-name-remove' }, 'Remove');
+      rm.addEventListener('click', () => {
+        const next = li.nextElementSibling || li.previousElementSibling;
+        li.remove();
+        renumber();
+        (next ? next.querySelector('input') : $(prefix + '-add-name')).focus();
+      });
+      li.append(rm);
+      $(prefix + '-names').append(li);
+      renumber();
+      if (focus) input.focus();
+    }
+    return { add, renumber };
+  }
+
   const CSR_SUBJECT = ['cn', 'o', 'ou', 'c', 'st', 'l'];
   let csr = null;              /* last GET /api/csr answer */
   let csrFilled = false;       /* the form holds the defaults (or the admin's entries) */
-  let nameSeq = 0;
 
-  function addNameRow(value, focus) {
-    const ul = $('csr-names');
-    const id = 'csr-name-' + (++nameSeq);
-    const input = el('input', { type: 'text', id, class: 'csr-name', autocomplete: 'off', spellcheck: 'false' });
-    input.value = value || '';
-    const li = el('li', {}, el('label', { for: id, class: 'visually-hidden' }, 'Subject alternative name'), input);
-    const rm = el('button', { type: 'button', class: 'csr-name-remove' }, 'Remove');
-    rm.addEventListener('click', () => {
-      const next = li.nextElementSibling || li.previousElementSibling;
-      li.remove();
-      renumberNames();
-      (next ? next.querySelector('input') : $('csr-add-name')).focus();
-    });
-    li.append(rm);
-    ul.append(li);
-    renumberNames();
-    if (focus) input.focus();
-  }
-
-  function renumberNames() {
-    $('csr-names').querySelectorAll('li').forEach((li, i) => {
-      const v = li.querySelector('input').value;
-      li.querySelector('label').textContent = 'Subject alternative name ' + (i + 1);
-      li.querySelector('button').setAttribute('aria-label', 'Remove name ' + (i + 1) + (v ? ' (' + v + ')' : ''));
-    });
-  }
+  const csrNames = nameList('csr', 'Subject alternative name');
 
   /* The form from the appliance's defaults: the current certificate's
    * subject and names (docs/API.md, Signing request). */
@@ -1113,8 +1119,8 @@
     sel.value = (d.key_types || []).includes('rsa2048') ? 'rsa2048' : sel.options[0].value;
     for (const k of CSR_SUBJECT) $('csr-' + k).value = (d.subject && d.subject[k]) || '';
     $('csr-names').replaceChildren();
-    for (const n of d.names || []) addNameRow(n);
-    if (!(d.names || []).length) addNameRow('');
+    for (const n of d.names || []) csrNames.add(n);
+    if (!(d.names || []).length) csrNames.add('');
     $('csr-keysrc').hidden = !renew;
     $('csr-form').querySelector('input[name=csr-keep][value=new]').checked = true;
     syncKeep();
@@ -1272,8 +1278,8 @@
     announce('The pending request is kept.');
     $('csr-create').focus();
   });
-  $('csr-add-name').addEventListener('click', () => addNameRow('', true));
-  $('csr-names').addEventListener('input', renumberNames);
+  $('csr-add-name').addEventListener('click', () => csrNames.add('', true));
+  $('csr-names').addEventListener('input', csrNames.renumber);
   for (const r of document.querySelectorAll('input[name=csr-keep]')) r.addEventListener('change', syncKeep);
   $('csr-form').addEventListener('input', (e) => {
     const box = e.target.closest('.field');
@@ -1466,7 +1472,6 @@
   let acmeFilled = false;        /* the form holds the stored settings (or the admin's entries) */
   let acmeNamesDefault = [];     /* the current certificate's names, the form's default */
   let acmeWatch = null;          /* the polling while a run goes on */
-  let acmeNameSeq = 0;
 
   /* What a run changes in the status: a finished run differs from before. */
   function acmeKey(st) {
@@ -1493,31 +1498,7 @@
     return norm(a) === norm(b);
   }
 
-  function acmeAddName(value, focus) {
-    const id = 'acme-name-' + (++acmeNameSeq);
-    const input = el('input', { type: 'text', id, class: 'acme-name', autocomplete: 'off', spellcheck: 'false' });
-    input.value = value || '';
-    const li = el('li', {}, el('label', { for: id, class: 'visually-hidden' }, 'Name'), input);
-    const rm = el('button', { type: 'button', class: 'acme-name-remove' }, 'Remove');
-    rm.addEventListener('click', () => {
-      const next = li.nextElementSibling || li.previousElementSibling;
-      li.remove();
-      acmeRenumber();
-      (next ? next.querySelector('input') : $('acme-add-name')).focus();
-    });
-    li.append(rm);
-    $('acme-names').append(li);
-    acmeRenumber();
-    if (focus) input.focus();
-  }
-
-  function acmeRenumber() {
-    $('acme-names').querySelectorAll('li').forEach((li, i) => {
-      const v = li.querySelector('input').value;
-      li.querySelector('label').textContent = 'Name ' + (i + 1);
-      li.querySelector('button').setAttribute('aria-label', 'Remove name ' + (i + 1) + (v ? ' (' + v + ')' : ''));
-    });
-  }
+  const acmeNames = nameList('acme', 'Name');
 
   const acmeFormNames = () => [...$('acme-names').querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
 
@@ -1540,8 +1521,8 @@
     acmeNamesDefault = acmeServedNames();
     const names = cfg && cfg.names ? cfg.names : acmeNamesDefault;
     $('acme-names').replaceChildren();
-    for (const n of names) acmeAddName(n);
-    if (!names.length) acmeAddName('');
+    for (const n of names) acmeNames.add(n);
+    if (!names.length) acmeNames.add('');
     $('acme-names-follow').hidden = !!(cfg && cfg.names);
     const sel = $('acme-key-type');
     const types = [...(keyTypes || ['rsa2048', 'rsa4096'])];
@@ -1645,7 +1626,7 @@
       if (!sameNames(now, acmeNamesDefault)) {
         acmeNamesDefault = now;
         $('acme-names').replaceChildren();
-        for (const n of now) acmeAddName(n);
+        for (const n of now) acmeNames.add(n);
       }
     }
     if (d.status.running && !acmeWatch) acmeFollow(acmeKey(d.status), true);
@@ -1833,8 +1814,8 @@
 
   $('acme-form').addEventListener('submit', (e) => { e.preventDefault(); saveAcme(); });
   $('acme-renew').addEventListener('click', acmeRenewNow);
-  $('acme-add-name').addEventListener('click', () => acmeAddName('', true));
-  $('acme-names').addEventListener('input', acmeRenumber);
+  $('acme-add-name').addEventListener('click', () => acmeNames.add('', true));
+  $('acme-names').addEventListener('input', acmeNames.renumber);
   $('acme-form').addEventListener('input', (e) => {
     $('acme-saved').hidden = true;
     const box = e.target.closest('.field');
