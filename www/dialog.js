@@ -1222,25 +1222,30 @@
     announce($('csr-replace-text').textContent);
   }
 
+  /* call() with btn disabled and form marked busy meanwhile; a network
+   * failure is shown in errBox after text ("Not saved: ...") and gives null. */
+  async function busyCall(btn, form, errBox, text, method, path, body) {
+    btn.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      return await call(method, path, body);
+    } catch (e) {
+      showError(errBox, text + e.message + '.');
+      return null;
+    } finally {
+      btn.disabled = false;
+      form.setAttribute('aria-busy', 'false');
+    }
+  }
+
   async function createCsr(replace) {
     clearCsrFindings();
     $('csr-replace').hidden = true;
     if (!replace && csr && csr.pending) { askReplace(); return; }
-    const btn = $('csr-create');
-    btn.disabled = true;
-    $('csr-form').setAttribute('aria-busy', 'true');
     announce('Creating the key and the signing request…');
-    let r;
-    try {
-      r = await call('POST', '/api/csr', csrBody(replace));
-    } catch (e) {
-      showError($('csr-error'), 'No request was created: ' + e.message + '.');
-      return;
-    } finally {
-      btn.disabled = false;
-      $('csr-form').setAttribute('aria-busy', 'false');
-    }
-    if (sessionTrouble(r.status, r.data)) return;
+    const r = await busyCall($('csr-create'), $('csr-form'), $('csr-error'),
+      'No request was created: ', 'POST', '/api/csr', csrBody(replace));
+    if (!r || sessionTrouble(r.status, r.data)) return;
     if (r.status === 201 && r.data.pending) {
       csrFilled = false;
       $('csr-box').open = false;
@@ -1765,20 +1770,9 @@
   async function saveAcme() {
     acmeClearFindings();
     $('acme-saved').hidden = true;
-    const btn = $('acme-save');
-    btn.disabled = true;
-    $('acme-form').setAttribute('aria-busy', 'true');
-    let r;
-    try {
-      r = await call('PUT', '/api/acme', acmeBody());
-    } catch (e) {
-      showError($('acme-error'), 'Not saved: ' + e.message + '.');
-      return;
-    } finally {
-      btn.disabled = false;
-      $('acme-form').setAttribute('aria-busy', 'false');
-    }
-    if (sessionTrouble(r.status, r.data)) return;
+    const r = await busyCall($('acme-save'), $('acme-form'), $('acme-error'),
+      'Not saved: ', 'PUT', '/api/acme', acmeBody());
+    if (!r || sessionTrouble(r.status, r.data)) return;
     if (r.status === 200 && r.data.ok) {
       $('acme-result').hidden = true;     /* what it said was about the settings before */
       showAcme(r.data);
