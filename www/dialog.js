@@ -449,13 +449,15 @@
     $('ss-fields').hidden = !ss;
     $('test').hidden = ss;
     $('h-test').hidden = ss;
-    clearFindings();
+    clearFindings(form);
   }
 
-  function clearFindings() {
-    for (const p of form.querySelectorAll('.feedback')) p.replaceChildren();
-    for (const f of form.querySelectorAll('.invalid, .warned')) f.classList.remove('invalid', 'warned');
-    for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+  /* Clears form f's findings (feedback, marks); hides errBox when given. */
+  function clearFindings(f, errBox) {
+    for (const p of f.querySelectorAll('.feedback')) p.replaceChildren();
+    for (const x of f.querySelectorAll('.invalid, .warned')) x.classList.remove('invalid', 'warned');
+    for (const i of f.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+    if (errBox) errBox.hidden = true;
   }
 
   function recommendation(f) {
@@ -735,7 +737,7 @@
   async function run(action, url, fd, label) {
     if (busy) return;
     setBusy(true);
-    clearFindings();
+    clearFindings(form);
     resultBox.hidden = true;
     resultBody.replaceChildren();
     $('progress').value = 0;
@@ -1126,7 +1128,7 @@
     syncKeep();
     $('csr-summary').textContent = renew ? 'Renew: create a signing request for the current certificate'
       : 'Create a certificate signing request';
-    clearCsrFindings();
+    clearFindings($('csr-form'), $('csr-error'));
     $('csr-replace').hidden = true;
     csrFilled = true;
   }
@@ -1137,13 +1139,6 @@
     $('csr-key-type').disabled = keep;
   }
 
-  function clearCsrFindings() {
-    const f = $('csr-form');
-    for (const fb of f.querySelectorAll('.feedback')) fb.replaceChildren();
-    for (const b of f.querySelectorAll('.invalid')) b.classList.remove('invalid');
-    for (const i of f.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
-    $('csr-error').hidden = true;
-  }
 
   function csrRows(r) {
     const c = r.csr || {};
@@ -1239,7 +1234,7 @@
   }
 
   async function createCsr(replace) {
-    clearCsrFindings();
+    clearFindings($('csr-form'), $('csr-error'));
     $('csr-replace').hidden = true;
     if (!replace && csr && csr.pending) { askReplace(); return; }
     announce('Creating the key and the signing request…');
@@ -1507,13 +1502,6 @@
 
   const acmeFormNames = () => [...$('acme-names').querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
 
-  function acmeClearFindings() {
-    const f = $('acme-form');
-    for (const fb of f.querySelectorAll('.feedback')) fb.replaceChildren();
-    for (const b of f.querySelectorAll('.invalid')) b.classList.remove('invalid');
-    for (const i of f.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
-    $('acme-error').hidden = true;
-  }
 
   /* The form from the stored settings, or the API's defaults without any. */
   function fillAcmeForm(cfg, keyTypes) {
@@ -1536,7 +1524,7 @@
     sel.replaceChildren(...types.map((k) => el('option', { value: k }, KEY_TYPE_TEXT[k] || k)));
     sel.value = want;
     $('acme-summary').textContent = cfg ? 'Settings' : 'Set up automatic renewal';
-    acmeClearFindings();
+    clearFindings($('acme-form'), $('acme-error'));
     acmeFilled = true;
   }
 
@@ -1768,7 +1756,7 @@
   }
 
   async function saveAcme() {
-    acmeClearFindings();
+    clearFindings($('acme-form'), $('acme-error'));
     $('acme-saved').hidden = true;
     const r = await busyCall($('acme-save'), $('acme-form'), $('acme-error'),
       'Not saved: ', 'PUT', '/api/acme', acmeBody());
