@@ -78,7 +78,8 @@ struct cd_response {
     /* for the request log line */
     char codes[256];            /* "expired,weak_key" or "-" */
     char sha256[96];            /* fingerprint of the certificate, or "" */
-    double engine_ms;           /* CPU time in cv_validate(), or 0 */
+    double engine_ms;           /* CPU time in cv_validate() and
+                                   cv_report_free(), or 0 */
 };
 
 /* What the front must do before reading the body. */

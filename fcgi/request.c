@@ -165,7 +165,10 @@ cd_request_serve(struct cd_app *app, FCGX_Request *fr)
     }
     respond(fr, &rq, &resp);
     cv_free_secret(body, blen);
-    /* the wall time, then the worker's CPU time and cv_validate()'s part */
+    /*
+     * the wall time, then the worker's CPU time and the engine's part
+     * (cv_validate() and freeing its report)
+     */
     fprintf(stderr, "certdialog: user=%s %s %s %d codes=%s sha256=%s "
         "%.1fms cpu=%.2fms engine=%.2fms\n", clean(resp.user, ub,
         sizeof(ub)), clean(rq.method, pb, 16), clean(rq.path, pb + 16,

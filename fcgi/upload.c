@@ -252,7 +252,12 @@ upload(struct cd_app *app, const struct cd_request *rq, int install,
     if (pkey != NULL)
         cd_pending_discard(app->settings->state_dir, rep->key);
 out:
-    cv_report_free(rep);
+    if (rep != NULL) {
+        /* freeing what cv_validate() made is the engine's work too */
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+        cv_report_free(rep);
+        resp->engine_ms += cv_ms_since(CLOCK_THREAD_CPUTIME_ID, &c0);
+    }
     cv_free_secret(pkey, pkey_len + 1);
 }
 

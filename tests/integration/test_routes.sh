@@ -58,6 +58,17 @@ expect_codes errors ""
 expect_jq '.certificate.sha256_fingerprint == $fp' \
     --arg fp "$(fp_file "$F/good.pem")"
 expect_no_release
+# its log line (certdialog-fcgi(8)): the worker's CPU time for the
+# request, and of that the engine's part (validating, freeing the report)
+line=$(grep "POST $V 200 " "$CD_RUN/logs/fcgi.log" | tail -n 1)
+if awk '{ for (i = 1; i <= NF; i++) { v = $i
+        if (sub(/^cpu=/, "", v)) c = v + 0
+        else if (sub(/^engine=/, "", v)) e = v + 0 }
+    exit !(e > 0 && c >= e) }' <<<"${line:-x}"; then
+    pass "the validation's log line: 0 < engine= <= cpu="
+else
+    fail "log line CPU" "cpu=X.XXms engine=Y.YYms with 0 < Y <= X" "$line"
+fi
 req "validate installs nothing" GET /api/certificate
 expect_status 200
 check_eq "validate installs nothing" "fingerprint unchanged" "$fp0" \
