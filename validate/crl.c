@@ -4,8 +4,10 @@
  * CRL at its http:// distribution point (fetched with OpenSSL's HTTP
  * client, cached per context until its nextUpdate once it passed, within
  * crl_cache_max bytes made room for before a CRL is parsed), all
- * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL, extended CRL
- * support, deltas); its CRL errors mapped to our codes.
+ * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL unless the leaf
+ * alone has CRLs to judge, extended CRL support, deltas; the path's
+ * signatures are not checked a second time); its CRL errors mapped to our
+ * codes.
  */
 #include "config.h"
 
@@ -502,6 +504,8 @@ struct crlstate {
     int ng, maxg;
     int signer_err;             /* the first error on a CRL signer's path */
     char signer[256];           /* the certificate it was about */
+    STACK_OF(X509) *path;       /* cv_chain_verify()'s, already judged */
+    X509_STORE_CTX_verify_fn walk;  /* OpenSSL's signature and time walk */
 };
 
 /* Fetching for one request: one deadline, what was downloaded or held. */
@@ -778,6 +782,88 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
     }
     st->bad[d] = 1;
     return 1;
+}
+
+/* 1 when a and b hold the same certificates in the same order. */
+static int
+same_certs(STACK_OF(X509) *a, STACK_OF(X509) *b)
+{
+    int i, n = sk_X509_num(a);
+
+    if (a == NULL || b == NULL || n != sk_X509_num(b))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (sk_X509_value(a, i) != sk_X509_value(b, i) &&
+            X509_cmp(sk_X509_value(a, i), sk_X509_value(b, i)) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * The CRL pass's verify function (X509_STORE_CTX_set_verify()): OpenSSL's
+ * walk over the path's signatures and dates (internal_verify), unless the
+ * pass built the very path cv_chain_verify() did.  That path's signatures
+ * and dates were judged there; here crl_verify_cb() lets every error of
+ * the walk go (none is a CRL error) and the walk changes nothing else, so
+ * it would only spend the leaf's signature check again.  A CRL signer's
+ * own path (check_crl_path()) is verified in a context of its own, which
+ * gets the store's verify function, not this one: it keeps the full walk.
+ */
+static int
+crl_walk(X509_STORE_CTX *vctx)
+{
+    struct crlstate *st = X509_STORE_CTX_get_app_data(vctx);
+
+    if (X509_STORE_CTX_get0_parent_ctx(vctx) == NULL &&
+        same_certs(X509_STORE_CTX_get0_chain(vctx), st->path))
+        return 1;
+    return st->walk(vctx);
+}
+
+/*
+ * 1 when the CRL pass needs X509_V_FLAG_CRL_CHECK_ALL, 0 when checking
+ * the leaf alone (CRL_CHECK) gives the same findings for less: no
+ * certificate above the leaf has a CRL to judge (crl_verify_cb() ignores
+ * what OpenSSL says about those), every CRL given is issued by the leaf's
+ * issuer on the path (its name and key identifier: OpenSSL finds the
+ * signer at depth 1), and the pass's untrusted certificates are the
+ * upload alone (it builds cv_chain_verify()'s path again).  Then no CRL
+ * signer's path is built (check_crl_path()), whose certificates OpenSSL
+ * checks against the CRLs given with CRL_CHECK_ALL only.  Saves verifying
+ * a self-signed anchor's CRL for the anchor itself.
+ */
+static int
+needs_check_all(const struct crlstate *st, STACK_OF(X509) *path,
+    STACK_OF(X509_CRL) *sk, STACK_OF(X509) *upload,
+    STACK_OF(X509) *untrusted)
+{
+    AUTHORITY_KEYID *akid;
+    X509 *issuer;
+    X509_CRL *crl;
+    int d, i, crit, ok;
+
+    if (st->n < 2 || sk_X509_num(untrusted) != sk_X509_num(upload))
+        return 1;
+    for (d = 1; d < st->n; d++)
+        if (!st->skip[d])
+            return 1;
+    issuer = sk_X509_value(path, 1);
+    for (i = 0; i < sk_X509_CRL_num(sk); i++) {
+        crl = sk_X509_CRL_value(sk, i);
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+            X509_get_subject_name(issuer)) != 0)
+            return 1;
+        /* none (crit -1) matches any issuer; an unreadable one: CHECK_ALL */
+        akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier,
+            &crit, NULL);
+        ok = (akid != NULL || crit == -1) &&
+            X509_check_akid(issuer, akid) == X509_V_OK;
+        AUTHORITY_KEYID_free(akid);
+        ERR_clear_error();
+        if (!ok)
+            return 1;
+    }
+    return 0;
 }
 
 /* 1 when a CRL names its number (RFC 5280 5.2.3: MUST). */
@@ -1202,7 +1288,7 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509_CRL) *sk = NULL;
     STACK_OF(X509) *trusted = NULL, *untrusted = NULL;
     X509_STORE_CTX *vctx = NULL;
-    X509_VERIFY_PARAM *param;
+    unsigned long flags;
 
     memset(&f, 0, sizeof(f));
     f.ctx = ctx;
@@ -1262,16 +1348,21 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     }
     if (sk_X509_CRL_num(sk) == 0)
         goto out;               /* nothing to judge */
-    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL ||
-        (untrusted = crl_untrusted(ctx, upload, path, sk)) == NULL)
+    if ((untrusted = crl_untrusted(ctx, upload, path, sk)) == NULL)
+        goto oom;
+    flags = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
+        X509_V_FLAG_USE_DELTAS;
+    if (needs_check_all(&st, path, sk, upload, untrusted))
+        flags |= X509_V_FLAG_CRL_CHECK_ALL;
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
         goto oom;
     X509_STORE_CTX_set0_untrusted(vctx, untrusted);
-    param = X509_STORE_CTX_get0_param(vctx);
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
-        X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
-        X509_V_FLAG_USE_DELTAS);
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vctx), flags);
     X509_STORE_CTX_set0_crls(vctx, sk);
     X509_STORE_CTX_set_verify_cb(vctx, crl_verify_cb);
+    st.path = path;
+    if ((st.walk = X509_STORE_CTX_get_verify(vctx)) != NULL)
+        X509_STORE_CTX_set_verify(vctx, crl_walk);
     X509_STORE_CTX_set_app_data(vctx, &st);
     X509_verify_cert(vctx);
     /* only a downloaded CRL that passed is kept */

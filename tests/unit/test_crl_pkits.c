@@ -1184,6 +1184,101 @@ test_crl_fetched_signer_root_uploaded(void **state)
     pki_free(&p);
 }
 
+/* ---- which certificates the pass checks (validate/crl.c) ---- */
+
+#define URL_ROOT "http://crl.example/root.crl"
+
+/*
+ * The CA has a distribution point of its own, the root's CRL, which lists
+ * the CA (serial 2): revoked, on chain, given offline, downloaded, then
+ * from the cache.  With only the leaf's CRL to judge, the pass checks the
+ * leaf alone (X509_V_FLAG_CRL_CHECK without CRL_CHECK_ALL); here it must
+ * check the CA too.
+ */
+static void
+test_crl_fetched_ca_revoked_by_root(void **state)
+{
+    static const struct entry ca_rev[] = { { 2, NULL }, { 0, NULL } };
+    struct pki p;
+    struct cv_ctx *ctx;
+    struct cv_report *rep;
+    int k;
+
+    (void)state;
+    pki_init(&p);
+    p.ca_key = fx_key("int.key");
+    p.chain[0] = cert("PKITS CA", p.ca_key, p.root, p.root_key, 2,
+        "basicConstraints", "critical, CA:TRUE",
+        "keyUsage", "critical, keyCertSign, cRLSign",
+        "subjectKeyIdentifier", "hash",
+        "authorityKeyIdentifier", "keyid:always",
+        "crlDistributionPoints", "URI:" URL_ROOT, NULL);
+    p.leaf = leaf_cert(p.chain[0], p.ca_key, 7, DP_CA);
+    X509_CRL_free(p.crls[0]);
+    p.crls[0] = crl(p.root, p.root_key, 2, ca_rev, NULL);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 1, CV_REVOKED, "chain");
+    pki_serve_offline(&p, URL_ROOT, 0);
+    pki_serve_offline(&p, URL_CA, 1);
+    p.fetch = 1;
+    ctx = engine_ctx(&p);
+    for (k = 0; k < 3; k++) {       /* downloaded, then cached */
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_REVOKED, "chain", URL_ROOT, __func__);
+        cv_report_free(rep);
+    }
+    assert_int_equal(pki_hits(&p, URL_ROOT), 1);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/*
+ * A leaf the root issued, its CRL signed by a separate CRL signer (the
+ * root's name, other-int.key, cRLSign, certified by the root, uploaded)
+ * that lists the signer itself.  OpenSSL checks the signer's own path
+ * against the CRLs given when CRL_CHECK_ALL is set, and then refuses the
+ * CRL: crl_invalid naming the signer, every time.  Only the leaf has a CRL
+ * here, yet the pass must keep CRL_CHECK_ALL: the CRL's signer is not the
+ * leaf's issuer on the path.
+ */
+static void
+test_crl_fetched_signer_revoked_by_own_crl(void **state)
+{
+    static const struct entry signer_rev[] = { { 4, NULL }, { 0, NULL } };
+    struct pki p;
+    struct cv_ctx *ctx;
+    struct cv_report *rep;
+    int k;
+
+    (void)state;
+    pki_init(&p);
+    p.leaf = leaf_cert(p.root, p.root_key, 7, DP_CA);
+    p.other_key = fx_key("other-int.key");
+    p.signer = ca_cert("PKITS Root", p.other_key, p.root, p.root_key, 4,
+        "cRLSign");
+    assert_int_equal(X509_up_ref(p.signer), 1);
+    p.chain[0] = p.signer;          /* the upload: the signer alone */
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 1, NULL, NULL));
+    p.fetch = 1;
+    ctx = engine_ctx(&p);
+    for (k = 0; k < 2; k++) {
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_OK, NULL, NULL, __func__);
+        cv_report_free(rep);
+    }
+    cv_ctx_crl_cache_clear(ctx);
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 2, signer_rev, NULL));
+    for (k = 0; k < 2; k++) {
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_CRL_INVALID, "crt", "signer's certificate "
+            "does not verify (CN=PKITS Root: certificate revoked)", __func__);
+        cv_report_free(rep);
+    }
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1206,6 +1301,8 @@ main(void)
         cmocka_unit_test(test_crl_fetched_signer_no_crl_sign),
         cmocka_unit_test(test_crl_fetched_signer_missing_or_forged),
         cmocka_unit_test(test_crl_fetched_signer_root_uploaded),
+        cmocka_unit_test(test_crl_fetched_ca_revoked_by_root),
+        cmocka_unit_test(test_crl_fetched_signer_revoked_by_own_crl),
     };
 
     if (getenv("CD_TEST_FILTER") != NULL)
