@@ -7,7 +7,8 @@
  * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL unless the leaf
  * alone has CRLs to judge, extended CRL support, deltas; the path's
  * signatures are not checked a second time); its CRL errors mapped to our
- * codes.
+ * codes.  A pass over cached CRLs that found nothing is remembered for
+ * the same inputs (the memo, before cv_crl_check()).
  */
 #include "config.h"
 
@@ -351,10 +352,77 @@ cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
     return cv_crl_dp_each(x, first_http, &d, has_dpp);
 }
 
+/* Takes memo entry i out, keeping the order of the others. */
+static void
+memo_drop(struct cv_ctx *ctx, size_t i)
+{
+    memmove(&ctx->memo[i], &ctx->memo[i + 1],
+        (ctx->n_memo - i - 1) * sizeof(ctx->memo[0]));
+    ctx->n_memo--;
+}
+
+/* Forgets every verdict that rests on the cache entry numbered gen. */
+static void
+memo_forget(struct cv_ctx *ctx, unsigned long gen)
+{
+    size_t i, j;
+
+    for (i = 0; i < ctx->n_memo;) {
+        for (j = 0; j < ctx->memo[i].n_gen && ctx->memo[i].gen[j] != gen;
+            j++)
+            ;
+        if (j < ctx->memo[i].n_gen)
+            memo_drop(ctx, i);
+        else
+            i++;
+    }
+}
+
+/*
+ * 1 when a pass with these inputs (key) found nothing and holds at time
+ * at; the entry becomes the most recently used.
+ */
+static int
+memo_find(struct cv_ctx *ctx, const unsigned char *key, time_t at)
+{
+    struct cv_crl_memo m;
+    size_t i;
+
+    for (i = 0; i < ctx->n_memo; i++) {
+        if (memcmp(ctx->memo[i].key, key, sizeof(m.key)) != 0)
+            continue;
+        if (at < ctx->memo[i].from || at >= ctx->memo[i].until)
+            return 0;
+        m = ctx->memo[i];
+        memo_drop(ctx, i);
+        ctx->memo[ctx->n_memo++] = m;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps m, in place of one with its key; the least recently used goes. */
+static void
+memo_put(struct cv_ctx *ctx, const struct cv_crl_memo *m)
+{
+    size_t i;
+
+    for (i = 0; i < ctx->n_memo; i++)
+        if (memcmp(ctx->memo[i].key, m->key, sizeof(m->key)) == 0) {
+            memo_drop(ctx, i);
+            break;
+        }
+    if (ctx->n_memo == CV_CRL_MEMO_MAX)
+        memo_drop(ctx, 0);
+    ctx->memo[ctx->n_memo++] = *m;
+}
+
 /* Takes entry i out of the cache, keeping the order of the others. */
 static void
 cache_drop(struct cv_ctx *ctx, size_t i)
 {
+    memo_forget(ctx, ctx->crl[i].gen);
+    ctx->crl_gen++;
     ctx->crl_bytes -= ctx->crl[i].bytes;
     cv_crl_entry_clear(&ctx->crl[i]);
     memmove(&ctx->crl[i], &ctx->crl[i + 1],
@@ -480,6 +548,7 @@ cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, size_t bytes,
     e->crl = crl;
     e->expires = expires;
     e->bytes = bytes;
+    e->gen = ++ctx->crl_gen;
     ctx->crl_bytes += bytes;
     ctx->n_crl++;
     return e;
@@ -504,6 +573,7 @@ struct crlstate {
     int ng, maxg;
     int signer_err;             /* the first error on a CRL signer's path */
     char signer[256];           /* the certificate it was about */
+    int said;                   /* findings crl_verify_cb() made */
     STACK_OF(X509) *path;       /* cv_chain_verify()'s, already judged */
     X509_STORE_CTX_verify_fn walk;  /* OpenSSL's signature and time walk */
 };
@@ -519,6 +589,7 @@ struct fetcher {
     STACK_OF(X509_CRL) *owned;  /* a reference to every CRL obtained */
     size_t held;                /* the bytes of those downloaded now */
     size_t pending;             /* make_room(): the one being parsed */
+    int misses;                 /* CRLs not found in the cache */
 };
 
 static const char *
@@ -734,6 +805,7 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
         cv_report_add(st->rep, CV_REVOKED, field, "%s was revoked%s%s "
             "(CRL from %s)", label, when[0] ? " on " : "", when,
             crl != NULL ? crl_src(st, crl) : src);
+        st->said++;
         return 1;
     case X509_V_ERR_CRL_HAS_EXPIRED:
         when[0] = '\0';
@@ -780,6 +852,7 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
     default:
         return 1;
     }
+    st->said++;
     st->bad[d] = 1;
     return 1;
 }
@@ -1054,6 +1127,7 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
         *bytesp = e->bytes;
         return e->crl;
     }
+    f->misses++;
     if ((left = f->deadline - time(NULL)) <= 0) {
         cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: not fetched: "
             "the %d s allowed for all CRL downloads of one request had "
@@ -1276,6 +1350,129 @@ crl_untrusted(struct cv_ctx *ctx, STACK_OF(X509) *upload,
     return u;
 }
 
+/* The DER of each certificate of sk, with the lengths, into md. */
+static int
+digest_certs(EVP_MD_CTX *md, STACK_OF(X509) *sk)
+{
+    unsigned char *der;
+    int i, len, n = sk_X509_num(sk), ok;
+
+    if (!EVP_DigestUpdate(md, &n, sizeof(n)))
+        return 0;
+    for (i = 0; i < n; i++) {
+        der = NULL;
+        if ((len = i2d_X509(sk_X509_value(sk, i), &der)) <= 0)
+            return 0;
+        ok = EVP_DigestUpdate(md, &len, sizeof(len)) &&
+            EVP_DigestUpdate(md, der, (size_t)len);
+        OPENSSL_free(der);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * 1 when every certificate of sk is within its dates at at (by OpenSSL's
+ * rule: notBefore <= at < notAfter), *untilp lowered to the earliest
+ * notAfter; 0 when one is not, or its dates do not read.
+ */
+static int
+certs_window(STACK_OF(X509) *sk, time_t at, time_t *untilp)
+{
+    time_t nb, na;
+    int i;
+
+    for (i = 0; i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+
+        nb = cv_asn1_time(X509_get0_notBefore(x));
+        na = cv_asn1_time(X509_get0_notAfter(x));
+        if (nb == 0 || na == 0 || nb > at || na <= at)
+            return 0;
+        if (na < *untilp)
+            *untilp = na;
+    }
+    return 1;
+}
+
+/*
+ * Whether this CRL pass may be answered from the memo, or its verdict
+ * kept there (docs/DESIGN.md "Trust, CRLs and time"): every CRL given came
+ * from the cache, none was missed there (so none downloaded or refused)
+ * and no CRL file was given; the pass checks the leaf alone (flags, see
+ * needs_check_all()); no CRL was found unusable while gathering; and the
+ * path, the untrusted certificates and the CRLs are within their dates at
+ * at.  Then m gets the key, a SHA-256 over what the verdict rests on (the
+ * path's and the untrusted certificates' DER, the flags, each CRL given
+ * with the number of the cache entry holding it, unique to that entry),
+ * and the time it holds: from at until the earliest notAfter and
+ * nextUpdate among them.  Returns 1 when m is ready.
+ */
+static int
+memo_ready(const struct fetcher *f, const struct crlstate *st,
+    const struct cv_options *opt, STACK_OF(X509) *path,
+    STACK_OF(X509) *untrusted, unsigned long flags, time_t at,
+    struct cv_crl_memo *m)
+{
+    const struct cv_ctx *ctx = f->ctx;
+    EVP_MD_CTX *md = NULL;
+    const struct gathered *g;
+    time_t lu, nu;
+    size_t j, k;
+    int i, ok = 0;
+
+    memset(m, 0, sizeof(*m));
+    if ((flags & X509_V_FLAG_CRL_CHECK_ALL) != 0 || f->misses != 0 ||
+        sk_X509_CRL_num(opt->offline_crls) > 0 || st->ng == 0 ||
+        st->ng > CV_CRL_MEMO_CRLS)
+        return 0;
+    for (i = 0; i < st->n; i++)
+        if (st->bad[i])
+            return 0;
+    m->from = at;
+    for (i = 0; i < st->ng; i++) {
+        g = &st->g[i];
+        lu = cv_asn1_time(X509_CRL_get0_lastUpdate(g->crl));
+        nu = cv_asn1_time(X509_CRL_get0_nextUpdate(g->crl));
+        if (g->src == NULL || g->fetched || lu == 0 || nu == 0 || lu > at ||
+            nu <= at)
+            return 0;
+        if (i == 0 || nu < m->until)
+            m->until = nu;
+        /* the one cache entry holding it: its number */
+        for (j = 0, k = ctx->n_crl; j < ctx->n_crl; j++)
+            if (ctx->crl[j].crl == g->crl) {
+                if (k != ctx->n_crl)
+                    return 0;
+                k = j;
+            }
+        if (k == ctx->n_crl)
+            return 0;
+        m->gen[m->n_gen++] = ctx->crl[k].gen;
+    }
+    if (!certs_window(path, at, &m->until) ||
+        !certs_window(untrusted, at, &m->until))
+        return 0;
+    if ((md = EVP_MD_CTX_new()) == NULL ||
+        !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+        !digest_certs(md, path) || !digest_certs(md, untrusted) ||
+        !EVP_DigestUpdate(md, &flags, sizeof(flags)))
+        goto out;
+    for (i = 0; i < st->ng; i++) {
+        g = &st->g[i];
+        if (!EVP_DigestUpdate(md, &g->crl, sizeof(g->crl)) ||
+            !EVP_DigestUpdate(md, &m->gen[i], sizeof(m->gen[i])) ||
+            !EVP_DigestUpdate(md, &g->depth, sizeof(g->depth)))
+            goto out;
+    }
+    ok = EVP_DigestFinal_ex(md, m->key, NULL);
+out:
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return ok;
+}
+
 void
 cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509) *path, const struct cv_options *opt, time_t at,
@@ -1288,7 +1485,9 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509_CRL) *sk = NULL;
     STACK_OF(X509) *trusted = NULL, *untrusted = NULL;
     X509_STORE_CTX *vctx = NULL;
+    struct cv_crl_memo m;
     unsigned long flags;
+    int memo;
 
     memset(&f, 0, sizeof(f));
     f.ctx = ctx;
@@ -1354,6 +1553,11 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         X509_V_FLAG_USE_DELTAS;
     if (needs_check_all(&st, path, sk, upload, untrusted))
         flags |= X509_V_FLAG_CRL_CHECK_ALL;
+    memo = memo_ready(&f, &st, opt, path, untrusted, flags, at, &m);
+    if (memo && memo_find(ctx, m.key, at)) {
+        ctx->memo_hits++;       /* the same pass found nothing before */
+        goto out;
+    }
     if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
         goto oom;
     X509_STORE_CTX_set0_untrusted(vctx, untrusted);
@@ -1364,7 +1568,9 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     if ((st.walk = X509_STORE_CTX_get_verify(vctx)) != NULL)
         X509_STORE_CTX_set_verify(vctx, crl_walk);
     X509_STORE_CTX_set_app_data(vctx, &st);
-    X509_verify_cert(vctx);
+    /* 1: it ran to the end (crl_verify_cb() lets every error go) */
+    if (X509_verify_cert(vctx) == 1 && memo && st.said == 0)
+        memo_put(ctx, &m);
     /* only a downloaded CRL that passed is kept */
     for (i = 0; i < st.ng; i++)
         if (st.g[i].fetched && !st.bad[st.g[i].depth])

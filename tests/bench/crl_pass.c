@@ -8,9 +8,11 @@
  *
  * Usage: crl_pass FIXTURE_DIR N [off]
  *   validates N times (use_crl=1; "off": use_crl=0) with one context and
- *   says how many findings the last report had and how often the stub was
- *   asked.  Instructions per cached validation:
- *     valgrind --tool=callgrind crl_pass DIR 1, then DIR 11: the
+ *   says how many findings the reports had at most, how often the stub
+ *   was asked and how many CRL passes the memo answered (the second
+ *   validation judges and keeps the verdict, the third on use it).
+ *   Instructions per validation in the steady state:
+ *     valgrind --tool=callgrind crl_pass DIR 2, then DIR 12: the
  *     difference of cv_chain_verify / cv_crl_check inclusive over 10.
  * Exits 0, 1 when a report has a finding or the stub was asked more than
  * once, 2 on a usage or fixture error.
@@ -27,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "cv.h"
+#include "cv_int.h"             /* the CRL memo's hits */
 #include "fixture.h"
 
 #define CDP_URL "http://crl.invalid/root.crl"
@@ -157,7 +160,8 @@ main(int argc, char **argv)
             nf = rep->n_findings;
     }
     printf("crl_pass: %d validations (use_crl=%d), at most %zu findings, "
-        "the CRL asked for %d time(s)\n", n, opt.use_crl, nf, asked);
+        "the CRL asked for %d time(s), %lu answered by the memo\n", n,
+        opt.use_crl, nf, asked, ctx->memo_hits);
     for (i = 0; i < (int)rep->n_findings; i++)
         printf("  %s: %s\n", cv_code_name(rep->findings[i].code),
             rep->findings[i].detail ? rep->findings[i].detail : "");
