@@ -4,8 +4,11 @@
  * CRL at its http:// distribution point (fetched with OpenSSL's HTTP
  * client, cached per context until its nextUpdate once it passed, within
  * crl_cache_max bytes made room for before a CRL is parsed), all
- * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL, extended CRL
- * support, deltas); its CRL errors mapped to our codes.
+ * judged by OpenSSL's verifier (X509_V_FLAG_CRL_CHECK_ALL unless the leaf
+ * alone has CRLs to judge, extended CRL support, deltas; the path's
+ * signatures are not checked a second time); its CRL errors mapped to our
+ * codes.  A pass over cached CRLs that found nothing is remembered for
+ * the same inputs (the memo, before cv_crl_check()).
  */
 #include "config.h"
 
@@ -349,10 +352,77 @@ cv_crl_dp_http(X509 *x, char *buf, size_t len, int *has_dpp)
     return cv_crl_dp_each(x, first_http, &d, has_dpp);
 }
 
+/* Takes memo entry i out, keeping the order of the others. */
+static void
+memo_drop(struct cv_ctx *ctx, size_t i)
+{
+    memmove(&ctx->memo[i], &ctx->memo[i + 1],
+        (ctx->n_memo - i - 1) * sizeof(ctx->memo[0]));
+    ctx->n_memo--;
+}
+
+/* Forgets every verdict that rests on the cache entry numbered gen. */
+static void
+memo_forget(struct cv_ctx *ctx, unsigned long gen)
+{
+    size_t i, j;
+
+    for (i = 0; i < ctx->n_memo;) {
+        for (j = 0; j < ctx->memo[i].n_gen && ctx->memo[i].gen[j] != gen;
+            j++)
+            ;
+        if (j < ctx->memo[i].n_gen)
+            memo_drop(ctx, i);
+        else
+            i++;
+    }
+}
+
+/*
+ * 1 when a pass with these inputs (key) found nothing and holds at time
+ * at; the entry becomes the most recently used.
+ */
+static int
+memo_find(struct cv_ctx *ctx, const unsigned char *key, time_t at)
+{
+    struct cv_crl_memo m;
+    size_t i;
+
+    for (i = 0; i < ctx->n_memo; i++) {
+        if (memcmp(ctx->memo[i].key, key, sizeof(m.key)) != 0)
+            continue;
+        if (at < ctx->memo[i].from || at >= ctx->memo[i].until)
+            return 0;
+        m = ctx->memo[i];
+        memo_drop(ctx, i);
+        ctx->memo[ctx->n_memo++] = m;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps m, in place of one with its key; the least recently used goes. */
+static void
+memo_put(struct cv_ctx *ctx, const struct cv_crl_memo *m)
+{
+    size_t i;
+
+    for (i = 0; i < ctx->n_memo; i++)
+        if (memcmp(ctx->memo[i].key, m->key, sizeof(m->key)) == 0) {
+            memo_drop(ctx, i);
+            break;
+        }
+    if (ctx->n_memo == CV_CRL_MEMO_MAX)
+        memo_drop(ctx, 0);
+    ctx->memo[ctx->n_memo++] = *m;
+}
+
 /* Takes entry i out of the cache, keeping the order of the others. */
 static void
 cache_drop(struct cv_ctx *ctx, size_t i)
 {
+    memo_forget(ctx, ctx->crl[i].gen);
+    ctx->crl_gen++;
     ctx->crl_bytes -= ctx->crl[i].bytes;
     cv_crl_entry_clear(&ctx->crl[i]);
     memmove(&ctx->crl[i], &ctx->crl[i + 1],
@@ -478,6 +548,7 @@ cache_put(struct cv_ctx *ctx, const char *url, X509_CRL *crl, size_t bytes,
     e->crl = crl;
     e->expires = expires;
     e->bytes = bytes;
+    e->gen = ++ctx->crl_gen;
     ctx->crl_bytes += bytes;
     ctx->n_crl++;
     return e;
@@ -502,6 +573,9 @@ struct crlstate {
     int ng, maxg;
     int signer_err;             /* the first error on a CRL signer's path */
     char signer[256];           /* the certificate it was about */
+    int said;                   /* findings crl_verify_cb() made */
+    STACK_OF(X509) *path;       /* cv_chain_verify()'s, already judged */
+    X509_STORE_CTX_verify_fn walk;  /* OpenSSL's signature and time walk */
 };
 
 /* Fetching for one request: one deadline, what was downloaded or held. */
@@ -515,6 +589,7 @@ struct fetcher {
     STACK_OF(X509_CRL) *owned;  /* a reference to every CRL obtained */
     size_t held;                /* the bytes of those downloaded now */
     size_t pending;             /* make_room(): the one being parsed */
+    int misses;                 /* CRLs not found in the cache */
 };
 
 static const char *
@@ -730,6 +805,7 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
         cv_report_add(st->rep, CV_REVOKED, field, "%s was revoked%s%s "
             "(CRL from %s)", label, when[0] ? " on " : "", when,
             crl != NULL ? crl_src(st, crl) : src);
+        st->said++;
         return 1;
     case X509_V_ERR_CRL_HAS_EXPIRED:
         when[0] = '\0';
@@ -776,8 +852,91 @@ crl_verify_cb(int ok, X509_STORE_CTX *vctx)
     default:
         return 1;
     }
+    st->said++;
     st->bad[d] = 1;
     return 1;
+}
+
+/* 1 when a and b hold the same certificates in the same order. */
+static int
+same_certs(STACK_OF(X509) *a, STACK_OF(X509) *b)
+{
+    int i, n = sk_X509_num(a);
+
+    if (a == NULL || b == NULL || n != sk_X509_num(b))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (sk_X509_value(a, i) != sk_X509_value(b, i) &&
+            X509_cmp(sk_X509_value(a, i), sk_X509_value(b, i)) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * The CRL pass's verify function (X509_STORE_CTX_set_verify()): OpenSSL's
+ * walk over the path's signatures and dates (internal_verify), unless the
+ * pass built the very path cv_chain_verify() did.  That path's signatures
+ * and dates were judged there; here crl_verify_cb() lets every error of
+ * the walk go (none is a CRL error) and the walk changes nothing else, so
+ * it would only spend the leaf's signature check again.  A CRL signer's
+ * own path (check_crl_path()) is verified in a context of its own, which
+ * gets the store's verify function, not this one: it keeps the full walk.
+ */
+static int
+crl_walk(X509_STORE_CTX *vctx)
+{
+    struct crlstate *st = X509_STORE_CTX_get_app_data(vctx);
+
+    if (X509_STORE_CTX_get0_parent_ctx(vctx) == NULL &&
+        same_certs(X509_STORE_CTX_get0_chain(vctx), st->path))
+        return 1;
+    return st->walk(vctx);
+}
+
+/*
+ * 1 when the CRL pass needs X509_V_FLAG_CRL_CHECK_ALL, 0 when checking
+ * the leaf alone (CRL_CHECK) gives the same findings for less: no
+ * certificate above the leaf has a CRL to judge (crl_verify_cb() ignores
+ * what OpenSSL says about those), every CRL given is issued by the leaf's
+ * issuer on the path (its name and key identifier: OpenSSL finds the
+ * signer at depth 1), and the pass's untrusted certificates are the
+ * upload alone (it builds cv_chain_verify()'s path again).  Then no CRL
+ * signer's path is built (check_crl_path()), whose certificates OpenSSL
+ * checks against the CRLs given with CRL_CHECK_ALL only.  Saves verifying
+ * a self-signed anchor's CRL for the anchor itself.
+ */
+static int
+needs_check_all(const struct crlstate *st, STACK_OF(X509) *path,
+    STACK_OF(X509_CRL) *sk, STACK_OF(X509) *upload,
+    STACK_OF(X509) *untrusted)
+{
+    AUTHORITY_KEYID *akid;
+    X509 *issuer;
+    X509_CRL *crl;
+    int d, i, crit, ok;
+
+    if (st->n < 2 || sk_X509_num(untrusted) != sk_X509_num(upload))
+        return 1;
+    for (d = 1; d < st->n; d++)
+        if (!st->skip[d])
+            return 1;
+    issuer = sk_X509_value(path, 1);
+    for (i = 0; i < sk_X509_CRL_num(sk); i++) {
+        crl = sk_X509_CRL_value(sk, i);
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+            X509_get_subject_name(issuer)) != 0)
+            return 1;
+        /* none (crit -1) matches any issuer; an unreadable one: CHECK_ALL */
+        akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier,
+            &crit, NULL);
+        ok = (akid != NULL || crit == -1) &&
+            X509_check_akid(issuer, akid) == X509_V_OK;
+        AUTHORITY_KEYID_free(akid);
+        ERR_clear_error();
+        if (!ok)
+            return 1;
+    }
+    return 0;
 }
 
 /* 1 when a CRL names its number (RFC 5280 5.2.3: MUST). */
@@ -968,6 +1127,7 @@ obtain(struct fetcher *f, struct cv_report *rep, const char *url, int d,
         *bytesp = e->bytes;
         return e->crl;
     }
+    f->misses++;
     if ((left = f->deadline - time(NULL)) <= 0) {
         cv_report_add(rep, CV_CRL_UNREACHABLE, field, "%s: not fetched: "
             "the %d s allowed for all CRL downloads of one request had "
@@ -1190,6 +1350,129 @@ crl_untrusted(struct cv_ctx *ctx, STACK_OF(X509) *upload,
     return u;
 }
 
+/* The DER of each certificate of sk, with the lengths, into md. */
+static int
+digest_certs(EVP_MD_CTX *md, STACK_OF(X509) *sk)
+{
+    unsigned char *der;
+    int i, len, n = sk_X509_num(sk), ok;
+
+    if (!EVP_DigestUpdate(md, &n, sizeof(n)))
+        return 0;
+    for (i = 0; i < n; i++) {
+        der = NULL;
+        if ((len = i2d_X509(sk_X509_value(sk, i), &der)) <= 0)
+            return 0;
+        ok = EVP_DigestUpdate(md, &len, sizeof(len)) &&
+            EVP_DigestUpdate(md, der, (size_t)len);
+        OPENSSL_free(der);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * 1 when every certificate of sk is within its dates at at (by OpenSSL's
+ * rule: notBefore <= at < notAfter), *untilp lowered to the earliest
+ * notAfter; 0 when one is not, or its dates do not read.
+ */
+static int
+certs_window(STACK_OF(X509) *sk, time_t at, time_t *untilp)
+{
+    time_t nb, na;
+    int i;
+
+    for (i = 0; i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+
+        nb = cv_asn1_time(X509_get0_notBefore(x));
+        na = cv_asn1_time(X509_get0_notAfter(x));
+        if (nb == 0 || na == 0 || nb > at || na <= at)
+            return 0;
+        if (na < *untilp)
+            *untilp = na;
+    }
+    return 1;
+}
+
+/*
+ * Whether this CRL pass may be answered from the memo, or its verdict
+ * kept there (docs/DESIGN.md "Trust, CRLs and time"): every CRL given came
+ * from the cache, none was missed there (so none downloaded or refused)
+ * and no CRL file was given; the pass checks the leaf alone (flags, see
+ * needs_check_all()); no CRL was found unusable while gathering; and the
+ * path, the untrusted certificates and the CRLs are within their dates at
+ * at.  Then m gets the key, a SHA-256 over what the verdict rests on (the
+ * path's and the untrusted certificates' DER, the flags, each CRL given
+ * with the number of the cache entry holding it, unique to that entry),
+ * and the time it holds: from at until the earliest notAfter and
+ * nextUpdate among them.  Returns 1 when m is ready.
+ */
+static int
+memo_ready(const struct fetcher *f, const struct crlstate *st,
+    const struct cv_options *opt, STACK_OF(X509) *path,
+    STACK_OF(X509) *untrusted, unsigned long flags, time_t at,
+    struct cv_crl_memo *m)
+{
+    const struct cv_ctx *ctx = f->ctx;
+    EVP_MD_CTX *md = NULL;
+    const struct gathered *g;
+    time_t lu, nu;
+    size_t j, k;
+    int i, ok = 0;
+
+    memset(m, 0, sizeof(*m));
+    if ((flags & X509_V_FLAG_CRL_CHECK_ALL) != 0 || f->misses != 0 ||
+        sk_X509_CRL_num(opt->offline_crls) > 0 || st->ng == 0 ||
+        st->ng > CV_CRL_MEMO_CRLS)
+        return 0;
+    for (i = 0; i < st->n; i++)
+        if (st->bad[i])
+            return 0;
+    m->from = at;
+    for (i = 0; i < st->ng; i++) {
+        g = &st->g[i];
+        lu = cv_asn1_time(X509_CRL_get0_lastUpdate(g->crl));
+        nu = cv_asn1_time(X509_CRL_get0_nextUpdate(g->crl));
+        if (g->src == NULL || g->fetched || lu == 0 || nu == 0 || lu > at ||
+            nu <= at)
+            return 0;
+        if (i == 0 || nu < m->until)
+            m->until = nu;
+        /* the one cache entry holding it: its number */
+        for (j = 0, k = ctx->n_crl; j < ctx->n_crl; j++)
+            if (ctx->crl[j].crl == g->crl) {
+                if (k != ctx->n_crl)
+                    return 0;
+                k = j;
+            }
+        if (k == ctx->n_crl)
+            return 0;
+        m->gen[m->n_gen++] = ctx->crl[k].gen;
+    }
+    if (!certs_window(path, at, &m->until) ||
+        !certs_window(untrusted, at, &m->until))
+        return 0;
+    if ((md = EVP_MD_CTX_new()) == NULL ||
+        !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+        !digest_certs(md, path) || !digest_certs(md, untrusted) ||
+        !EVP_DigestUpdate(md, &flags, sizeof(flags)))
+        goto out;
+    for (i = 0; i < st->ng; i++) {
+        g = &st->g[i];
+        if (!EVP_DigestUpdate(md, &g->crl, sizeof(g->crl)) ||
+            !EVP_DigestUpdate(md, &m->gen[i], sizeof(m->gen[i])) ||
+            !EVP_DigestUpdate(md, &g->depth, sizeof(g->depth)))
+            goto out;
+    }
+    ok = EVP_DigestFinal_ex(md, m->key, NULL);
+out:
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return ok;
+}
+
 void
 cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509) *path, const struct cv_options *opt, time_t at,
@@ -1202,7 +1485,9 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     STACK_OF(X509_CRL) *sk = NULL;
     STACK_OF(X509) *trusted = NULL, *untrusted = NULL;
     X509_STORE_CTX *vctx = NULL;
-    X509_VERIFY_PARAM *param;
+    struct cv_crl_memo m;
+    unsigned long flags;
+    int memo;
 
     memset(&f, 0, sizeof(f));
     f.ctx = ctx;
@@ -1262,18 +1547,30 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     }
     if (sk_X509_CRL_num(sk) == 0)
         goto out;               /* nothing to judge */
-    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL ||
-        (untrusted = crl_untrusted(ctx, upload, path, sk)) == NULL)
+    if ((untrusted = crl_untrusted(ctx, upload, path, sk)) == NULL)
+        goto oom;
+    flags = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
+        X509_V_FLAG_USE_DELTAS;
+    if (needs_check_all(&st, path, sk, upload, untrusted))
+        flags |= X509_V_FLAG_CRL_CHECK_ALL;
+    memo = memo_ready(&f, &st, opt, path, untrusted, flags, at, &m);
+    if (memo && memo_find(ctx, m.key, at)) {
+        ctx->memo_hits++;       /* the same pass found nothing before */
+        goto out;
+    }
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
         goto oom;
     X509_STORE_CTX_set0_untrusted(vctx, untrusted);
-    param = X509_STORE_CTX_get0_param(vctx);
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
-        X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
-        X509_V_FLAG_USE_DELTAS);
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vctx), flags);
     X509_STORE_CTX_set0_crls(vctx, sk);
     X509_STORE_CTX_set_verify_cb(vctx, crl_verify_cb);
+    st.path = path;
+    if ((st.walk = X509_STORE_CTX_get_verify(vctx)) != NULL)
+        X509_STORE_CTX_set_verify(vctx, crl_walk);
     X509_STORE_CTX_set_app_data(vctx, &st);
-    X509_verify_cert(vctx);
+    /* 1: it ran to the end (crl_verify_cb() lets every error go) */
+    if (X509_verify_cert(vctx) == 1 && memo && st.said == 0)
+        memo_put(ctx, &m);
     /* only a downloaded CRL that passed is kept */
     for (i = 0; i < st.ng; i++)
         if (st.g[i].fetched && !st.bad[st.g[i].depth])

@@ -14,6 +14,8 @@
 #define CV_DETAIL_MAX   1024
 #define CV_MAX_FINDINGS 64
 #define CV_CRL_CACHE_MAX 64
+#define CV_CRL_MEMO_MAX 64      /* CRL verdicts kept per context */
+#define CV_CRL_MEMO_CRLS 2      /* cached CRLs one verdict may rest on */
 #define CV_CRL_MAX_REDIRECTS 5     /* followed when fetching a CRL */
 /*
  * Key derivation rounds accepted for one derivation (an encrypted key, a
@@ -80,9 +82,21 @@ enum cv_code cv_chain_load(const uint8_t *buf, size_t len,
 /* ctx.c */
 struct cv_crl_entry {
     char *url;
-    X509_CRL *crl;              /* judged anew by OpenSSL at each use */
+    X509_CRL *crl;              /* judged by OpenSSL, or a memo's verdict */
     time_t expires;             /* wall clock: the CRL's nextUpdate */
     size_t bytes;               /* what it counts against the cap */
+    unsigned long gen;          /* cv_ctx.crl_gen when it was put: unique */
+};
+
+/*
+ * A CRL pass that found nothing, for the same inputs again (crl.c, "the
+ * memo"; docs/DESIGN.md "Trust, CRLs and time").
+ */
+struct cv_crl_memo {
+    unsigned char key[32];      /* SHA-256 of the pass's inputs */
+    time_t from, until;         /* it holds for from <= at < until */
+    unsigned long gen[CV_CRL_MEMO_CRLS]; /* the cache entries it rests on */
+    size_t n_gen;
 };
 
 struct cv_ctx {
@@ -92,6 +106,10 @@ struct cv_ctx {
     size_t n_crl;
     size_t crl_bytes;           /* sum of their bytes */
     size_t crl_cache_max;       /* the cap on crl_bytes */
+    unsigned long crl_gen;      /* bumped by every cache put and drop */
+    struct cv_crl_memo memo[CV_CRL_MEMO_MAX]; /* least recently used first */
+    size_t n_memo;
+    unsigned long memo_hits;    /* CRL passes it answered (for tests) */
     /*
      * A PEM private key decoder, made once: OpenSSL 3.0 spends ten times
      * longer building one than decoding a key with it.

@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "cv.h"
+#include "cv_int.h"             /* the memo's hits */
 #define CD_FIXTURE_CMOCKA
 #include "fixture.h"
 
@@ -356,6 +357,7 @@ struct pki {
      * URL is unreachable).
      */
     int fetch;
+    time_t at;                  /* the validation time; 0: now */
     int root_uploaded;          /* the root in the chain file, not an anchor */
     const char *urls[MAXC];
     X509_CRL *served[MAXC];
@@ -524,7 +526,8 @@ pem(X509 *const *xs, size_t n, size_t *lenp)
     BIO_get_mem_ptr(b, &bm);
     out = malloc(bm->length + 1);
     assert_non_null(out);
-    memcpy(out, bm->data, bm->length);
+    if (bm->length > 0)         /* no certificate: data may be NULL */
+        memcpy(out, bm->data, bm->length);
     *lenp = bm->length;
     BIO_free(b);
     return out;
@@ -591,7 +594,7 @@ engine_with(struct pki *p, struct cv_ctx *ctx)
     chain = pem(upload, MAXC + 1, &in.chain_len);
     in.chain = in.chain_len > 0 ? chain : NULL;
     memset(&opt, 0, sizeof(opt));
-    opt.at = now;
+    opt.at = p->at != 0 ? p->at : now;
     opt.use_crl = 1;
     if (p->fetch) {
         opt.fetch_fn = serve;
@@ -1184,6 +1187,236 @@ test_crl_fetched_signer_root_uploaded(void **state)
     pki_free(&p);
 }
 
+/* ---- which certificates the pass checks (validate/crl.c) ---- */
+
+#define URL_ROOT "http://crl.example/root.crl"
+
+/*
+ * The CA has a distribution point of its own, the root's CRL, which lists
+ * the CA (serial 2): revoked, on chain, given offline, downloaded, then
+ * from the cache.  With only the leaf's CRL to judge, the pass checks the
+ * leaf alone (X509_V_FLAG_CRL_CHECK without CRL_CHECK_ALL); here it must
+ * check the CA too.
+ */
+static void
+test_crl_fetched_ca_revoked_by_root(void **state)
+{
+    static const struct entry ca_rev[] = { { 2, NULL }, { 0, NULL } };
+    struct pki p;
+    struct cv_ctx *ctx;
+    struct cv_report *rep;
+    int k;
+
+    (void)state;
+    pki_init(&p);
+    p.ca_key = fx_key("int.key");
+    p.chain[0] = cert("PKITS CA", p.ca_key, p.root, p.root_key, 2,
+        "basicConstraints", "critical, CA:TRUE",
+        "keyUsage", "critical, keyCertSign, cRLSign",
+        "subjectKeyIdentifier", "hash",
+        "authorityKeyIdentifier", "keyid:always",
+        "crlDistributionPoints", "URI:" URL_ROOT, NULL);
+    p.leaf = leaf_cert(p.chain[0], p.ca_key, 7, DP_CA);
+    X509_CRL_free(p.crls[0]);
+    p.crls[0] = crl(p.root, p.root_key, 2, ca_rev, NULL);
+    p.crls[1] = crl(p.chain[0], p.ca_key, 1, NULL, NULL);
+    EXPECT(&p, X509_V_ERR_CERT_REVOKED, 1, CV_REVOKED, "chain");
+    pki_serve_offline(&p, URL_ROOT, 0);
+    pki_serve_offline(&p, URL_CA, 1);
+    p.fetch = 1;
+    ctx = engine_ctx(&p);
+    for (k = 0; k < 3; k++) {       /* downloaded, then cached */
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_REVOKED, "chain", URL_ROOT, __func__);
+        cv_report_free(rep);
+    }
+    assert_int_equal(pki_hits(&p, URL_ROOT), 1);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/*
+ * A leaf the root issued, its CRL signed by a separate CRL signer (the
+ * root's name, other-int.key, cRLSign, certified by the root, uploaded)
+ * that lists the signer itself.  OpenSSL checks the signer's own path
+ * against the CRLs given when CRL_CHECK_ALL is set, and then refuses the
+ * CRL: crl_invalid naming the signer, every time.  Only the leaf has a CRL
+ * here, yet the pass must keep CRL_CHECK_ALL: the CRL's signer is not the
+ * leaf's issuer on the path.
+ */
+static void
+test_crl_fetched_signer_revoked_by_own_crl(void **state)
+{
+    static const struct entry signer_rev[] = { { 4, NULL }, { 0, NULL } };
+    struct pki p;
+    struct cv_ctx *ctx;
+    struct cv_report *rep;
+    int k;
+
+    (void)state;
+    pki_init(&p);
+    p.leaf = leaf_cert(p.root, p.root_key, 7, DP_CA);
+    p.other_key = fx_key("other-int.key");
+    p.signer = ca_cert("PKITS Root", p.other_key, p.root, p.root_key, 4,
+        "cRLSign");
+    assert_int_equal(X509_up_ref(p.signer), 1);
+    p.chain[0] = p.signer;          /* the upload: the signer alone */
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 1, NULL, NULL));
+    p.fetch = 1;
+    ctx = engine_ctx(&p);
+    for (k = 0; k < 2; k++) {
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_OK, NULL, NULL, __func__);
+        cv_report_free(rep);
+    }
+    cv_ctx_crl_cache_clear(ctx);
+    pki_serve(&p, URL_CA, crl(p.signer, p.other_key, 2, signer_rev, NULL));
+    for (k = 0; k < 2; k++) {
+        rep = engine_with(&p, ctx);
+        engine_says_(rep, CV_CRL_INVALID, "crt", "signer's certificate "
+            "does not verify (CN=PKITS Root: certificate revoked)", __func__);
+        cv_report_free(rep);
+    }
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/* ---- the memo of passes over cached CRLs (validate/crl.c) ---- */
+
+/*
+ * The shape of crl_cache_overhead_pct: a leaf (serial) the root issued,
+ * its CRL at URL_CA downloaded through serve(): the root's, listing
+ * serial 7 when revoking (p->rev).
+ */
+static struct cv_ctx *
+pki_root_leaf(struct pki *p, long serial, int revoking)
+{
+    pki_init(p);
+    p->leaf = leaf_cert(p->root, p->root_key, serial, DP_CA);
+    pki_serve(p, URL_CA, crl(p->root, p->root_key, 1, revoking ? p->rev :
+        NULL, NULL));
+    p->fetch = 1;
+    return engine_ctx(p);
+}
+
+/* The engine on p with ctx says want on field (needle in its detail). */
+static void
+again_(struct pki *p, struct cv_ctx *ctx, enum cv_code want,
+    const char *field, const char *needle, const char *what)
+{
+    struct cv_report *rep = engine_with(p, ctx);
+
+    engine_says_(rep, want, field, needle, what);
+    cv_report_free(rep);
+}
+
+#define AGAIN(p, ctx, want, field, needle) \
+    again_((p), (ctx), (want), (field), (needle), __func__)
+
+/*
+ * A leaf the cached CRL does not list: downloaded, judged (the verdict
+ * kept), then answered from the memo.  The leaf it lists (serial 7) is
+ * another path: judged anew and revoked every time, the first leaf still
+ * from the memo.
+ */
+static void
+test_crl_memo_other_path(void **state)
+{
+    struct pki p;
+    struct cv_ctx *ctx = pki_root_leaf(&p, 8, 1);
+    X509 *good = p.leaf;
+    int k;
+
+    (void)state;
+    for (k = 0; k < 3; k++)
+        AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    assert_int_equal(ctx->memo_hits, 1);
+    p.leaf = leaf_cert(p.root, p.root_key, 7, DP_CA);
+    for (k = 0; k < 3; k++)
+        AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
+    assert_int_equal(ctx->memo_hits, 1);
+    X509_free(p.leaf);
+    p.leaf = good;
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    assert_int_equal(ctx->memo_hits, 2);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/* A revoked leaf is revoked on every request, downloaded or cached. */
+static void
+test_crl_memo_revoked(void **state)
+{
+    struct pki p;
+    struct cv_ctx *ctx = pki_root_leaf(&p, 7, 1);
+    int k;
+
+    (void)state;
+    for (k = 0; k < 4; k++)
+        AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    assert_int_equal(ctx->memo_hits, 0);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/*
+ * The verdict holds from the time it was made until the CRL's nextUpdate
+ * (30 days on): later (the CRL still cached: the cache goes by the wall
+ * clock) the CRL is out of date, before it (its lastUpdate a day back) it
+ * is not valid yet; in between the memo answers.
+ */
+static void
+test_crl_memo_time(void **state)
+{
+    struct pki p;
+    struct cv_ctx *ctx = pki_root_leaf(&p, 8, 0);
+
+    (void)state;
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);          /* downloaded */
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);          /* judged, kept */
+    p.at = now + 31 * DAY;
+    AGAIN(&p, ctx, CV_CRL_INVALID, "crt", "out of date");
+    AGAIN(&p, ctx, CV_CRL_INVALID, "crt", "out of date");
+    p.at = now - 2 * DAY;
+    AGAIN(&p, ctx, CV_CRL_INVALID, "crt", "not valid yet");
+    assert_int_equal(ctx->memo_hits, 0);
+    p.at = now + 29 * DAY;
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    assert_int_equal(ctx->memo_hits, 1);
+    assert_int_equal(pki_hits(&p, URL_CA), 1);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
+/*
+ * A verdict rests on the cache entry it used: once the CRL left the cache,
+ * the next one downloaded (now listing the leaf) is judged anew.
+ */
+static void
+test_crl_memo_new_crl(void **state)
+{
+    struct pki p;
+    struct cv_ctx *ctx = pki_root_leaf(&p, 7, 0);
+
+    (void)state;
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    AGAIN(&p, ctx, CV_OK, NULL, NULL);
+    assert_int_equal(ctx->memo_hits, 1);
+    cv_ctx_crl_cache_clear(ctx);
+    pki_serve(&p, URL_CA, crl(p.root, p.root_key, 2, p.rev, NULL));
+    AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
+    AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
+    assert_int_equal(pki_hits(&p, URL_CA), 2);
+    assert_int_equal(ctx->memo_hits, 1);
+    cv_ctx_free(ctx);
+    pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1206,6 +1439,12 @@ main(void)
         cmocka_unit_test(test_crl_fetched_signer_no_crl_sign),
         cmocka_unit_test(test_crl_fetched_signer_missing_or_forged),
         cmocka_unit_test(test_crl_fetched_signer_root_uploaded),
+        cmocka_unit_test(test_crl_fetched_ca_revoked_by_root),
+        cmocka_unit_test(test_crl_fetched_signer_revoked_by_own_crl),
+        cmocka_unit_test(test_crl_memo_other_path),
+        cmocka_unit_test(test_crl_memo_revoked),
+        cmocka_unit_test(test_crl_memo_time),
+        cmocka_unit_test(test_crl_memo_new_crl),
     };
 
     if (getenv("CD_TEST_FILTER") != NULL)
