@@ -1568,8 +1568,15 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     if ((st.walk = X509_STORE_CTX_get_verify(vctx)) != NULL)
         X509_STORE_CTX_set_verify(vctx, crl_walk);
     X509_STORE_CTX_set_app_data(vctx, &st);
-    /* 1: it ran to the end (crl_verify_cb() lets every error go) */
-    if (X509_verify_cert(vctx) == 1 && memo && st.said == 0)
+    /*
+     * crl_verify_cb() lets every error go, so anything but 1 is OpenSSL
+     * stopping (memory, a store lookup): no verdict, and not a pass
+     */
+    if (X509_verify_cert(vctx) != 1)
+        cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "the revocation "
+            "check stopped: %s", X509_verify_cert_error_string(
+            X509_STORE_CTX_get_error(vctx)));
+    else if (memo && st.said == 0)
         memo_put(ctx, &m);
     /* only a downloaded CRL that passed is kept */
     for (i = 0; i < st.ng; i++)
