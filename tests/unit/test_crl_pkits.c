@@ -1315,6 +1315,19 @@ again_(struct pki *p, struct cv_ctx *ctx, enum cv_code want,
     again_((p), (ctx), (want), (field), (needle), __func__)
 
 /*
+ * The end of a memo case: the CRL server saw fetches downloads and the
+ * memo answered memo passes; frees ctx and p.
+ */
+static void
+memo_end(struct pki *p, struct cv_ctx *ctx, int fetches, unsigned long memo)
+{
+    assert_int_equal(pki_hits(p, URL_CA), fetches);
+    assert_int_equal(ctx->memo_hits, memo);
+    cv_ctx_free(ctx);
+    pki_free(p);
+}
+
+/*
  * A leaf the cached CRL does not list: downloaded, judged (the verdict
  * kept), then answered from the memo.  The leaf it lists (serial 7) is
  * another path: judged anew and revoked every time, the first leaf still
@@ -1340,10 +1353,7 @@ test_crl_memo_other_path(void **state)
     X509_free(p.leaf);
     p.leaf = good;
     AGAIN(&p, ctx, CV_OK, NULL, NULL);
-    assert_int_equal(ctx->memo_hits, 2);
-    assert_int_equal(pki_hits(&p, URL_CA), 1);
-    cv_ctx_free(ctx);
-    pki_free(&p);
+    memo_end(&p, ctx, 1, 2);
 }
 
 /* A revoked leaf is revoked on every request, downloaded or cached. */
@@ -1357,10 +1367,7 @@ test_crl_memo_revoked(void **state)
     (void)state;
     for (k = 0; k < 4; k++)
         AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
-    assert_int_equal(pki_hits(&p, URL_CA), 1);
-    assert_int_equal(ctx->memo_hits, 0);
-    cv_ctx_free(ctx);
-    pki_free(&p);
+    memo_end(&p, ctx, 1, 0);
 }
 
 /*
@@ -1386,10 +1393,7 @@ test_crl_memo_time(void **state)
     assert_int_equal(ctx->memo_hits, 0);
     p.at = now + 29 * DAY;
     AGAIN(&p, ctx, CV_OK, NULL, NULL);
-    assert_int_equal(ctx->memo_hits, 1);
-    assert_int_equal(pki_hits(&p, URL_CA), 1);
-    cv_ctx_free(ctx);
-    pki_free(&p);
+    memo_end(&p, ctx, 1, 1);
 }
 
 /*
@@ -1411,10 +1415,7 @@ test_crl_memo_new_crl(void **state)
     pki_serve(&p, URL_CA, crl(p.root, p.root_key, 2, p.rev, NULL));
     AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
     AGAIN(&p, ctx, CV_REVOKED, "crt", URL_CA);
-    assert_int_equal(pki_hits(&p, URL_CA), 2);
-    assert_int_equal(ctx->memo_hits, 1);
-    cv_ctx_free(ctx);
-    pki_free(&p);
+    memo_end(&p, ctx, 2, 1);
 }
 
 int
