@@ -840,6 +840,25 @@
     return false;
   }
 
+  /* GET path: its data, or null after telling why through
+   * say('The WHAT cannot be read: ...'); a session that ended is told by
+   * sessionTrouble() alone.  good(data): the answer is usable (and 200). */
+  async function getData(path, what, say, good) {
+    let r;
+    try {
+      r = await call('GET', path);
+    } catch (e) {
+      say('The ' + what + ' cannot be read: ' + e.message + '.');
+      return null;
+    }
+    if (sessionTrouble(r.status, r.data)) return null;
+    if (r.status !== 200 || (good && !good(r.data))) {
+      say('The ' + what + ' cannot be read: ' + errText(r.data, r.status));
+      return null;
+    }
+    return r.data;
+  }
+
   function showError(box, text) {
     box.replaceChildren(el('p', {}, text));
     box.hidden = !text;
@@ -1175,20 +1194,8 @@
   }
 
   async function loadCsr() {
-    let r;
-    try {
-      r = await call('GET', '/api/csr');
-    } catch (e) {
-      $('csr-error').hidden = false;
-      showError($('csr-error'), 'The signing request cannot be read: ' + e.message + '.');
-      return;
-    }
-    if (sessionTrouble(r.status, r.data)) return;
-    if (r.status !== 200) {
-      showError($('csr-error'), 'The signing request cannot be read: ' + errText(r.data, r.status));
-      return;
-    }
-    showCsr(r.data);
+    const d = await getData('/api/csr', 'signing request', (t) => showError($('csr-error'), t));
+    if (d) showCsr(d);
   }
 
   function csrBody(replace) {
@@ -1590,22 +1597,11 @@
   }
 
   /* GET /api/acme: the answer, or null after saying why in the status. */
-  async function fetchAcme() {
-    let r;
-    try {
-      r = await call('GET', '/api/acme');
-    } catch (e) {
+  function fetchAcme() {
+    return getData('/api/acme', 'renewal status', (t) => {
       $('acme-empty').hidden = false;
-      $('acme-empty').textContent = 'The renewal status cannot be read: ' + e.message + '.';
-      return null;
-    }
-    if (sessionTrouble(r.status, r.data)) { acmeStop(); return null; }
-    if (r.status !== 200 || !r.data.ok) {
-      $('acme-empty').hidden = false;
-      $('acme-empty').textContent = 'The renewal status cannot be read: ' + errText(r.data, r.status);
-      return null;
-    }
-    return r.data;
+      $('acme-empty').textContent = t;
+    }, (d) => d.ok);
   }
 
   async function loadAcme() {
@@ -1819,21 +1815,11 @@
   }
 
   async function loadTokens() {
-    const st = $('tk-status');
-    let r;
-    try {
-      r = await call('GET', '/api/tokens');
-    } catch (e) {
-      st.textContent = 'The tokens cannot be read: ' + e.message + '.';
-      return;
-    }
-    if (sessionTrouble(r.status, r.data)) return;
-    if (r.status !== 200 || !Array.isArray(r.data.tokens)) {
-      st.textContent = 'The tokens cannot be read: ' + errText(r.data, r.status);
+    const d = await getData('/api/tokens', 'tokens', (t) => {
+      $('tk-status').textContent = t;
       showTokens([]);
-      return;
-    }
-    showTokens(r.data.tokens);
+    }, (d) => Array.isArray(d.tokens));
+    if (d) showTokens(d.tokens);
   }
 
   function showTokens(list) {
