@@ -422,7 +422,6 @@ static void
 cache_drop(struct cv_ctx *ctx, size_t i)
 {
     memo_forget(ctx, ctx->crl[i].gen);
-    ctx->crl_gen++;
     ctx->crl_bytes -= ctx->crl[i].bytes;
     cv_crl_entry_clear(&ctx->crl[i]);
     memmove(&ctx->crl[i], &ctx->crl[i + 1],

@@ -143,7 +143,6 @@ cv_ctx_crl_cache_clear(struct cv_ctx *ctx)
     ctx->n_crl = 0;
     ctx->crl_bytes = 0;
     ctx->n_memo = 0;            /* every verdict rested on a cached CRL */
-    ctx->crl_gen++;
 }
 
 size_t

@@ -106,7 +106,7 @@ struct cv_ctx {
     size_t n_crl;
     size_t crl_bytes;           /* sum of their bytes */
     size_t crl_cache_max;       /* the cap on crl_bytes */
-    unsigned long crl_gen;      /* bumped by every cache put and drop */
+    unsigned long crl_gen;      /* bumped by every cache put */
     struct cv_crl_memo memo[CV_CRL_MEMO_MAX]; /* least recently used first */
     size_t n_memo;
     unsigned long memo_hits;    /* CRL passes it answered (for tests) */
