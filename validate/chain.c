@@ -243,6 +243,88 @@ map_error(const struct verr *v, int chain_given, struct cv_report *rep)
     cv_report_add(rep, CV_CHAIN_UNTRUSTED, field, "%s (%s)", reason, label);
 }
 
+static int
+policy_id_cmp(const POLICYINFO *const *a, const POLICYINFO *const *b)
+{
+    return OBJ_cmp((*a)->policyid, (*b)->policyid);
+}
+
+/*
+ * Why x's policyConstraints extension cannot be processed, or NULL: it has
+ * one that decodes, and its certificatePolicies is absent, empty or names a
+ * policy twice.  OpenSSL 3.0's policy cache (pcy_cache.c) loses the decoded
+ * policyConstraints on exactly these certificates, once for every parsed
+ * certificate: a leak an upload could repeat at will.  So such a path is
+ * verified without policy processing and refused by this finding instead
+ * (docs/DESIGN.md "Trust, CRLs and time",
+ * "Certificate policies").  Sorting makes the duplicate
+ * search O(n log n) for a certificate of any size.
+ */
+static const char *
+pcons_unprocessable(X509 *x, char *buf, size_t len)
+{
+    POLICY_CONSTRAINTS *pc;
+    CERTIFICATEPOLICIES *cp;
+    const char *why = NULL;
+    char oid[80];
+    int i, crit;
+
+    if ((pc = X509_get_ext_d2i(x, NID_policy_constraints, NULL,
+        NULL)) == NULL)
+        return NULL;            /* absent, or OpenSSL's own finding */
+    POLICY_CONSTRAINTS_free(pc);
+    cp = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+    if (cp == NULL)
+        return crit == -1 ? "its policyConstraints extension comes without "
+            "a certificatePolicies extension" : NULL;
+    if (sk_POLICYINFO_num(cp) == 0)
+        why = "its certificatePolicies extension is empty";
+    (void)sk_POLICYINFO_set_cmp_func(cp, policy_id_cmp);
+    sk_POLICYINFO_sort(cp);
+    for (i = 1; why == NULL && i < sk_POLICYINFO_num(cp); i++) {
+        const ASN1_OBJECT *o = sk_POLICYINFO_value(cp, i)->policyid;
+
+        if (OBJ_cmp(sk_POLICYINFO_value(cp, i - 1)->policyid, o) != 0)
+            continue;
+        if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
+            snprintf(oid, sizeof(oid), "a policy");
+        snprintf(buf, len, "its certificatePolicies extension names %s "
+            "twice", oid);
+        why = buf;
+    }
+    sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
+    return why;
+}
+
+/*
+ * The number of certificates among the leaf and the upload whose
+ * policyConstraints cannot be processed; each is a finding when rep is
+ * not NULL.
+ */
+static int
+pcons_findings(X509 *leaf, STACK_OF(X509) *upload, struct cv_report *rep)
+{
+    char label[256], buf[160];
+    const char *why;
+    X509 *x;
+    int i, n = 0;
+
+    for (i = -1; i < sk_X509_num(upload); i++) {
+        x = i < 0 ? leaf : sk_X509_value(upload, i);
+        if (i >= 0 && is_self_signed_ca(x))
+            continue;           /* an anchor: its policies are not read */
+        if ((why = pcons_unprocessable(x, buf, sizeof(buf))) == NULL)
+            continue;
+        n++;
+        if (rep == NULL)
+            continue;
+        cv_cert_label(x, label, sizeof(label));
+        cv_report_add(rep, CV_POLICY, i < 0 ? "crt" : "chain", "%s: %s, "
+            "so its policies cannot be processed", label, why);
+    }
+    return n;
+}
+
 X509_STORE_CTX *
 cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     time_t at, STACK_OF(X509) **trustedp)
@@ -281,7 +363,9 @@ cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
      * intermediate never becomes one.
      */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
-        X509_V_FLAG_POLICY_CHECK | X509_V_FLAG_PARTIAL_CHAIN);
+        X509_V_FLAG_PARTIAL_CHAIN);
+    if (pcons_findings(leaf, upload, NULL) == 0)
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_POLICY_CHECK);
     X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
     *trustedp = trusted;
     return vctx;
@@ -307,6 +391,7 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
         goto out;
     }
+    (void)pcons_findings(leaf, upload, rep);
     X509_STORE_CTX_set_verify_cb(vctx, verify_cb);
     X509_STORE_CTX_set_app_data(vctx, &st);
     if (X509_verify_cert(vctx) < 0 && st.n == 0) {

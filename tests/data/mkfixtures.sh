@@ -248,6 +248,19 @@ ca_init pol "$D/pol-int.key" "$D/pol-int.pem"
 ext_leaf "cdp=-" >"$W/leaf.ext"
 issue nc "$D/good.key" "$SUBJ_LEAF" "$D/nc-violation.pem" "-1 day" "+365 days" "$W/leaf.ext"
 issue pol "$D/good.key" "$SUBJ_LEAF" "$D/no-policy.pem" "-1 day" "+365 days" "$W/leaf.ext"
+# policyConstraints with no usable certificatePolicies (absent, or naming a
+# policy twice): on an intermediate (it reuses pol-int's key) and on leaves
+{ ext_ca "" "pathlen:0"; echo "policyConstraints=critical,inhibitPolicyMapping:0"; } >"$W/pcons.ext"
+issue root "$D/pol-int.key" "/C=US/O=Contoso Ltd/OU=Contoso PKI/CN=Contoso Constraining Intermediate" \
+    "$D/pcons-int.pem" "-3650 days" "+3650 days" "$W/pcons.ext"
+ca_init pcons "$D/pol-int.key" "$D/pcons-int.pem"
+issue pcons "$D/good.key" "$SUBJ_LEAF" "$D/pcons-orphan.pem" "-1 day" "+365 days" "$W/leaf.ext"
+cat "$D/pcons-int.pem" "$D/root.pem" >"$D/chain-pcons.pem"
+{ ext_leaf "cdp=-"; echo "policyConstraints=critical,requireExplicitPolicy:5"; } >"$W/pcleaf.ext"
+issue int "$D/good.key" "$SUBJ_LEAF" "$D/pcons-leaf.pem" "-1 day" "+365 days" "$W/pcleaf.ext"
+{ ext_leaf "cdp=-"; echo "certificatePolicies=1.3.6.1.4.1.55555.1,1.3.6.1.4.1.55555.1"
+  echo "policyConstraints=critical,requireExplicitPolicy:5"; } >"$W/pcleaf.ext"
+issue int "$D/good.key" "$SUBJ_LEAF" "$D/pcons-dup.pem" "-1 day" "+365 days" "$W/pcleaf.ext"
 # serial number 0 (RFC 5280 4.1.2.2: positive), a dNSName with '_'
 "$O" req -new -key "$D/good.key" -subj "$SUBJ_LEAF" -out "$W/req.csr" 2>/dev/null
 ext_leaf "cdp=-" >"$W/leaf.ext"

@@ -361,6 +361,16 @@ static const struct ecase cases[] = {
       "permitted subtree violation" },
     { "policy", NOCRL("no-policy.pem", "good.key", "chain-pol.pem"),
       { CV_POLICY }, { 0 }, NULL, "explicit policy" },
+    /* policyConstraints with no usable certificatePolicies: OpenSSL 3.0's
+     * policy cache loses the decoded extension on these (the sanitizer
+     * build's leak check fails without the refusal) */
+    { "policy/pcons-intermediate", NOCRL("pcons-orphan.pem", "good.key",
+      "chain-pcons.pem"), { CV_POLICY }, { 0 }, "chain",
+      "Contoso Constraining Intermediate" },
+    { "policy/pcons-leaf", NOCRL("pcons-leaf.pem", G), { CV_POLICY },
+      { 0 }, "crt", "without a certificatePolicies extension" },
+    { "policy/pcons-duplicate", NOCRL("pcons-dup.pem", G), { CV_POLICY },
+      { 0 }, "crt", "1.3.6.1.4.1.55555.1 twice" },
     { "malformed_certificate/strict", NOCRL("ku-certsign.pem", G),
       { CV_MALFORMED_CERTIFICATE }, { 0 }, "crt", "keyCertSign" },
     /* what OpenSSL lets through */
