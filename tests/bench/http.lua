@@ -10,7 +10,10 @@
 --   BENCH_LIMIT     stop each thread after this many answers (0: run for
 --                   wrk's -d); the run is bounded by -d either way
 --   BENCH_DELAY_MS  each connection waits this long before its next
---                   request (0, the default: at once): paces a run
+--                   request (0, the default: at once): paces a run; a
+--                   fraction is kept on average (wrk's delay is whole ms:
+--                   the next whole number above, as often as the fraction
+--                   says)
 --
 -- done() prints one line:
 --   wrk: requests=N seconds=S rps=R mean_us=M p50_us=A p90_us=B p99_us=C
@@ -51,7 +54,11 @@ function init(args)
 end
 
 function delay()
-    return delay_ms
+    local whole = math.floor(delay_ms)
+    if math.random() < delay_ms - whole then
+        return whole + 1
+    end
+    return whole
 end
 
 function request()
