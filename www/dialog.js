@@ -81,11 +81,17 @@
     return e;
   }
 
+  let announceTimer = 0;
   function announce(text) {
     const a = $('announce');
     a.textContent = '';
-    /* a fresh text node after a tick is announced even when it repeats */
-    setTimeout(() => { a.textContent = text; }, 50);
+    /*
+     * a fresh text node after a tick is announced even when it repeats;
+     * a text still waiting for its tick is dropped, so an answer faster
+     * than the tick is not followed by "Uploading…"
+     */
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(() => { a.textContent = text; }, 50);
   }
 
   function fmtDate(iso) {

@@ -311,6 +311,20 @@ async function waitResult(page) {
 }
 const text = (page, sel) => page.locator(sel).innerText();
 const currentFp = (page) => text(page, '#current-details [data-item=sha-256-fingerprint]');
+// From now on, each text #announce shows and whether the result was
+// already shown then: a screen reader must not hear "Uploading…" after
+// the answer (announce() waits a tick before it sets a text).
+const watchAnnounce = (page) => page.evaluate(() => {
+  const a = document.querySelector('#announce');
+  window.cdAnnounced = [];
+  new MutationObserver(() => {
+    if (a.textContent) {
+      window.cdAnnounced.push({ text: a.textContent, after: !document.querySelector('#result').hidden });
+    }
+  }).observe(a, { childList: true, characterData: true, subtree: true });
+});
+const staleAnnounced = (page) => page.waitForTimeout(200).then(() => page.evaluate(() =>
+  window.cdAnnounced.filter((e) => e.after && e.text.startsWith('Uploading')).map((e) => e.text)));
 const announced = (page) => page.waitForFunction(() => document.querySelector('#announce').textContent.length > 0)
   .then(() => text(page, '#announce').catch(() => page.$eval('#announce', (e) => e.textContent)));
 
@@ -803,6 +817,7 @@ test('wrong-passphrase', async (ctx, problems) => {
   const page = await openDialog(ctx, problems);
   const fp0 = await currentFp(page);
   await fillUpload(page, { pass: readFx('wrongpass.txt'), key: 'good-pbes2.key', crt: 'good.pem', chain: 'chain-int-only.pem' });
+  await watchAnnounce(page);
   await page.click('#save');
   await waitResult(page);
   const at = await text(page, '#fb-passphrase');
@@ -812,6 +827,7 @@ test('wrong-passphrase', async (ctx, problems) => {
   eq(await page.locator('#fb-key .finding, #fb-crt .finding').count(), 0, 'findings at other fields');
   has(await text(page, '#result-status'), 'Nothing was installed', 'result');
   has(await announced(page), 'Passphrase does not match to the key', 'announcement');
+  eq((await staleAnnounced(page)).join(' | '), '', 'announced after the answer');
   eq(await currentFp(page), fp0, 'current certificate unchanged');
   await shot(page, 'wrong-passphrase');
   // the right one then passes the test
