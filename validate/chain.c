@@ -256,8 +256,7 @@ policy_id_cmp(const POLICYINFO *const *a, const POLICYINFO *const *b)
  * policyConstraints on exactly these certificates, once for every parsed
  * certificate: a leak an upload could repeat at will.  So such a path is
  * verified without policy processing and refused by this finding instead
- * (docs/DESIGN.md "Trust, CRLs and time",
- * "Certificate policies").  Sorting makes the duplicate
+ * (docs/DESIGN.md, "Certificate policies").  Sorting makes the duplicate
  * search O(n log n) for a certificate of any size.
  */
 static const char *
@@ -327,7 +326,7 @@ pcons_findings(X509 *leaf, STACK_OF(X509) *upload, struct cv_report *rep)
 
 X509_STORE_CTX *
 cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
-    time_t at, STACK_OF(X509) **trustedp)
+    time_t at, struct cv_report *rep, STACK_OF(X509) **trustedp)
 {
     X509_STORE_CTX *vctx = NULL;
     X509_VERIFY_PARAM *param;
@@ -364,7 +363,7 @@ cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
      */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
         X509_V_FLAG_PARTIAL_CHAIN);
-    if (pcons_findings(leaf, upload, NULL) == 0)
+    if (pcons_findings(leaf, upload, rep) == 0)
         X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_POLICY_CHECK);
     X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
     *trustedp = trusted;
@@ -387,11 +386,11 @@ cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     *pathp = NULL;
     memset(&st, 0, sizeof(st));
     st.at = at;
-    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL) {
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, rep,
+        &trusted)) == NULL) {
         cv_report_add(rep, CV_VALIDATION_FAILED, "crt", "out of memory");
         goto out;
     }
-    (void)pcons_findings(leaf, upload, rep);
     X509_STORE_CTX_set_verify_cb(vctx, verify_cb);
     X509_STORE_CTX_set_app_data(vctx, &st);
     if (X509_verify_cert(vctx) < 0 && st.n == 0) {

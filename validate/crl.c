@@ -1557,7 +1557,7 @@ cv_crl_check(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
         ctx->memo_hits++;       /* the same pass found nothing before */
         goto out;
     }
-    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, &trusted)) == NULL)
+    if ((vctx = cv_chain_vctx(ctx, leaf, upload, at, NULL, &trusted)) == NULL)
         goto oom;
     X509_STORE_CTX_set0_untrusted(vctx, untrusted);
     X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vctx), flags);

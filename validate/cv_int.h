@@ -131,12 +131,14 @@ void cv_chain_verify(struct cv_ctx *ctx, X509 *leaf, STACK_OF(X509) *upload,
     int chain_given, time_t at, struct cv_report *rep, STACK_OF(X509) **pathp);
 /*
  * The verify context cv_chain_verify() uses (anchors, upload, time, strict,
- * TLS server purpose), for a second verification with CRLs.  Returns NULL
- * when out of memory.  Caller frees the context with X509_STORE_CTX_free(),
- * then *trustedp with sk_X509_free().
+ * TLS server purpose, policies unless a certificate's cannot be processed:
+ * those are findings in rep when not NULL), for a second verification
+ * with CRLs too.  Returns NULL when out of memory.  Caller frees the
+ * context with X509_STORE_CTX_free(), then *trustedp with sk_X509_free().
  */
 X509_STORE_CTX *cv_chain_vctx(struct cv_ctx *ctx, X509 *leaf,
-    STACK_OF(X509) *upload, time_t at, STACK_OF(X509) **trustedp);
+    STACK_OF(X509) *upload, time_t at, struct cv_report *rep,
+    STACK_OF(X509) **trustedp);
 /* Warns about uploaded certificates that are not on the path. */
 void cv_chain_extra(STACK_OF(X509) *upload, STACK_OF(X509) *path,
     struct cv_report *rep);
