@@ -432,8 +432,8 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
 {
     EVP_PKEY *pk = X509_get0_pubkey(leaf);
     const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
+    unsigned char md[CV_SHA256_LEN];
+    unsigned int i;
     const char *t;
     size_t off;
 
@@ -457,8 +457,8 @@ cv_summary_fill(X509 *leaf, time_t at, struct cv_summary *s)
     }
     snprintf(s->signature_algorithm, sizeof(s->signature_algorithm), "%s",
         OBJ_nid2ln(X509_get_signature_nid(leaf)));
-    if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
-        for (off = 0, i = 0; i < mdlen; i++)
+    if (cv_cert_sha256(leaf, md))
+        for (off = 0, i = 0; i < CV_SHA256_LEN; i++)
             off += snprintf(s->sha256 + off, sizeof(s->sha256) - off,
                 "%s%02X", i ? ":" : "", md[i]);
     s->self_signed = X509_self_signed(leaf, 0) == 1;

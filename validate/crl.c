@@ -1349,25 +1349,23 @@ crl_untrusted(struct cv_ctx *ctx, STACK_OF(X509) *upload,
     return u;
 }
 
-/* The DER of each certificate of sk, with the lengths, into md. */
+/*
+ * The number of certificates of sk and the SHA-256 of each one's DER into
+ * md (kept with the certificate: the anchors' and the leaf's are not
+ * computed again on each pass).
+ */
 static int
 digest_certs(EVP_MD_CTX *md, STACK_OF(X509) *sk)
 {
-    unsigned char *der;
-    int i, len, n = sk_X509_num(sk), ok;
+    unsigned char d[CV_SHA256_LEN];
+    int i, n = sk_X509_num(sk);
 
     if (!EVP_DigestUpdate(md, &n, sizeof(n)))
         return 0;
-    for (i = 0; i < n; i++) {
-        der = NULL;
-        if ((len = i2d_X509(sk_X509_value(sk, i), &der)) <= 0)
+    for (i = 0; i < n; i++)
+        if (!cv_cert_sha256(sk_X509_value(sk, i), d) ||
+            !EVP_DigestUpdate(md, d, sizeof(d)))
             return 0;
-        ok = EVP_DigestUpdate(md, &len, sizeof(len)) &&
-            EVP_DigestUpdate(md, der, (size_t)len);
-        OPENSSL_free(der);
-        if (!ok)
-            return 0;
-    }
     return 1;
 }
 
@@ -1403,7 +1401,7 @@ certs_window(STACK_OF(X509) *sk, time_t at, time_t *untilp)
  * needs_check_all()); no CRL was found unusable while gathering; and the
  * path, the untrusted certificates and the CRLs are within their dates at
  * at.  Then m gets the key, a SHA-256 over what the verdict rests on (the
- * path's and the untrusted certificates' DER, the flags, each CRL given
+ * path's and the untrusted certificates' SHA-256, the flags, each CRL given
  * with the number of the cache entry holding it, unique to that entry),
  * and the time it holds: from at until the earliest notAfter and
  * nextUpdate among them.  Returns 1 when m is ready.

@@ -46,6 +46,14 @@ void cv_cert_label(const X509 *x, char *buf, size_t len);
 /* ASN1_TIME to time_t; 0 when unparsable. */
 time_t cv_asn1_time(const ASN1_TIME *t);
 /*
+ * The SHA-256 of x's DER into md (CV_SHA256_LEN bytes): computed once per
+ * certificate object and kept with it, so the anchors and the leaf are
+ * not encoded and hashed again by each use.  Returns 1, or 0 when it
+ * cannot be computed (x not encodable, out of memory).
+ */
+#define CV_SHA256_LEN 32
+int cv_cert_sha256(X509 *x, unsigned char *md);
+/*
  * cv_crl_dp_each() over a decoded list of distribution points (a
  * certificate's or a CRL's freshestCRL too).
  */

@@ -17,6 +17,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -109,6 +110,59 @@ cv_asn1_time(const ASN1_TIME *t)
     if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
         return 0;
     return timegm(&tm);
+}
+
+/* the ex_data slot of cv_cert_sha256(): the digest, or NULL */
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+static int sha256_idx = -1;
+
+static void
+sha256_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    OPENSSL_free(ptr);
+}
+
+/* a copy of the object's data gets its own copy of the digest */
+static int
+sha256_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **pp,
+    int idx, long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    if (*pp != NULL && (*pp = OPENSSL_memdup(*pp, CV_SHA256_LEN)) == NULL)
+        return 0;
+    return 1;
+}
+
+static void
+sha256_index(void)
+{
+    sha256_idx = X509_get_ex_new_index(0, NULL, NULL, sha256_dup,
+        sha256_free);
+}
+
+int
+cv_cert_sha256(X509 *x, unsigned char *md)
+{
+    unsigned char *kept;
+    unsigned int len = 0;
+
+    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_index) ||
+        sha256_idx < 0)
+        return X509_digest(x, EVP_sha256(), md, &len) &&
+            len == CV_SHA256_LEN;
+    if ((kept = X509_get_ex_data(x, sha256_idx)) != NULL) {
+        memcpy(md, kept, CV_SHA256_LEN);
+        return 1;
+    }
+    if (!X509_digest(x, EVP_sha256(), md, &len) || len != CV_SHA256_LEN)
+        return 0;
+    /* not kept (out of memory): the next use computes it again */
+    if ((kept = OPENSSL_memdup(md, CV_SHA256_LEN)) != NULL &&
+        !X509_set_ex_data(x, sha256_idx, kept))
+        OPENSSL_free(kept);
+    return 1;
 }
 
 double

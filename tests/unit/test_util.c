@@ -1,7 +1,7 @@
 /*
  * test_util.c - validate/cv_util.h: the helpers every part of certdialog
  * shares (addresses, numbers, capped file reads, wiping, names, CRL
- * distribution points).
+ * distribution points), and a certificate's SHA-256 kept with it.
  */
 #include "config.h"
 
@@ -20,9 +20,12 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cv.h"
+#include "cv_int.h"             /* cv_cert_sha256() */
 #include "cv_util.h"
 
 /* ---- addresses ---- */
@@ -323,6 +326,60 @@ test_cv_crl_dp_each_walk(void **state)
     X509_free(x);
 }
 
+/* make_cert(), self-signed with a new P-256 key: one that encodes */
+static X509 *
+signed_cert(const char *const *cns, size_t ncn)
+{
+    X509 *x = make_cert(cns, ncn, NULL);
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+
+    assert_non_null(k);
+    assert_true(X509_set_issuer_name(x, X509_get_subject_name(x)));
+    assert_true(X509_set_pubkey(x, k));
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+    assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+    EVP_PKEY_free(k);
+    return x;
+}
+
+/*
+ * cv_cert_sha256(): OpenSSL's SHA-256 of the DER, the same when asked
+ * again (the kept copy), each certificate its own, and a copy made with
+ * X509_dup() freed apart from the original.
+ */
+static void
+test_cv_cert_sha256_kept(void **state)
+{
+    static const char *const a[] = { "a.example" };
+    static const char *const b[] = { "b.example" };
+    unsigned char want[EVP_MAX_MD_SIZE], got[CV_SHA256_LEN];
+    unsigned int len = 0;
+    X509 *x, *y, *dup;
+
+    (void)state;
+    x = signed_cert(a, 1);
+    y = signed_cert(b, 1);
+    assert_true(X509_digest(x, EVP_sha256(), want, &len));
+    assert_int_equal(len, CV_SHA256_LEN);
+    assert_int_equal(cv_cert_sha256(x, got), 1);
+    assert_memory_equal(got, want, CV_SHA256_LEN);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(cv_cert_sha256(x, got), 1);
+    assert_memory_equal(got, want, CV_SHA256_LEN);
+    assert_int_equal(cv_cert_sha256(y, got), 1);
+    assert_memory_not_equal(got, want, CV_SHA256_LEN);
+    dup = X509_dup(x);
+    assert_non_null(dup);
+    assert_int_equal(cv_cert_sha256(dup, got), 1);
+    assert_memory_equal(got, want, CV_SHA256_LEN);
+    X509_free(dup);
+    assert_int_equal(cv_cert_sha256(x, got), 1);
+    assert_memory_equal(got, want, CV_SHA256_LEN);
+    X509_free(x);
+    X509_free(y);
+}
+
 int
 main(void)
 {
@@ -337,6 +394,7 @@ main(void)
         cmocka_unit_test(test_cv_time_iso_cases),
         cmocka_unit_test(test_cv_cert_cn_last_wins),
         cmocka_unit_test(test_cv_crl_dp_each_walk),
+        cmocka_unit_test(test_cv_cert_sha256_kept),
     };
 
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
