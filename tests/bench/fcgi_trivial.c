@@ -5,6 +5,14 @@
  * configuration as certdialog-fcgi, its CPU per request is what TLS,
  * nginx and FastCGI cost without certdialog.
  *
+ * A request with the header "X-Bench-Busy-Us: N" (0 to 100000) keeps the
+ * worker busy for N microseconds of its own CPU time before the answer:
+ * a stand-in for the engine, so that the cores are as loaded and nginx
+ * holds as many requests at once as with certdialog-fcgi; the benchmark
+ * subtracts N again, as it subtracts the engine's CPU from certdialog's.
+ * The loop reads the thread's CPU clock until N have passed, so it
+ * spends N plus at most one reading (under a microsecond).
+ *
  *   fcgi_trivial -s SOCKET [-w WORKERS]
  *
  * Unlinks and binds SOCKET (mode 0666: a benchmark's private directory),
@@ -20,11 +28,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
 #define MAX_WORKERS 64
+#define MAX_BUSY_US 100000L
 
 static const char answer[] = "Status: 200 OK\r\n"
     "Content-Type: application/json; charset=utf-8\r\n"
@@ -47,11 +57,26 @@ on_stop(int sig)
     stopping = 1;
 }
 
+/* spend US microseconds of this thread's CPU time */
+static void
+busy(long us)
+{
+    struct timespec t0, t;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    do {
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000L +
+        (t.tv_nsec - t0.tv_nsec) / 1000 < us);
+}
+
 static void
 worker(int fd)
 {
     FCGX_Request req;
     char buf[16384];
+    const char *b;
+    long us;
 
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -60,6 +85,9 @@ worker(int fd)
     while (FCGX_Accept_r(&req) >= 0) {
         while (FCGX_GetStr(buf, sizeof(buf), req.in) > 0)
             ;
+        if ((b = FCGX_GetParam("HTTP_X_BENCH_BUSY_US", req.envp)) != NULL &&
+            (us = atol(b)) > 0)
+            busy(us < MAX_BUSY_US ? us : MAX_BUSY_US);
         FCGX_PutStr(answer, (int)sizeof(answer) - 1, req.out);
         FCGX_Finish_r(&req);
     }

@@ -14,6 +14,9 @@
 --                   fraction is kept on average (wrk's delay is whole ms:
 --                   the next whole number above, as often as the fraction
 --                   says)
+--   BENCH_BUSY_US   sent as the header X-Bench-Busy-Us when set: the CPU
+--                   microseconds tests/bench/fcgi_trivial spends per
+--                   request as a stand-in for the engine
 --
 -- done() prints one line:
 --   wrk: requests=N seconds=S rps=R mean_us=M p50_us=A p90_us=B p99_us=C
@@ -42,6 +45,10 @@ function init(args)
             .. os.getenv("BENCH_BOUNDARY"),
         ["Authorization"] = "Bearer " .. os.getenv("BENCH_AUTH"),
     }
+    local busy = os.getenv("BENCH_BUSY_US")
+    if busy ~= nil and busy ~= "" then
+        headers["X-Bench-Busy-Us"] = busy
+    end
     for path in string.gmatch(os.getenv("BENCH_BODIES"), "%S+") do
         local f = assert(io.open(path, "rb"))
         local b = f:read("*a")
