@@ -120,7 +120,11 @@ static void
 sha256_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
     void *argp)
 {
-    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
     OPENSSL_free(ptr);
 }
 
@@ -129,7 +133,11 @@ static int
 sha256_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **pp,
     int idx, long argl, void *argp)
 {
-    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    (void)to;
+    (void)from;
+    (void)idx;
+    (void)argl;
+    (void)argp;
     if (*pp != NULL && (*pp = OPENSSL_memdup(*pp, CV_SHA256_LEN)) == NULL)
         return 0;
     return 1;
