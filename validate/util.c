@@ -309,7 +309,7 @@ cv_read_file(const char *path, size_t max, int flags, size_t *lenp)
 {
     struct stat st;
     char *buf = NULL;
-    size_t len = 0, cap;
+    size_t len = 0, cap = 0;
     ssize_t n;
     int fd, e;
 
