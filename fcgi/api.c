@@ -539,6 +539,7 @@ cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
         allow_text(allow, resp->allow, sizeof(resp->allow));
         return -1;
     }
+    resp->route = r;
     if (r->same_origin && cross_site(rq)) {
         cd_api_fail(resp, CD_ERR_FORBIDDEN, NULL,
             "cross-site request refused");
@@ -565,14 +566,11 @@ void
 cd_api_handle(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp)
 {
-    const struct cd_route *r;
-    unsigned allow;
-
-    if ((r = route_of(rq->path, rq->method, &allow)) == NULL) {
+    if (resp->route == NULL) {
         cd_api_fail(resp, CD_ERR_NOT_FOUND, NULL, rq->path);
         return;
     }
-    r->handler(app, rq, resp);
+    resp->route->handler(app, rq, resp);
 }
 
 void

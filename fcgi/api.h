@@ -66,6 +66,7 @@ struct cd_response {
     char session_id[65];        /* via a session: its id */
     int must_change;            /* via a session: a new password is due */
     long long expires;          /* via a session: its end (epoch) */
+    const struct cd_route *route;   /* the row cd_api_precheck() found */
     /*
      * A download instead of JSON: when raw != NULL the answer is raw_len
      * bytes of raw (owned, freed by cd_api_response_clear) with this
@@ -147,7 +148,10 @@ const struct cd_route *cd_api_routes(size_t *n);
  */
 int cd_api_precheck(struct cd_app *app, const struct cd_request *rq,
     enum cd_body_need *need, size_t *body_len, struct cd_response *resp);
-/* Handles a request that passed cd_api_precheck (body read, if needed). */
+/*
+ * Handles a request that passed cd_api_precheck (body read, if needed):
+ * the handler of the row it found (resp->route).
+ */
 void cd_api_handle(struct cd_app *app, const struct cd_request *rq,
     struct cd_response *resp);
 /*
