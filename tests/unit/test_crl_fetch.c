@@ -552,7 +552,8 @@ static enum cv_fetch_result
 fetch(const char *mode, const char *fixture, X509_CRL **crlp, char *detail,
     size_t dlen, double *elapsed)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     char url[256], file[512];
     enum cv_fetch_result fr;
     double t0;
@@ -636,7 +637,8 @@ test_cv_crl_fetch_http_404(void **state)
 static void
 test_cv_crl_fetch_http_not_http(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     X509_CRL *crl = NULL;
     char detail[512];
 
@@ -654,7 +656,8 @@ test_cv_crl_fetch_http_not_http(void **state)
 static void
 test_cv_crl_fetch_http_proxy(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     X509_CRL *crl = NULL;
     char detail[512], proxy[64], file[512];
 
@@ -1037,7 +1040,8 @@ test_cv_validate_crl_forged_not_cached(void **state)
 static void
 test_cv_crl_fetch_http_loopback_denied(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 0 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 0 };
     static const char *const hosts[] = { "127.0.0.1", "localhost",
         "127.1.2.3" };
     X509_CRL *crl = NULL;
@@ -1096,7 +1100,8 @@ test_cv_crl_fetch_http_denied_ranges(void **state)
         { "[::ffff:127.0.0.1]", "loopback" },
         { "[::1]", "loopback" },
     };
-    struct cv_fetch_opts fo = { 1, SMALL_MAX, NULL, 0 };
+    struct cv_fetch_opts fo = { .timeout = 1, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 0 };
     X509_CRL *crl = NULL;
     char detail[512], url[256];
     size_t i;
@@ -1131,7 +1136,8 @@ test_cv_crl_fetch_http_denied_ranges(void **state)
 static void
 test_cv_crl_fetch_http_redirect_denied(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     X509_CRL *crl = NULL;
     char detail[512], url[256];
 
@@ -1154,7 +1160,8 @@ test_cv_crl_fetch_http_redirect_denied(void **state)
 static void
 test_cv_crl_fetch_http_proxy_denied(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     X509_CRL *crl = NULL;
     char detail[512], proxy[64], file[512];
 
@@ -1180,7 +1187,8 @@ test_cv_crl_fetch_http_proxy_denied(void **state)
 static void
 test_cv_crl_fetch_http_configured_range(void **state)
 {
-    struct cv_fetch_opts fo = { CRL_TIMEOUT, SMALL_MAX, NULL, 1 };
+    struct cv_fetch_opts fo = { .timeout = CRL_TIMEOUT, .max_size = SMALL_MAX,
+        .proxy = NULL, .allow_loopback = 1 };
     struct cv_net net[2];
     X509_CRL *crl = NULL;
     char detail[512], url[256], file[512], to[256];
@@ -1606,7 +1614,7 @@ test_cv_validate_crl_deadline_deep_chain(void **state)
     struct cv_options opt;
     struct cv_report *rep;
     BIO *cb = BIO_new(BIO_s_mem()), *lb = BIO_new(BIO_s_mem());
-    char url[256], base[256], text[8192];
+    char url[300], base[256], text[8192];
     size_t unreachable, not_fetched;
     long started;
     double t0, el;

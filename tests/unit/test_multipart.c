@@ -1456,7 +1456,7 @@ test_cd_multipart_parse_filenames(void **state)
 static void
 test_cd_multipart_parse_empty_vs_absent(void **state)
 {
-    struct cv_config cfg = { NULL, NULL, 1, NULL };
+    struct cv_config cfg = { .no_default_ca = 1 };
     struct cv_options opt;
     struct cv_input in;
     struct cv_report *rep;
